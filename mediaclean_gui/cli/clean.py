@@ -1,0 +1,133 @@
+"""``mediaclean clean`` (F1) and ``mediaclean auto`` (F2)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ..core.auto import run_auto_cleanup
+from ..core.catalog import Catalog
+from ..core.clean import plan_cleanup
+from ..core.errors import ConfigError
+from ..core.execute import MB, RunResult, execute_plan
+from ..core.plan import Action, Plan, load_plan
+from ..core.projects import get_project, list_projects, resolve_project
+from ..core.scan import scan_projects
+from . import Outcome, fmt
+
+
+def register(sub: Any, common: argparse.ArgumentParser) -> None:
+    clean = sub.add_parser("clean", parents=[common], help="F1: preview, or with --yes run, a project cleanup")
+    clean.add_argument("project", nargs="?", metavar="PROJECT", help="project id, name or external id")
+    clean.add_argument("--all", action="store_true", help="every project whose final output exists")
+    clean.add_argument("--plan", type=int, metavar="ID", help="a stored plan (from an earlier dry run)")
+    clean.add_argument("--yes", action="store_true", help="delete; without it nothing changes")
+    clean.add_argument("--trash", action="store_true", help="move to the trash instead of deleting")
+    clean.add_argument("--confirm-large", action="store_true",
+                       help="second confirmation for a plan above the delete limits")
+    clean.set_defaults(handler=cmd_clean)
+
+    auto = sub.add_parser("auto", parents=[common], help="F2: clean every project whose final output has settled")
+    auto.set_defaults(handler=cmd_auto)
+
+
+def plan_payload(plan: Plan, result: RunResult | None, status: Any) -> dict[str, Any]:
+    """The JSON of ``clean``/``temp``: the plan, and what the run did if there was one."""
+    chosen = plan.selected_items()
+    payload: dict[str, Any] = {
+        "plan_id": plan.id,
+        "plan_status": plan.status,
+        "dry_run": result is None,
+        "items": [i.as_json() for i in plan.items],
+        "skipped": [k.as_json() for k in plan.kept],
+        "total_line": plan.total_line(),
+        "cleanup_status": status,
+    }
+    if result is None:
+        payload.update(
+            deleted_count=sum(1 for i in chosen if i.action is not Action.DELETE_DIR),
+            deleted_size_mb=round(sum(i.size for i in chosen) / MB, 2),
+            freed_bytes=0,
+            failed=[],
+        )
+    else:
+        payload.update(result.as_json())
+        payload["skipped"] = [k.as_json() for k in plan.kept] + result.skipped
+    return payload
+
+
+def run_text(result: RunResult) -> str:
+    lines = [result.summary_line() + (" (moved to the trash)" if result.mode == "trash" else "")]
+    if result.already_gone:
+        lines.append(f"{result.already_gone} item(s) were already gone.")
+    for skip in result.skipped[:20]:
+        lines.append(f"skipped: {skip['target']} — {skip['reason']}")
+    for fail in result.failed[:20]:
+        lines.append(f"FAILED: {fail['target']} — {fail['error']}")
+    return "\n".join(lines)
+
+
+def cmd_clean(args: argparse.Namespace, catalog: Catalog) -> Outcome:
+    chosen = sum(bool(x) for x in (args.project, args.all, args.plan is not None))
+    if chosen != 1:
+        raise ConfigError("Name one PROJECT, or --all, or --plan ID (see 'mediaclean clean --help').")
+    if args.plan is not None:
+        plan_id = args.plan
+        load_plan(catalog, plan_id, with_items=False)
+    else:
+        if args.all:
+            ids = [p.id for p in list_projects(catalog)]
+        else:
+            ids = [resolve_project(catalog, args.project).id]
+        plan_id = plan_cleanup(catalog, ids)
+    return run_or_show(args, catalog, plan_id, "mediaclean clean")
+
+
+def _statuses(catalog: Catalog, plan: Plan) -> Any:
+    ids = sorted({p["project_id"] for p in plan.preconditions if "project_id" in p}
+                 | {k.project_id for k in plan.kept if k.project_id is not None and k.group == "refused"})
+    statuses = {str(i): get_project(catalog, i).cleanup_status for i in ids}
+    return next(iter(statuses.values())) if len(statuses) == 1 else statuses
+
+
+def run_or_show(args: argparse.Namespace, catalog: Catalog, plan_id: int, command: str) -> Outcome:
+    """Show a stored plan (dry run), or run it with ``--yes``; exit 3 for a refused plan."""
+    plan = load_plan(catalog, plan_id)
+    names = {p.id: p.name for p in list_projects(catalog)}
+    if plan.status == "refused":
+        payload = plan_payload(plan, None, _statuses(catalog, plan))
+        text = fmt.plan_text(plan, names) + "\n\nRefused: nothing was deleted."
+        return Outcome(payload, text, 3)
+    if not args.yes:
+        payload = plan_payload(plan, None, _statuses(catalog, plan))
+        hint = f"\n\nDry run: nothing was deleted. To run exactly this plan: {command} --plan {plan.id} --yes"
+        return Outcome(payload, fmt.plan_text(plan, names) + hint)
+    result = execute_plan(catalog, plan.id, mode="trash" if getattr(args, "trash", False) else None,
+                          confirm_large=getattr(args, "confirm_large", False))
+    touched = sorted(result.project_status)
+    if touched:
+        scan_projects(catalog, touched)
+    plan = load_plan(catalog, plan.id)
+    status: Any = {str(k): v for k, v in result.project_status.items()}
+    if len(status) == 1:
+        status = next(iter(status.values()))
+    return Outcome(plan_payload(plan, result, status), run_text(result), 1 if result.failed else 0)
+
+
+def cmd_auto(args: argparse.Namespace, catalog: Catalog) -> Outcome:
+    from ..core.projects import env_allows_auto_cleanup
+
+    if not env_allows_auto_cleanup():
+        return Outcome({"runs": [], "enabled": False}, "Auto-cleanup is off (AUTO_CLEANUP_ENABLED=false).")
+    runs = run_auto_cleanup(catalog)
+    if runs:
+        scan_projects(catalog, [r["project_id"] for r in runs])
+    lines = []
+    for run in runs:
+        if "summary" in run:
+            lines.append(f"{run['project']}: {run['summary']}")
+        else:
+            lines.append(f"{run['project']}: not cleaned — {run.get('refused') or run.get('error')}")
+    text = "\n".join(lines) or "No project is due for auto-cleanup."
+    failed = any(r.get("failed") or r.get("error") for r in runs)
+    return Outcome({"runs": runs, "enabled": True}, text, 1 if failed else 0)

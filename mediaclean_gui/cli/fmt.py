@@ -1,0 +1,53 @@
+"""Text formatting for the command line: sizes, relative times, plan listings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import humanize
+
+from ..core.catalog import display_path, parse_iso, utcnow
+from ..core.plan import Plan, total_line
+
+
+def size(nbytes: int) -> str:
+    return humanize.naturalsize(nbytes)
+
+
+def ago(when: str | None) -> str:
+    if not when:
+        return "never"
+    return humanize.naturaltime(utcnow() - parse_iso(when), when=dt.datetime.now())
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def plan_text(plan: Plan, names: dict[int, str], limit: int = 20) -> str:
+    """A plan grouped by role (or group), sizes, kept-back items with reasons, and the total line."""
+    out = [f"Plan {plan.id} ({plan.kind}, {plan.status}) — {plan.summary}".rstrip(" —")]
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for item in plan.items:
+        groups[item.group or item.role].append(item)
+    for group, items in groups.items():
+        out.append(f"\n  {group}: {len(items)} item(s), {size(sum(i.size for i in items))}")
+        for item in items[:limit]:
+            mark = " " if item.selected else "-"
+            out.append(f"   {mark} {size(item.size):>10}  {display_path(item.target)}")
+        if len(items) > limit:
+            out.append(f"     … and {len(items) - limit} more")
+    if plan.kept:
+        out.append(f"\n  kept back: {len(plan.kept)}")
+        for kept in plan.kept[:limit]:
+            owner = f" [{names[kept.project_id]}]" if kept.project_id in names else ""
+            out.append(f"     {display_path(kept.target)}{owner} — {kept.reason.value}: {kept.detail}")
+        if len(plan.kept) > limit:
+            out.append(f"     … and {len(plan.kept) - limit} more")
+    out.append("\n" + total_line(plan.selected_items(), plan.kept_count))
+    return "\n".join(out)

@@ -1,0 +1,1 @@
+"""The Qt-free core of mediaclean: catalog, profiles, planners, safety guards and executors."""

@@ -1,0 +1,356 @@
+"""The local SQLite catalog: connect, migrate, the writer lock, preferences and small queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import CatalogLocked, CatalogTooNew, ConfigError
+
+log = logging.getLogger("mediaclean.catalog")
+
+CATALOG_ENV = "MEDIACLEAN_CATALOG"
+
+
+def default_catalog_path() -> Path:
+    """``$MEDIACLEAN_CATALOG`` or ``platformdirs.user_data_dir("mediaclean")/catalog.sqlite3``."""
+    env = os.environ.get(CATALOG_ENV)
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_data_dir("mediaclean")) / "catalog.sqlite3"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def iso(ts: dt.datetime | None = None) -> str:
+    """ISO-8601 UTC with seconds, e.g. ``2026-11-21T10:42:17Z``."""
+    return (ts or utcnow()).astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> dt.datetime:
+    """Parse ISO-8601; a naive time is taken as UTC."""
+    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def to_db_path(path: str | os.PathLike[str]) -> bytes:
+    """A path as the OS bytes stored in BLOB columns (non-UTF-8 names survive)."""
+    return os.fsencode(os.fspath(path))
+
+
+def from_db_path(blob: bytes | str) -> str:
+    """The inverse of :func:`to_db_path` (surrogate-escaped ``str``)."""
+    return os.fsdecode(blob)
+
+
+def display_path(path: str | bytes) -> str:
+    """A path as printable text: undecodable bytes shown as U+FFFD."""
+    raw = path if isinstance(path, bytes) else os.fsencode(path)
+    return raw.decode("utf-8", "replace")
+
+
+# ---------------------------------------------------------------- migrations
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    """``(version, name, sql)`` for every file ``migrations/NNNN_name.sql``, in order."""
+    found = []
+    for entry in resources.files("mediaclean_gui.core").joinpath("migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name[5:-4], entry.read_text(encoding="utf-8")))
+    found.sort()
+    return found
+
+
+def latest_version() -> int:
+    return _migrations()[-1][0]
+
+
+# ---------------------------------------------------------------- defaults
+
+DEFAULT_PREFS: dict[str, Any] = {
+    "auto_cleanup_enabled": True,
+    "delete_mode": "permanent",
+    "settle_seconds": 60,
+    "max_delete_count": 10000,
+    "max_delete_share": 1.0,
+    "retention_days": 5,
+    "grace_hours": 24,
+    "temp_older_than_hours": 24,
+    "orphan_older_than_hours": 24,
+}
+
+_PREF_TYPES: dict[str, type] = {k: type(v) for k, v in DEFAULT_PREFS.items()}
+_PREF_CHOICES: dict[str, tuple[str, ...]] = {"delete_mode": ("permanent", "trash")}
+
+
+def coerce_pref(key: str, value: Any) -> Any:
+    """Check and convert a preference value (strings from the CLI are parsed).
+
+    Raises :class:`ConfigError` naming the key and what is wrong.
+    """
+    if key not in _PREF_TYPES:
+        known = ", ".join(sorted(_PREF_TYPES))
+        raise ConfigError(f"Unknown preference '{key}'. Known preferences: {known}.")
+    kind = _PREF_TYPES[key]
+    try:
+        if kind is bool:
+            if isinstance(value, str):
+                low = value.strip().lower()
+                if low in ("1", "true", "yes", "on"):
+                    value = True
+                elif low in ("0", "false", "no", "off"):
+                    value = False
+                else:
+                    raise ValueError(value)
+            value = bool(value)
+        elif kind is int:
+            value = int(value)
+            if value < 0:
+                raise ValueError(value)
+        elif kind is float:
+            value = float(value)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(value)
+        else:
+            value = str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"Preference '{key}' needs a {kind.__name__} value, not {value!r}.") from None
+    choices = _PREF_CHOICES.get(key)
+    if choices and value not in choices:
+        raise ConfigError(f"Preference '{key}' must be one of {', '.join(choices)}, not {value!r}.")
+    return value
+
+
+def register_pref(key: str, default: Any, choices: tuple[str, ...] = ()) -> None:
+    """Let another core module add a preference with its default (at import time)."""
+    DEFAULT_PREFS.setdefault(key, default)
+    _PREF_TYPES.setdefault(key, type(default))
+    if choices:
+        _PREF_CHOICES[key] = choices
+
+
+# ---------------------------------------------------------------- the catalog
+
+_process_lock = threading.RLock()
+
+
+class Catalog:
+    """One catalog file. Connections are per thread; writes that change files go
+    through :meth:`writer`, which holds the lock file (invariant 9).
+
+    Opening migrates the schema (with a backup copy first) or raises
+    :class:`CatalogTooNew` without touching a catalog from a newer version.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, lock_timeout: float = 10.0) -> None:
+        self.path = Path(path) if path is not None else default_catalog_path()
+        self.lock_timeout = lock_timeout
+        self._local = threading.local()
+        self._lock_depth = 0
+        self._lock_fd: int | None = None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._check_version_and_migrate()
+
+    # -- connections
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=True)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 30000")
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit; use :meth:`transaction` to group writes)."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on error); nests as a no-op."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- schema
+    def _check_version_and_migrate(self) -> None:
+        existed = self.path.exists() and self.path.stat().st_size > 0
+        conn = self.conn
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        latest = latest_version()
+        if version > latest:
+            self.close()
+            raise CatalogTooNew(
+                f"The catalog {self.path} was written by a newer mediaclean (schema {version}; "
+                f"this version knows schema {latest} at most). Upgrade mediaclean, or use another "
+                f"catalog with --catalog. The file was not changed."
+            )
+        if version < latest:
+            with self.writer("migrate"):
+                version = conn.execute("PRAGMA user_version").fetchone()[0]
+                if version < latest:
+                    if existed:
+                        stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
+                        backup = self.path.with_name(f"{self.path.name}.v{version}-{stamp}.bak")
+                        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                        shutil.copy2(self.path, backup)
+                        log.info("catalog_backup %s", backup)
+                    self._migrate(conn, version)
+        conn.execute("PRAGMA journal_mode = WAL")
+
+    @staticmethod
+    def _migrate(conn: sqlite3.Connection, current: int) -> None:
+        for version, name, sql in _migrations():
+            if version <= current:
+                continue
+            log.info("catalog_migrate to=%d name=%s", version, name)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version:d}")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- the writer lock (invariant 9)
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".lock")
+
+    @contextmanager
+    def writer(self, purpose: str, timeout: float | None = None) -> Iterator[None]:
+        """Hold the catalog's writer lock while the block runs.
+
+        Re-entrant within one process. Another process waits up to ``timeout``
+        seconds (default ``lock_timeout``) and then gets :class:`CatalogLocked`
+        naming the holder's pid and purpose.
+        """
+        with _process_lock:
+            if self._lock_depth:
+                self._lock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth -= 1
+                return
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                self._acquire(fd, purpose, self.lock_timeout if timeout is None else timeout)
+            except BaseException:
+                os.close(fd)
+                raise
+            self._lock_fd = fd
+            self._lock_depth = 1
+            try:
+                yield
+            finally:
+                self._lock_depth = 0
+                self._lock_fd = None
+                try:
+                    os.ftruncate(fd, 0)
+                finally:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    os.close(fd)
+
+    def _acquire(self, fd: int, purpose: str, timeout: float) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = self.lock_holder() or {}
+                    who = f"process {holder.get('pid', '?')} ({holder.get('purpose', 'unknown work')}, since {holder.get('since', '?')})"
+                    raise CatalogLocked(
+                        f"The catalog {self.path} is in use by {who}. Wait for it to finish and try again."
+                    ) from None
+                time.sleep(0.05)
+        info = json.dumps({"pid": os.getpid(), "purpose": purpose, "since": iso()}).encode()
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, info, 0)
+
+    def lock_holder(self) -> dict[str, Any] | None:
+        """What the lock file says about its holder (pid, purpose, since), if anything."""
+        try:
+            data = self.lock_path.read_bytes()
+            value = json.loads(data) if data else None
+            return value if isinstance(value, dict) else None
+        except (OSError, ValueError):
+            return None
+
+    # -- preferences
+    def prefs(self) -> dict[str, Any]:
+        """Every preference, defaults filled in."""
+        values = dict(DEFAULT_PREFS)
+        for row in self.conn.execute("SELECT key, value FROM preferences"):
+            values[row["key"]] = json.loads(row["value"])
+        return values
+
+    def pref(self, key: str) -> Any:
+        row = self.conn.execute("SELECT value FROM preferences WHERE key = ?", (key,)).fetchone()
+        if row is not None:
+            return json.loads(row["value"])
+        if key not in DEFAULT_PREFS:
+            coerce_pref(key, None)  # raises the "unknown preference" error
+        return DEFAULT_PREFS[key]
+
+    def set_pref(self, key: str, value: Any) -> Any:
+        """Store a preference after :func:`coerce_pref`; returns the stored value."""
+        value = coerce_pref(key, value)
+        self.conn.execute(
+            "INSERT INTO preferences(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, json.dumps(value)),
+        )
+        return value
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a migration file into statements (no semicolons inside literals here)."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -1,0 +1,125 @@
+"""F9: import a generator's SQLite database (seed 002 shape), read-only, into the catalog."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from .catalog import Catalog, display_path, to_db_path
+from .errors import ConfigError
+from .profiles import Role
+from .projects import normalise_root, replace_artifacts, upsert_project
+from .safety import is_within
+
+PROFILE = "ai-video-generator"
+
+#: The tables and columns F9 needs; extra ones are ignored.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "projects": ("id", "name"),
+    "audio_files": ("project_id", "file_path"),
+    "visual_suggestions": ("project_id", "provider", "video_id", "default_segment_path"),
+    "rendered_videos": ("project_id", "file_path", "thumbnail_path"),
+}
+
+
+@dataclass
+class ImportResult:
+    imported: int
+    project_ids: list[int]
+    outside_root: list[str] = field(default_factory=list)
+
+
+def open_readonly(db_file: str | os.PathLike[str]) -> sqlite3.Connection:
+    """Open a SQLite file read-only (``mode=ro``); :class:`ConfigError` if it is not one."""
+    path = Path(db_file)
+    if not path.is_file():
+        raise ConfigError(f"The database file {db_file} does not exist.")
+    conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise ConfigError(f"{db_file} is not a readable SQLite database ({exc}).") from None
+    return conn
+
+
+def check_shape(conn: sqlite3.Connection, required: dict[str, tuple[str, ...]], source: str) -> None:
+    """Raise :class:`ConfigError` naming the first missing table or column."""
+    for table, columns in required.items():
+        have = {row["name"] for row in conn.execute(f"PRAGMA table_info({_ident(table)})")}
+        if not have:
+            raise ConfigError(
+                f"The database {source} has no table '{table}' (it needs {', '.join(required)}); "
+                f"is it the generator's database?"
+            )
+        for column in columns:
+            if column not in have:
+                raise ConfigError(f"The database {source}: table '{table}' has no column '{column}'.")
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def resolve_reference(workspace: str, value: str) -> str:
+    """A path from the database: absolute, or relative to the workspace; ``..`` normalised away."""
+    return os.path.normpath(value if os.path.isabs(value) else os.path.join(workspace, value))
+
+
+def import_generator_db(catalog: Catalog, db_file: str | os.PathLike[str], workspace: str | os.PathLike[str]) -> ImportResult:
+    """Register every project of a seed 002 generator database with the files it references.
+
+    ``audio_files.file_path`` and ``visual_suggestions.default_segment_path`` are
+    intermediates; ``assets/cache/{provider}/{video_id}.mp4`` is the shared cache
+    file a visual suggestion references; ``rendered_videos`` gives the final
+    and thumbnail. Re-importing updates the same projects. A reference outside
+    the workspace is recorded (and later kept back, never deleted). Raises
+    :class:`ConfigError` for a missing workspace, file, table or column.
+    """
+    root = normalise_root(workspace)
+    if not os.path.isdir(root):
+        raise ConfigError(f"The workspace folder {workspace} does not exist or is not a folder.")
+    source = str(db_file)
+    conn = open_readonly(db_file)
+    try:
+        check_shape(conn, REQUIRED, source)
+        projects = conn.execute("SELECT id, name FROM projects ORDER BY id").fetchall()
+        refs: dict[str, list[tuple[str, Role, str]]] = {str(p["id"]): [] for p in projects}
+
+        def add(pid: object, value: object, role: Role, detail: str) -> None:
+            if value is None or str(pid) not in refs or not str(value).strip():
+                return
+            refs[str(pid)].append((resolve_reference(root, str(value)), role, detail))
+
+        for row in conn.execute("SELECT project_id, file_path FROM audio_files"):
+            add(row["project_id"], row["file_path"], Role.INTERMEDIATE, "scene audio (audio_files.file_path, seed 002 AC-002)")
+        for row in conn.execute("SELECT project_id, provider, video_id, default_segment_path FROM visual_suggestions"):
+            add(row["project_id"], row["default_segment_path"], Role.INTERMEDIATE,
+                "video segment (visual_suggestions.default_segment_path, seed 002 AC-003)")
+            if row["provider"] and row["video_id"]:
+                cache = f"assets/cache/{row['provider']}/{row['video_id']}.mp4"
+                add(row["project_id"], cache, Role.SHARED_CACHE,
+                    "provider cache file referenced by visual_suggestions (seed 002 AC-004)")
+        for row in conn.execute("SELECT project_id, file_path, thumbnail_path FROM rendered_videos"):
+            add(row["project_id"], row["file_path"], Role.FINAL, "final output (rendered_videos.file_path, seed 002 AC-006)")
+            add(row["project_id"], row["thumbnail_path"], Role.THUMBNAIL, "thumbnail (rendered_videos.thumbnail_path)")
+    finally:
+        conn.close()
+
+    ids = []
+    outside: list[str] = []
+    with catalog.writer("project import-db"), catalog.transaction():
+        for row in projects:
+            ext = str(row["id"])
+            name = str(row["name"]) if row["name"] is not None else ext
+            pid = upsert_project(catalog, root, PROFILE, name, ext)
+            catalog.conn.execute("UPDATE projects SET source_db = ? WHERE id = ?",
+                                 (to_db_path(os.path.abspath(source)), pid))
+            replace_artifacts(catalog, pid, "import", refs[ext])
+            outside += [display_path(p) for p, _, _ in refs[ext] if not is_within(p, root)]
+            ids.append(pid)
+    return ImportResult(len(ids), ids, outside)

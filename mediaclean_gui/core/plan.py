@@ -1,0 +1,283 @@
+"""Plans: the frozen result of a dry run (items and kept-back items), stored in the catalog."""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import humanize
+
+from .catalog import Catalog, from_db_path, iso, to_db_path
+from .errors import NotFound
+
+
+class Action(str, enum.Enum):
+    DELETE_FILE = "delete_file"
+    DELETE_DIR = "delete_dir"  # remove a folder the plan has emptied (never a recursive delete)
+    TRASH = "trash"
+    UPLOAD_THEN_DELETE = "upload_then_delete"
+    DELETE_OBJECT = "delete_object"
+
+
+class Reason(str, enum.Enum):
+    """Why an item is kept back (SPEC section 1)."""
+
+    PROTECTED = "protected"
+    REFERENCED = "referenced by another project"
+    CHANGED = "changed since scan"
+    OUTSIDE_ROOT = "outside root"
+    SYMLINK = "symbolic link"
+    NOT_VERIFIED = "upload not verified"
+    TOO_NEW = "newer than the retention period"
+    EXCLUDED = "excluded by the user"
+    FINAL_MISSING = "final output missing"
+    UNREFERENCED_CACHE = "not referenced by any imported project"
+    MOUNT_POINT = "mount point"
+    UNREADABLE = "cannot be read"
+    IN_USE = "still being written"
+    UNFINISHED_JOB = "belongs to an unfinished job"
+    NO_FINAL_RULE = "profile has no final output"
+
+
+@dataclass
+class PlanItem:
+    """One thing the plan will do. ``size`` in bytes; ``fingerprint`` from :func:`safety.fingerprint`
+    (or ETag/LastModified/VersionId for objects); ``target`` a path or an object key."""
+
+    action: Action
+    target: str
+    size: int
+    role: str
+    rule: str
+    fingerprint: dict[str, Any]
+    root: str = ""
+    project_id: int | None = None
+    group: str = ""
+    id: int | None = None
+    selected: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        from .catalog import display_path
+
+        return {
+            "id": self.id,
+            "action": self.action.value,
+            "target": display_path(self.target),
+            "size": self.size,
+            "role": self.role,
+            "project_id": self.project_id,
+            "rule": self.rule,
+            "group": self.group,
+            "selected": self.selected,
+        }
+
+
+@dataclass
+class KeptBack:
+    """One thing the plan leaves alone, and why."""
+
+    target: str
+    reason: Reason
+    size: int = 0
+    role: str = ""
+    detail: str = ""
+    project_id: int | None = None
+    group: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        from .catalog import display_path
+
+        return {
+            "target": display_path(self.target),
+            "reason": self.reason.value,
+            "detail": self.detail,
+            "size": self.size,
+            "role": self.role,
+            "project_id": self.project_id,
+        }
+
+
+@dataclass
+class Plan:
+    """A stored plan. ``items``/``kept`` are loaded for local plans; large (S3) plans
+    page through :func:`iter_items` instead."""
+
+    id: int
+    kind: str
+    created_at: str
+    status: str
+    summary: str
+    params: dict[str, Any]
+    preconditions: list[dict[str, Any]]
+    item_count: int
+    total_bytes: int
+    kept_count: int
+    items: list[PlanItem] = field(default_factory=list)
+    kept: list[KeptBack] = field(default_factory=list)
+
+    @property
+    def file_count(self) -> int:
+        return sum(1 for i in self.items if i.action is not Action.DELETE_DIR)
+
+    def selected_items(self) -> list[PlanItem]:
+        return [i for i in self.items if i.selected]
+
+    def total_line(self) -> str:
+        """``Will delete 152 files · 1.2 GB · 3 kept`` for the selected items."""
+        return total_line(self.selected_items(), self.kept_count)
+
+
+def total_line(items: list[PlanItem], kept_count: int) -> str:
+    """``Will delete {n} files · {size} · {k} kept`` (objects instead of files for a sweep)."""
+    files = sum(1 for i in items if i.action is not Action.DELETE_DIR)
+    nbytes = sum(i.size for i in items)
+    objects = bool(items) and items[0].action is Action.DELETE_OBJECT
+    noun = ("object" if objects else "file") + ("" if files == 1 else "s")
+    return f"Will delete {files} {noun} · {humanize.naturalsize(nbytes)} · {kept_count} kept"
+
+
+class PlanBuilder:
+    """Write a plan to the catalog as it is made, in batches, so memory does not grow
+    with the plan (used for bucket sweeps of any size)."""
+
+    def __init__(self, catalog: Catalog, kind: str, params: dict[str, Any] | None = None, batch: int = 1000) -> None:
+        self.catalog = catalog
+        self.kind = kind
+        self.batch = batch
+        self._items: list[PlanItem] = []
+        self._kept: list[KeptBack] = []
+        self.item_count = 0
+        self.kept_count = 0
+        self.total_bytes = 0
+        self.preconditions: list[dict[str, Any]] = []
+        cur = catalog.conn.execute(
+            "INSERT INTO plans(kind, created_at, status, params) VALUES (?, ?, 'building', ?)",
+            (kind, iso(), json.dumps(params or {}, default=str)),
+        )
+        self.plan_id = int(cur.lastrowid or 0)
+
+    def add(self, item: PlanItem) -> None:
+        self._items.append(item)
+        self.item_count += 1
+        self.total_bytes += item.size
+        if len(self._items) >= self.batch:
+            self.flush()
+
+    def keep(self, kept: KeptBack) -> None:
+        self._kept.append(kept)
+        self.kept_count += 1
+        if len(self._kept) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        conn = self.catalog.conn
+        with self.catalog.transaction():
+            if self._items:
+                start = self.item_count - len(self._items)
+                conn.executemany(
+                    "INSERT INTO plan_items(plan_id, seq, action, target, root, size, role, project_id, rule, "
+                    "fingerprint, grp, selected) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [
+                        (
+                            self.plan_id, start + n, i.action.value, to_db_path(i.target), to_db_path(i.root),
+                            i.size, i.role, i.project_id, i.rule, json.dumps(i.fingerprint), i.group, int(i.selected),
+                        )
+                        for n, i in enumerate(self._items)
+                    ],
+                )
+            if self._kept:
+                conn.executemany(
+                    "INSERT INTO plan_kept(plan_id, target, size, role, project_id, reason, detail, grp) "
+                    "VALUES (?,?,?,?,?,?,?,?)",
+                    [
+                        (self.plan_id, to_db_path(k.target), k.size, k.role, k.project_id, k.reason.value, k.detail, k.group)
+                        for k in self._kept
+                    ],
+                )
+        self._items.clear()
+        self._kept.clear()
+
+    def finish(self, status: str = "ready", summary: str = "") -> int:
+        """Flush, record totals and preconditions, and mark the plan ``ready`` (or ``refused``)."""
+        self.flush()
+        self.catalog.conn.execute(
+            "UPDATE plans SET status = ?, summary = ?, item_count = ?, total_bytes = ?, kept_count = ?, "
+            "preconditions = ? WHERE id = ?",
+            (status, summary, self.item_count, self.total_bytes, self.kept_count,
+             json.dumps(self.preconditions), self.plan_id),
+        )
+        return self.plan_id
+
+
+def _item(row: Any) -> PlanItem:
+    return PlanItem(
+        action=Action(row["action"]),
+        target=from_db_path(row["target"]),
+        size=row["size"],
+        role=row["role"],
+        rule=row["rule"],
+        fingerprint=json.loads(row["fingerprint"]),
+        root=from_db_path(row["root"]),
+        project_id=row["project_id"],
+        group=row["grp"],
+        id=row["id"],
+        selected=bool(row["selected"]),
+    )
+
+
+def _kept(row: Any) -> KeptBack:
+    return KeptBack(
+        target=from_db_path(row["target"]),
+        reason=Reason(row["reason"]),
+        size=row["size"],
+        role=row["role"],
+        detail=row["detail"],
+        project_id=row["project_id"],
+        group=row["grp"],
+    )
+
+
+def load_plan(catalog: Catalog, plan_id: int, *, with_items: bool = True) -> Plan:
+    """The stored plan ``plan_id``; :class:`NotFound` if there is none."""
+    row = catalog.conn.execute("SELECT * FROM plans WHERE id = ?", (plan_id,)).fetchone()
+    if row is None or row["status"] == "building":
+        raise NotFound(f"No plan {plan_id}. Make a new one with a dry run.")
+    plan = Plan(
+        id=row["id"], kind=row["kind"], created_at=row["created_at"], status=row["status"],
+        summary=row["summary"], params=json.loads(row["params"]), preconditions=json.loads(row["preconditions"]),
+        item_count=row["item_count"], total_bytes=row["total_bytes"], kept_count=row["kept_count"],
+    )
+    if with_items:
+        plan.items = list(iter_items(catalog, plan_id))
+        plan.kept = list(iter_kept(catalog, plan_id))
+    return plan
+
+
+def iter_items(catalog: Catalog, plan_id: int, batch: int = 1000) -> Iterator[PlanItem]:
+    """The plan's items in order, read ``batch`` rows at a time."""
+    last = -1
+    while True:
+        rows = catalog.conn.execute(
+            "SELECT * FROM plan_items WHERE plan_id = ? AND seq > ? ORDER BY seq LIMIT ?", (plan_id, last, batch)
+        ).fetchall()
+        if not rows:
+            return
+        for row in rows:
+            yield _item(row)
+        last = rows[-1]["seq"]
+
+
+def iter_kept(catalog: Catalog, plan_id: int) -> Iterator[KeptBack]:
+    for row in catalog.conn.execute("SELECT * FROM plan_kept WHERE plan_id = ? ORDER BY id", (plan_id,)):
+        yield _kept(row)
+
+
+def set_selected(catalog: Catalog, plan_id: int, item_ids: list[int], selected: bool) -> None:
+    """Leave items out of (or put them back into) a plan before it runs."""
+    catalog.conn.executemany(
+        "UPDATE plan_items SET selected = ? WHERE plan_id = ? AND id = ?",
+        [(int(selected), plan_id, i) for i in item_ids],
+    )

@@ -1,0 +1,282 @@
+"""Layout profiles: load TOML files that map path patterns to artifact roles, and classify paths."""
+
+from __future__ import annotations
+
+import enum
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from .errors import ConfigError, NotFound
+
+
+class Role(str, enum.Enum):
+    """What an artifact is for (SPEC section 1)."""
+
+    FINAL = "final"
+    THUMBNAIL = "thumbnail"
+    INTERMEDIATE = "intermediate"
+    SHARED_CACHE = "shared_cache"
+    OUTPUT = "output"
+    TEMP = "temp"
+    SOURCE = "source"
+
+    @property
+    def protected(self) -> bool:
+        """``final`` and ``thumbnail`` are never deleted by local cleanup (invariant 1)."""
+        return self in (Role.FINAL, Role.THUMBNAIL)
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class ArtifactRule:
+    """One ``[[artifact]]`` entry: a path pattern relative to the workspace root."""
+
+    pattern: str
+    role: Role
+    rule: str
+    key: str | None = None
+
+    @property
+    def is_folder(self) -> bool:
+        """A pattern ending in ``/`` names a folder: it and everything inside it."""
+        return self.pattern.endswith("/")
+
+    def regex(self, project: str | None) -> re.Pattern[str]:
+        return _compile(self.pattern, project)
+
+    def static_prefix(self, project: str | None) -> str:
+        """The leading folders of the pattern that hold no placeholder or wildcard."""
+        parts = self.bind(project).rstrip("/").split("/")
+        fixed: list[str] = []
+        for part in parts if self.is_folder else parts[:-1]:
+            if "{" in part or "*" in part or "?" in part:
+                break
+            fixed.append(part)
+        return "/".join(fixed)
+
+    def bind(self, project: str | None) -> str:
+        return self.pattern.replace("{project}", project) if project is not None else self.pattern
+
+
+@dataclass(frozen=True)
+class Classified:
+    """The result of :meth:`Profile.classify`: which rule a path matched, and its placeholders."""
+
+    role: Role
+    rule: ArtifactRule
+    fields: dict[str, str]
+    folder: str | None  # for folder patterns: the matched folder (relative path)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A layout: roles by path pattern, the final-output template, S3 key templates."""
+
+    name: str
+    description: str
+    seed: str
+    source: str
+    rules: tuple[ArtifactRule, ...]
+    final: str | None = None
+    pipeline: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_project(self) -> bool:
+        return any("{project}" in r.pattern for r in self.rules)
+
+    def ordered_rules(self) -> list[ArtifactRule]:
+        """Protected roles first, then the file's order: a final is never shadowed."""
+        return sorted(self.rules, key=lambda r: 0 if r.role.protected else 1)
+
+    def classify(self, relpath: str, project: str | None = None) -> Classified | None:
+        """Classify a POSIX path relative to the workspace root, or ``None``.
+
+        With ``project`` set, ``{project}`` matches only that id; otherwise any
+        single path component (captured in ``fields["project"]``).
+        """
+        for rule in self.ordered_rules():
+            match = rule.regex(project).fullmatch(relpath)
+            if match:
+                fields = {k: v for k, v in match.groupdict().items() if v is not None and not k.startswith("_")}
+                folder = match.group("_folder") if rule.is_folder else None
+                return Classified(rule.role, rule, fields, folder)
+        return None
+
+    def final_path(self, project: str | None) -> str | None:
+        """The final output's path relative to the root, or ``None`` if the layout has none."""
+        if self.final is None:
+            return None
+        if "{project}" in self.final and project is None:
+            return None
+        return self.final.replace("{project}", project or "")
+
+    def walk_prefixes(self, project: str | None) -> list[str]:
+        """Folders (relative, POSIX) that hold every path this profile can classify.
+
+        Nested prefixes are merged; ``""`` means the whole root.
+        """
+        prefixes = sorted({r.static_prefix(project) for r in self.rules})
+        merged: list[str] = []
+        for prefix in prefixes:
+            if any(prefix == m or prefix.startswith(m + "/") or m == "" for m in merged):
+                continue
+            merged.append(prefix)
+        return merged
+
+
+@lru_cache(maxsize=512)
+def _compile(pattern: str, project: str | None) -> re.Pattern[str]:
+    folder = pattern.endswith("/")
+    body = pattern.rstrip("/")
+    seen: set[str] = set()
+    out: list[str] = []
+    segments = body.split("/")
+    for index, segment in enumerate(segments):
+        if segment == "**":
+            out.append(".*" if index == len(segments) - 1 else "(?:.*/)?")
+            continue
+        seg = ""
+        pos = 0
+        for m in _PLACEHOLDER.finditer(segment):
+            seg += _glob(segment[pos : m.start()])
+            name = m.group(1)
+            if name == "project" and project is not None:
+                seg += re.escape(project)
+            elif name == "n":
+                seg += r"(?P<n>\d+)" if "n" not in seen else r"\d+"
+            elif name in seen:
+                seg += r"[^/]+"
+            else:
+                seg += rf"(?P<{name}>[^/]+?)" if name != "project" else r"(?P<project>[^/]+)"
+            seen.add(name)
+            pos = m.end()
+        seg += _glob(segment[pos:])
+        out.append(seg + ("/" if index < len(segments) - 1 else ""))
+    regex = "".join(out)
+    if folder:
+        regex = f"(?P<_folder>{regex})(?:/.*)?"
+    return re.compile(regex, re.DOTALL)
+
+
+def _glob(text: str) -> str:
+    return "".join("[^/]*" if ch == "*" else "[^/]" if ch == "?" else re.escape(ch) for ch in text)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def user_profiles_dir() -> Path:
+    """``platformdirs.user_config_dir("mediaclean")/profiles``: users' own ``*.toml`` layouts."""
+    return Path(platformdirs.user_config_dir("mediaclean")) / "profiles"
+
+
+def load_profile_file(path: Path) -> Profile:
+    """Parse and check one profile file.
+
+    Raises :class:`ConfigError` naming the file, the key and what is wrong.
+    """
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"Profile {path}: cannot be read ({exc.strerror}).") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Profile {path}: not valid TOML ({exc}).") from None
+    return parse_profile(data, str(path))
+
+
+def parse_profile(data: dict[str, Any], source: str) -> Profile:
+    def bad(key: str, what: str) -> ConfigError:
+        return ConfigError(f"Profile {source}: key '{key}' {what}.")
+
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise bad("name", "is missing or not a string")
+    entries = data.get("artifact")
+    if not isinstance(entries, list) or not entries:
+        raise bad("artifact", "must be a non-empty array of tables ([[artifact]])")
+    rules = []
+    for i, entry in enumerate(entries):
+        where = f"artifact[{i}]"
+        if not isinstance(entry, dict):
+            raise bad(where, "must be a table")
+        pattern = entry.get("pattern")
+        if not isinstance(pattern, str) or not pattern or pattern.startswith("/"):
+            raise bad(f"{where}.pattern", "must be a relative path pattern such as '.cache/audio/{project}/scene-{n}.mp3'")
+        if ".." in pattern.split("/"):
+            raise bad(f"{where}.pattern", "must not contain '..'")
+        role_text = entry.get("role")
+        try:
+            role = Role(role_text)
+        except ValueError:
+            roles = ", ".join(r.value for r in Role)
+            raise bad(f"{where}.role", f"is {role_text!r}, which is not a role (one of {roles})") from None
+        rule_text = entry.get("rule", f"{role.value} by pattern {pattern}")
+        key = entry.get("key")
+        if key is not None and not isinstance(key, str):
+            raise bad(f"{where}.key", "must be a string (an S3 key template)")
+        try:
+            _compile(pattern, None)
+        except re.error as exc:
+            raise bad(f"{where}.pattern", f"is not a usable pattern ({exc})") from None
+        rules.append(ArtifactRule(pattern, role, str(rule_text), key))
+    final = data.get("final")
+    if final is not None and not isinstance(final, str):
+        raise bad("final", "must be a path template string")
+    pipeline = data.get("pipeline", {})
+    if not isinstance(pipeline, dict) or not all(isinstance(v, str) for v in pipeline.values()):
+        raise bad("pipeline", "must be a table of strings")
+    return Profile(
+        name=name.strip(),
+        description=str(data.get("description", "")),
+        seed=str(data.get("seed", "")),
+        source=source,
+        rules=tuple(rules),
+        final=final,
+        pipeline=dict(pipeline),
+    )
+
+
+def builtin_profiles() -> dict[str, Profile]:
+    found: dict[str, Profile] = {}
+    folder = resources.files("mediaclean_gui").joinpath("resources", "profiles")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            profile = parse_profile(_loads(entry.read_text(encoding="utf-8"), entry.name), f"built-in {entry.name}")
+            found[profile.name] = profile
+    return found
+
+
+def _loads(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Profile {source}: not valid TOML ({exc}).") from None
+
+
+def all_profiles(user_dir: Path | None = None) -> dict[str, Profile]:
+    """Built-ins, then the user's profiles folder (a user profile of the same name wins)."""
+    profiles = builtin_profiles()
+    folder = user_dir if user_dir is not None else user_profiles_dir()
+    if folder.is_dir():
+        for path in sorted(folder.glob("*.toml")):
+            profile = load_profile_file(path)
+            profiles[profile.name] = profile
+    return profiles
+
+
+def get_profile(name: str, user_dir: Path | None = None) -> Profile:
+    """The profile called ``name``; :class:`NotFound` lists the known ones."""
+    profiles = all_profiles(user_dir)
+    try:
+        return profiles[name]
+    except KeyError:
+        raise NotFound(f"No profile named '{name}'. Known profiles: {', '.join(sorted(profiles))}.") from None

@@ -1,0 +1,280 @@
+"""Projects and their artifacts in the catalog: register, look up, list, statuses, references."""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .catalog import Catalog, from_db_path, iso, to_db_path
+from .errors import ConfigError, NotFound
+from .profiles import Role, get_profile
+
+AUTO_CLEANUP_ENV = "AUTO_CLEANUP_ENABLED"
+
+
+class CleanupStatus(str, enum.Enum):
+    """``projects.cleanup_status`` (seed 002 AC-010)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    name: str
+    root: str
+    profile: str
+    external_id: str | None
+    auto_cleanup: str
+    cleanup_status: str
+    cleanup_completed_at: str | None
+    total_bytes: int
+    reclaimable_bytes: int
+    file_count: int
+    scanned_at: str | None
+
+    @property
+    def key(self) -> str | None:
+        """The value of ``{project}`` in the profile's patterns: the external id."""
+        return self.external_id
+
+    def as_json(self, auto_effective: bool | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "root": self.root,
+            "profile": self.profile,
+            "external_id": self.external_id,
+            "total_bytes": self.total_bytes,
+            "reclaimable_bytes": self.reclaimable_bytes,
+            "file_count": self.file_count,
+            "cleanup_status": self.cleanup_status,
+            "cleanup_completed_at": self.cleanup_completed_at,
+            "auto_cleanup": self.auto_cleanup,
+            "scanned_at": self.scanned_at,
+        }
+        if auto_effective is not None:
+            out["auto_cleanup_effective"] = auto_effective
+        return out
+
+
+_COLUMNS = (
+    "id, name, root, profile, external_id, auto_cleanup, cleanup_status, cleanup_completed_at, "
+    "total_bytes, reclaimable_bytes, file_count, scanned_at"
+)
+
+
+def _row(row: Any) -> Project:
+    values = dict(row)
+    values["root"] = from_db_path(values["root"])
+    return Project(**values)
+
+
+def normalise_root(root: str | os.PathLike[str]) -> str:
+    """The canonical form of a workspace root: absolute, links in the root itself resolved."""
+    return os.path.realpath(os.fspath(root))
+
+
+def add_project(
+    catalog: Catalog,
+    root: str | os.PathLike[str],
+    profile: str,
+    *,
+    name: str | None = None,
+    external_id: str | None = None,
+) -> list[int]:
+    """Register a workspace folder with a layout profile; returns the project ids.
+
+    When the profile's patterns name ``{project}`` and no ``external_id`` is
+    given, every project id found in the workspace is registered (one project
+    each). Registering the same root and id again returns the existing id.
+    Raises :class:`ConfigError` for a missing folder or unknown profile.
+    """
+    prof = get_profile(profile)
+    real = normalise_root(root)
+    if not os.path.isdir(real):
+        raise ConfigError(f"The workspace folder {root} does not exist or is not a folder.")
+    ids: list[str | None]
+    if external_id is not None or not prof.uses_project:
+        ids = [external_id]
+    else:
+        ids = sorted(discover_project_ids(real, profile))
+        if not ids:
+            raise ConfigError(
+                f"No projects found in {real} for the profile '{profile}'. Give the generator's "
+                f"project id with --external-id, or import its database with 'project import-db'."
+            )
+    result = []
+    with catalog.writer("project add"), catalog.transaction() as conn:
+        for ext in ids:
+            label = name or os.path.basename(real.rstrip(os.sep)) or real
+            if ext is not None and (name is None or len(ids) > 1):
+                label = ext if name is None else f"{name} {ext}"
+            result.append(_upsert(conn, real, profile, label, ext))
+    return result
+
+
+def _upsert(conn: Any, root: str, profile: str, name: str, external_id: str | None) -> int:
+    row = conn.execute(
+        "SELECT id FROM projects WHERE root = ? AND ifnull(external_id, '') = ifnull(?, '') "
+        "AND (external_id IS NOT NULL OR name = ?)",
+        (to_db_path(root), external_id, name),
+    ).fetchone()
+    if row is not None:
+        conn.execute("UPDATE projects SET name = ?, profile = ? WHERE id = ?", (name, profile, row[0]))
+        return int(row[0])
+    cur = conn.execute(
+        "INSERT INTO projects(name, root, profile, external_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        (name, to_db_path(root), profile, external_id, iso()),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def upsert_project(catalog: Catalog, root: str, profile: str, name: str, external_id: str | None) -> int:
+    """Insert or update one project (root, external id) and return its id (caller holds the writer lock)."""
+    return _upsert(catalog.conn, normalise_root(root), profile, name, external_id)
+
+
+def discover_project_ids(root: str, profile: str) -> set[str]:
+    """Project ids present in a workspace: the ``{project}`` components of matching folders."""
+    prof = get_profile(profile)
+    found: set[str] = set()
+    for rule in prof.rules:
+        if "{project}" not in rule.pattern:
+            continue
+        head = rule.pattern.split("{project}")[0]
+        if "{" in head or "*" in head:
+            continue
+        try:
+            with os.scandir(os.path.join(root, head)) as it:
+                for entry in it:
+                    if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
+                        found.add(entry.name)
+        except OSError:
+            continue
+    return found
+
+
+def list_projects(catalog: Catalog) -> list[Project]:
+    rows = catalog.conn.execute(f"SELECT {_COLUMNS} FROM projects ORDER BY name COLLATE NOCASE, id")
+    return [_row(r) for r in rows]
+
+
+def get_project(catalog: Catalog, project_id: int) -> Project:
+    row = catalog.conn.execute(f"SELECT {_COLUMNS} FROM projects WHERE id = ?", (project_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"No project with id {project_id}. 'mediaclean project list' shows the projects.")
+    return _row(row)
+
+
+def resolve_project(catalog: Catalog, text: str) -> Project:
+    """A project named by the user: its id, its name or its external id.
+
+    Raises :class:`NotFound`, or :class:`ConfigError` when a name is ambiguous.
+    """
+    text = str(text)
+    if text.isdigit():
+        row = catalog.conn.execute(f"SELECT {_COLUMNS} FROM projects WHERE id = ?", (int(text),)).fetchone()
+        if row is not None:
+            return _row(row)
+    for column in ("name", "external_id"):
+        rows = catalog.conn.execute(f"SELECT {_COLUMNS} FROM projects WHERE {column} = ?", (text,)).fetchall()
+        if len(rows) == 1:
+            return _row(rows[0])
+        if len(rows) > 1:
+            ids = ", ".join(str(r["id"]) for r in rows)
+            raise ConfigError(f"'{text}' names several projects (ids {ids}); use the id.")
+    raise NotFound(f"No project '{text}'. 'mediaclean project list' shows the projects.")
+
+
+def remove_project(catalog: Catalog, project_id: int) -> None:
+    """Forget a project (its files are not touched)."""
+    with catalog.writer("project remove"), catalog.transaction() as conn:
+        conn.execute("UPDATE plan_items SET project_id = NULL WHERE project_id = ?", (project_id,))
+        conn.execute("UPDATE plan_kept SET project_id = NULL WHERE project_id = ?", (project_id,))
+        conn.execute("DELETE FROM projects WHERE id = ?", (project_id,))
+
+
+def set_auto_cleanup(catalog: Catalog, project_id: int, value: str) -> None:
+    """Per-project override of F2: ``inherit``, ``on`` or ``off``."""
+    if value not in ("inherit", "on", "off"):
+        raise ConfigError(f"Auto-cleanup must be inherit, on or off, not {value!r}.")
+    get_project(catalog, project_id)
+    catalog.conn.execute("UPDATE projects SET auto_cleanup = ? WHERE id = ?", (value, project_id))
+
+
+def auto_cleanup_effective(catalog: Catalog, project: Project, prefs: dict[str, Any] | None = None) -> bool:
+    """F2 (seed 002 AC-009): ``AUTO_CLEANUP_ENABLED=false`` wins; then the project's
+    override; then the global preference ``auto_cleanup_enabled`` (default on)."""
+    if not env_allows_auto_cleanup():
+        return False
+    if project.auto_cleanup == "on":
+        return True
+    if project.auto_cleanup == "off":
+        return False
+    prefs = prefs if prefs is not None else catalog.prefs()
+    return bool(prefs["auto_cleanup_enabled"])
+
+
+def env_allows_auto_cleanup() -> bool:
+    return os.environ.get(AUTO_CLEANUP_ENV, "true").strip().lower() not in ("false", "0", "no", "off")
+
+
+def set_cleanup_status(catalog: Catalog, project_id: int, status: CleanupStatus, when: str | None = None) -> None:
+    """Keep ``cleanup_status`` and ``cleanup_completed_at`` true (seed 002 AC-010)."""
+    if status is CleanupStatus.COMPLETE:
+        catalog.conn.execute(
+            "UPDATE projects SET cleanup_status = ?, cleanup_completed_at = ? WHERE id = ?",
+            (status.value, when or iso(), project_id),
+        )
+    else:
+        catalog.conn.execute("UPDATE projects SET cleanup_status = ? WHERE id = ?", (status.value, project_id))
+
+
+# ---------------------------------------------------------------- artifacts
+
+
+@dataclass(frozen=True)
+class Artifact:
+    project_id: int
+    path: str
+    role: Role
+    source: str
+    detail: str
+
+
+def replace_artifacts(catalog: Catalog, project_id: int, source: str, items: Iterable[tuple[str, Role, str]]) -> int:
+    """Replace a project's artifacts from ``source`` (e.g. ``import``) with ``(path, role, detail)``."""
+    conn = catalog.conn
+    conn.execute("DELETE FROM artifacts WHERE project_id = ? AND source = ?", (project_id, source))
+    rows = {(to_db_path(p), role.value): detail for p, role, detail in items}
+    conn.executemany(
+        "INSERT OR IGNORE INTO artifacts(project_id, path, role, source, detail) VALUES (?, ?, ?, ?, ?)",
+        [(project_id, p, r, source, d) for (p, r), d in rows.items()],
+    )
+    return len(rows)
+
+
+def artifacts_of(catalog: Catalog, project_id: int) -> list[Artifact]:
+    rows = catalog.conn.execute(
+        "SELECT project_id, path, role, source, detail FROM artifacts WHERE project_id = ? ORDER BY id", (project_id,)
+    )
+    return [Artifact(r["project_id"], from_db_path(r["path"]), Role(r["role"]), r["source"], r["detail"]) for r in rows]
+
+
+def all_artifacts(catalog: Catalog, roles: Iterable[Role] | None = None) -> list[Artifact]:
+    """Every artifact in the catalog, optionally of some roles only."""
+    sql = "SELECT project_id, path, role, source, detail FROM artifacts"
+    params: tuple[str, ...] = ()
+    if roles is not None:
+        values = tuple(r.value for r in roles)
+        sql += f" WHERE role IN ({','.join('?' * len(values))})"
+        params = values
+    rows = catalog.conn.execute(sql, params)
+    return [Artifact(r["project_id"], from_db_path(r["path"]), Role(r["role"]), r["source"], r["detail"]) for r in rows]

@@ -1,0 +1,124 @@
+"""Scan workspaces: sizes per role per project from one walk per workspace, stored in the catalog."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+from .catalog import Catalog, iso
+from .clean import final_outputs, final_present
+from .events import CancelToken, Progress
+from .profiles import Role, get_profile
+from .projects import Project, all_artifacts, get_project, list_projects
+from .walk import walk
+
+
+@dataclass
+class ScanResult:
+    """``projects`` as stored after the scan; ``seconds`` of wall time."""
+
+    projects: list[Project]
+    files_scanned: int
+    seconds: float
+
+
+def scan_projects(
+    catalog: Catalog,
+    project_ids: list[int] | None = None,
+    *,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> ScanResult:
+    """Rescan sizes (bytes, by role) of some projects, or of all.
+
+    Projects sharing a workspace root and profile are scanned in one
+    ``os.scandir`` walk of the profile's folders; links are not followed and
+    mounts not crossed. ``reclaimable_bytes`` is what project cleanup would
+    free now: 0 while the final output is missing. Raises ``Cancelled``.
+    """
+    started = time.monotonic()
+    progress = progress or Progress()
+    projects = list_projects(catalog) if project_ids is None else [get_project(catalog, i) for i in project_ids]
+    groups: dict[tuple[str, str], list[Project]] = defaultdict(list)
+    for project in projects:
+        groups[(project.root, project.profile)].append(project)
+
+    everyone = {p.id: p for p in list_projects(catalog)}
+    shared_refs: dict[str, set[int]] = defaultdict(set)
+    for art in all_artifacts(catalog, [Role.SHARED_CACHE]):
+        shared_refs[art.path].add(art.project_id)
+
+    sizes: dict[int, dict[str, list[int]]] = {p.id: defaultdict(lambda: [0, 0]) for p in projects}
+    reclaim: dict[int, int] = {p.id: 0 for p in projects}
+    ready = {p.id for p in everyone.values() if _ready(catalog, p)}
+    files = 0
+    progress.update(done=0, total=len(groups), phase="scanning")
+    for n, ((root, profile_name), members) in enumerate(groups.items()):
+        profile = get_profile(profile_name)
+        by_key = {p.key: p for p in members}
+        single = members[0] if not profile.uses_project or len(members) == 1 and members[0].key is None else None
+        try:
+            root_dev = os.lstat(root).st_dev
+        except OSError:
+            continue
+        for prefix in profile.walk_prefixes(None):
+            for entry in walk(root, prefix, root_dev):
+                if entry.kind != "file" or entry.st is None:
+                    continue
+                files += 1
+                if cancel is not None and files % 1000 == 0:
+                    cancel.raise_if_cancelled()
+                found = profile.classify(entry.rel, None)
+                if found is None:
+                    continue
+                size = entry.st.st_size
+                if found.role is Role.SHARED_CACHE:
+                    refs = shared_refs.get(entry.path, ())
+                    for pid in refs:
+                        if pid in sizes:
+                            slot = sizes[pid][found.role.value]
+                            slot[0] += size
+                            slot[1] += 1
+                            if pid in ready and all(o in ready for o in refs):
+                                reclaim[pid] += size
+                    continue
+                owner = single or by_key.get(found.fields.get("project"))
+                if owner is None:
+                    continue
+                slot = sizes[owner.id][found.role.value]
+                slot[0] += size
+                slot[1] += 1
+                if found.role is Role.INTERMEDIATE and owner.id in ready:
+                    reclaim[owner.id] += size
+        progress.update(done=n + 1, current=root)
+
+    now = iso()
+    with catalog.writer("scan"), catalog.transaction() as conn:
+        for project in projects:
+            roles = sizes[project.id]
+            conn.execute("DELETE FROM role_sizes WHERE project_id = ?", (project.id,))
+            conn.executemany(
+                "INSERT INTO role_sizes(project_id, role, bytes, files) VALUES (?, ?, ?, ?)",
+                [(project.id, role, b, f) for role, (b, f) in roles.items()],
+            )
+            conn.execute(
+                "UPDATE projects SET total_bytes = ?, reclaimable_bytes = ?, file_count = ?, scanned_at = ? WHERE id = ?",
+                (sum(b for b, _ in roles.values()), reclaim[project.id], sum(f for _, f in roles.values()), now,
+                 project.id),
+            )
+    stored = [get_project(catalog, p.id) for p in projects]
+    return ScanResult(stored, files, time.monotonic() - started)
+
+
+def _ready(catalog: Catalog, project: Project) -> bool:
+    profile = get_profile(project.profile)
+    finals = final_outputs(catalog, project, profile)
+    return bool(finals) and all(final_present(f) for f in finals)
+
+
+def role_sizes(catalog: Catalog, project_id: int) -> dict[str, tuple[int, int]]:
+    """``{role: (bytes, files)}`` from the last scan of a project."""
+    rows = catalog.conn.execute("SELECT role, bytes, files FROM role_sizes WHERE project_id = ?", (project_id,))
+    return {r["role"]: (int(r["bytes"]), int(r["files"])) for r in rows}

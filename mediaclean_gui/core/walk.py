@@ -1,0 +1,99 @@
+"""One ``os.scandir`` walk of a workspace folder that never follows links or crosses mounts."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One thing the walk met.
+
+    ``kind`` is ``file``, ``dir`` (yielded after everything inside it),
+    ``link`` (a symbolic link: never followed), ``mount`` (a folder on another
+    device: not entered), ``special`` (socket, fifo, device) or ``unreadable``
+    (a folder that could not be listed). ``rel`` is POSIX-style, relative to the root.
+    """
+
+    kind: str
+    rel: str
+    path: str
+    st: os.stat_result | None
+    error: str = ""
+
+
+def walk(root: str, prefix: str = "", root_dev: int | None = None) -> Iterator[Entry]:
+    """Walk ``root/prefix`` depth-first with one ``lstat`` per entry.
+
+    Every folder on the way from ``root`` to ``prefix`` is checked first: if
+    one is a symbolic link the walk yields that ``link`` entry and stops there.
+    A missing prefix yields nothing.
+    """
+    if root_dev is None:
+        root_dev = os.lstat(root).st_dev
+    start = root
+    rel = ""
+    for part in [p for p in prefix.split("/") if p]:
+        start = os.path.join(start, part)
+        rel = f"{rel}/{part}" if rel else part
+        try:
+            st = os.lstat(start)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            yield Entry("unreadable", rel, start, None, exc.strerror or str(exc))
+            return
+        if stat.S_ISLNK(st.st_mode):
+            yield Entry("link", rel, start, st)
+            return
+        if not stat.S_ISDIR(st.st_mode):
+            yield Entry("file" if stat.S_ISREG(st.st_mode) else "special", rel, start, st)
+            return
+        if st.st_dev != root_dev:
+            yield Entry("mount", rel, start, st)
+            return
+    yield from _walk_dir(start, rel, root_dev)
+    if rel:
+        try:
+            yield Entry("dir", rel, start, os.lstat(start))
+        except OSError:
+            pass
+
+
+def _walk_dir(path: str, rel: str, root_dev: int) -> Iterator[Entry]:
+    try:
+        it = os.scandir(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        yield Entry("unreadable", rel, path, None, exc.strerror or str(exc))
+        return
+    subdirs: list[tuple[str, str, os.stat_result]] = []
+    with it:
+        for entry in it:
+            child_rel = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                yield Entry("unreadable", child_rel, entry.path, None, exc.strerror or str(exc))
+                continue
+            mode = st.st_mode
+            if stat.S_ISREG(mode):
+                yield Entry("file", child_rel, entry.path, st)
+            elif stat.S_ISDIR(mode):
+                if st.st_dev != root_dev:
+                    yield Entry("mount", child_rel, entry.path, st)
+                else:
+                    subdirs.append((entry.path, child_rel, st))
+            elif stat.S_ISLNK(mode):
+                yield Entry("link", child_rel, entry.path, st)
+            else:
+                yield Entry("special", child_rel, entry.path, st)
+    for sub_path, sub_rel, st in subdirs:
+        yield from _walk_dir(sub_path, sub_rel, root_dev)
+        yield Entry("dir", sub_rel, sub_path, st)
