@@ -96,6 +96,15 @@ DEFAULT_PREFS: dict[str, Any] = {
     "grace_hours": 24,
     "temp_older_than_hours": 24,
     "orphan_older_than_hours": 24,
+    # uploads (F3)
+    "multipart_threshold_mb": 64,
+    "upload_concurrency": 8,
+    "remove_empty_folders": False,
+    # scheduler: minutes between periodic jobs while the window is open (0 = off)
+    "schedule_auto_minutes": 5,
+    "schedule_temp_minutes": 0,
+    "schedule_orphans_minutes": 0,
+    "schedule_sweep_minutes": 0,
 }
 
 _PREF_TYPES: dict[str, type] = {k: type(v) for k, v in DEFAULT_PREFS.items()}
