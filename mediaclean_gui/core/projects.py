@@ -104,7 +104,7 @@ def add_project(
     if external_id is not None or not prof.uses_project:
         ids = [external_id]
     else:
-        ids = sorted(discover_project_ids(real, profile))
+        ids = [*sorted(discover_project_ids(real, profile))]
         if not ids:
             raise ConfigError(
                 f"No projects found in {real} for the profile '{profile}'. Give the generator's "
