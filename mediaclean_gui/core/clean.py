@@ -66,10 +66,13 @@ def plan_cleanup(
     projects = [get_project(catalog, pid) for pid in project_ids]
     everyone = {p.id: p for p in list_projects(catalog)}
     shared_refs: dict[str, set[int]] = defaultdict(set)
+    other_refs: dict[str, set[int]] = defaultdict(set)
     protected: dict[str, str] = {}
     for art in all_artifacts(catalog):
         if art.role is Role.SHARED_CACHE:
             shared_refs[art.path].add(art.project_id)
+        elif art.role in DELETABLE:
+            other_refs[art.path].add(art.project_id)
         elif art.role.protected:
             owner = everyone.get(art.project_id)
             protected[art.path] = f"{art.role.value} of project '{owner.name if owner else art.project_id}'"
@@ -112,7 +115,7 @@ def plan_cleanup(
             if cancel is not None:
                 cancel.raise_if_cancelled()
             progress.update(done=n, total=len(ready), current=project.name, phase="planning")
-            _collect_project(catalog, project, everyone, has_final, shared_refs, protected, collected)
+            _collect_project(catalog, project, everyone, has_final, shared_refs, other_refs, protected, collected)
 
         files = sorted((i for i in collected.items.values() if i.action is not Action.DELETE_DIR), key=lambda i: i.target)
         dirs = sorted((i for i in collected.items.values() if i.action is Action.DELETE_DIR),
@@ -134,6 +137,7 @@ def _collect_project(
     everyone: dict[int, Project],
     has_final: Callable[[Project], bool],
     shared_refs: dict[str, set[int]],
+    other_refs: dict[str, set[int]],
     protected: dict[str, str],
     out: _Collected,
 ) -> None:
@@ -146,9 +150,19 @@ def _collect_project(
         if path not in out.items:
             out.kept.setdefault(path, KeptBack(path, reason, size, role, detail, project.id, role or reason.value))
 
+    def needed_by(refs: set[int]) -> str:
+        """The other projects among ``refs`` that have no final output yet, as ``'A', 'B'``."""
+        needing = [everyone[o] for o in sorted(refs - {project.id}) if o in everyone and not has_final(everyone[o])]
+        return ", ".join(f"'{p.name}'" for p in needing)
+
     def add(path: str, st: os.stat_result, role: Role, rule: str, action: Action = Action.DELETE_FILE) -> None:
         if path in protected:
             keep(path, Reason.PROTECTED, protected[path], st.st_size, Role.FINAL.value)
+            return
+        names = needed_by(other_refs.get(path, set())) if action is Action.DELETE_FILE else ""
+        if names:  # invariant 1: nothing a project without its final output references is deleted
+            keep(path, Reason.REFERENCED, f"still needed by {names}, which has no final output yet", st.st_size,
+                 role.value)
             return
         if stat.S_ISLNK(st.st_mode):
             rule += " (a symbolic link: only the link is removed, never its target)"
@@ -165,9 +179,8 @@ def _collect_project(
                      "no imported project references this provider cache file, so it may still be needed",
                      st.st_size, Role.SHARED_CACHE.value)
             return
-        needing = [everyone[o] for o in sorted(refs - {project.id}) if o in everyone and not has_final(everyone[o])]
-        if needing:
-            names = ", ".join(f"'{p.name}'" for p in needing)
+        names = needed_by(refs)
+        if names:
             keep(path, Reason.REFERENCED, f"still needed by {names}, which has no final output yet",
                  st.st_size, Role.SHARED_CACHE.value)
         else:
