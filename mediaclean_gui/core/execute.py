@@ -185,9 +185,12 @@ def _do_item(item: PlanItem, roots: dict[str, DirFds], mode: str) -> tuple[str, 
             os.rmdir(name, dir_fd=parent_fd)
             dirs.forget(os.path.relpath(path, item.root).replace(os.sep, "/"))
             return "deleted", "folder removed", 0
-        if mode == "trash":
+        if mode == "trash" and item.fingerprint.get("kind") != "link":
             send2trash(path)
             detail = "moved to the trash"
+        elif mode == "trash":  # send2trash follows links (a dangling one looks gone); a link holds no data
+            os.unlink(name, dir_fd=parent_fd)
+            detail = "symbolic link removed (links are not moved to the trash)"
         else:
             os.unlink(name, dir_fd=parent_fd)
             detail = ""

@@ -68,15 +68,27 @@ def undeletable() -> Iterator[Callable[[Path], None]]:
         step()
 
 
+class _Records:
+    """A live view of the records caplog holds for the current test phase."""
+
+    def __init__(self, caplog: pytest.LogCaptureFixture) -> None:
+        self._caplog = caplog
+
+    def __iter__(self) -> Iterator[logging.LogRecord]:
+        return iter(list(self._caplog.records))
+
+
 @pytest.fixture
-def fs_records(caplog: pytest.LogCaptureFixture) -> Iterator[list[logging.LogRecord]]:
+def fs_records(caplog: pytest.LogCaptureFixture) -> Iterator[_Records]:
     """Records of the ``mediaclean.fs`` logger (attached directly: the CLI's logging setup stops propagation)."""
     logger = logging.getLogger("mediaclean.fs")
-    old = logger.level
+    old = logger.level, logger.propagate
     logger.setLevel(logging.DEBUG)
+    logger.propagate = False  # caplog also listens on the root logger: count each record once
     logger.addHandler(caplog.handler)
     try:
-        yield caplog.records
+        yield _Records(caplog)
     finally:
         logger.removeHandler(caplog.handler)
-        logger.setLevel(old)
+        logger.setLevel(old[0])
+        logger.propagate = old[1]
