@@ -19,6 +19,7 @@ class Action(str, enum.Enum):
     DELETE_DIR = "delete_dir"  # remove a folder the plan has emptied (never a recursive delete)
     TRASH = "trash"
     UPLOAD_THEN_DELETE = "upload_then_delete"
+    UPLOAD = "upload"  # upload and verify, keep the local copy (F3 without --delete-after-upload)
     DELETE_OBJECT = "delete_object"
 
 
