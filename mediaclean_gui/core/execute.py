@@ -104,8 +104,10 @@ def execute_plan(
                     f"nothing was deleted. Preview again."
                 )
         run_id = _start_run(catalog, plan.id, plan.kind, plan.items, started_by, mode)
+        # Only a project cleanup (F1) moves cleanup_status: an orphan sweep must not mark a project cleaned.
         project_ids = sorted({i.project_id for i in plan.items if i.project_id is not None}
-                             | {p["project_id"] for p in plan.preconditions if "project_id" in p})
+                             | {p["project_id"] for p in plan.preconditions if "project_id" in p}) \
+            if plan.kind == "clean" else []
         for pid in project_ids:
             set_cleanup_status(catalog, pid, CleanupStatus.RUNNING)
         result = RunResult(run_id, plan.id, "running", mode)
@@ -346,7 +348,7 @@ def reconcile_interrupted_runs(catalog: Catalog) -> list[int]:
             for prow in conn.execute(
                 "SELECT DISTINCT pi.project_id FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
                 "WHERE ri.run_id = ? AND pi.project_id IS NOT NULL", (run_id,)
-            ).fetchall():
+            ).fetchall() if run["kind"] == "clean" else []:
                 not_done = conn.execute(
                     "SELECT count(*) FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id WHERE ri.run_id = ? "
                     "AND pi.project_id = ? AND ri.outcome IN ('skipped', 'failed') AND ri.detail != 'excluded by the user'",
