@@ -94,17 +94,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Interrupted.", file=sys.stderr)
         return 130
     if want_json:
-        sys.stdout.write(json.dumps(outcome.payload, default=str, ensure_ascii=False, indent=None) + "\n")
+        sys.stdout.write(_printable(json.dumps(outcome.payload, default=str, ensure_ascii=False, indent=None)) + "\n")
     elif outcome.text:
-        print(outcome.text)
+        print(_printable(outcome.text))
     sys.stdout.flush()
     return outcome.exit_code
 
 
+def _printable(text: str) -> str:
+    """Text safe to print: undecodable bytes of file names (``os.fsdecode`` surrogates) shown as U+FFFD."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def _emit_error(exc: KnownError, want_json: bool) -> int:
     if want_json:
-        sys.stdout.write(json.dumps({"success": False, "error": exc.message, "exit_code": exc.exit_code}) + "\n")
-    print(f"mediaclean: {exc.message}", file=sys.stderr)
+        sys.stdout.write(json.dumps({"success": False, "error": _printable(exc.message), "exit_code": exc.exit_code})
+                         + "\n")
+    print(f"mediaclean: {_printable(exc.message)}", file=sys.stderr)
     return exc.exit_code
 
 

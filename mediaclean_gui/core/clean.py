@@ -186,10 +186,8 @@ def _collect_project(
         else:
             add(path, st, Role.SHARED_CACHE, rule)
 
-    walked: set[str] = set()
     for prefix in profile.walk_prefixes(key):
         for entry in walk(root, prefix, root_dev):
-            walked.add(entry.path)
             if entry.kind == "unreadable":
                 keep(entry.path, Reason.UNREADABLE, entry.error)
                 continue
@@ -217,13 +215,15 @@ def _collect_project(
                 shared(entry.path, entry.st, found.rule.rule)
 
     for art in artifacts_of(catalog, project.id):
-        if art.path in walked or art.role not in (*DELETABLE, Role.SHARED_CACHE):
+        # a reference the walk already decided on is done; one the layout's patterns do not match
+        # (wherever it lies) is the database's word and is checked on its own
+        if art.path in out.items or art.path in out.kept or art.role not in (*DELETABLE, Role.SHARED_CACHE):
             continue
         _reference(project, art.path, art.role, art.detail, root, root_dev, profile, keep, add, shared)
 
 
 def _reference(project, path, role, detail, root, root_dev, profile, keep, add, shared) -> None:  # type: ignore[no-untyped-def]
-    """An imported reference outside the walked folders: check it on its own."""
+    """An imported reference the walk did not classify: check it on its own."""
     if not is_within(path, root):
         keep(path, Reason.OUTSIDE_ROOT, f"{detail or role.value} points outside the workspace {root}", 0, role.value)
         return

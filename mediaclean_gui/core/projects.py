@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import enum
+import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .catalog import Catalog, from_db_path, iso, to_db_path
+from .catalog import Catalog, display_path, from_db_path, iso, to_db_path
 from .errors import ConfigError, NotFound
 from .profiles import Role, get_profile
 
 AUTO_CLEANUP_ENV = "AUTO_CLEANUP_ENABLED"
+
+log = logging.getLogger("mediaclean.catalog")
 
 
 class CleanupStatus(str, enum.Enum):
@@ -48,7 +51,7 @@ class Project:
         out: dict[str, Any] = {
             "id": self.id,
             "name": self.name,
-            "root": self.root,
+            "root": display_path(self.root),
             "profile": self.profile,
             "external_id": self.external_id,
             "total_bytes": self.total_bytes,
@@ -101,10 +104,16 @@ def add_project(
     if not os.path.isdir(real):
         raise ConfigError(f"The workspace folder {root} does not exist or is not a folder.")
     ids: list[str | None]
+    if external_id is not None and not _is_text(external_id):
+        raise ConfigError(f"The project id {display_path(external_id)!r} is not valid UTF-8; rename the folder.")
     if external_id is not None or not prof.uses_project:
         ids = [external_id]
     else:
-        ids = [*sorted(discover_project_ids(real, profile))]
+        found = sorted(discover_project_ids(real, profile))
+        # a folder name that is not valid UTF-8 cannot be a project id (the catalog stores ids as text)
+        for skipped in (i for i in found if not _is_text(i)):
+            log.warning("project_folder_skipped %s: the name is not valid UTF-8", display_path(skipped))
+        ids = [i for i in found if _is_text(i)]
         if not ids:
             raise ConfigError(
                 f"No projects found in {real} for the profile '{profile}'. Give the generator's "
@@ -113,11 +122,20 @@ def add_project(
     result = []
     with catalog.writer("project add"), catalog.transaction() as conn:
         for ext in ids:
-            label = name or os.path.basename(real.rstrip(os.sep)) or real
+            label = name or display_path(os.path.basename(real.rstrip(os.sep)) or real)
             if ext is not None and (name is None or len(ids) > 1):
                 label = ext if name is None else f"{name} {ext}"
             result.append(_upsert(conn, real, profile, label, ext))
     return result
+
+
+def _is_text(value: str) -> bool:
+    """True when ``value`` holds no undecodable bytes (``os.fsdecode`` surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _upsert(conn: Any, root: str, profile: str, name: str, external_id: str | None) -> int:
@@ -151,6 +169,8 @@ def discover_project_ids(root: str, profile: str) -> set[str]:
         head = rule.pattern.split("{project}")[0]
         if "{" in head or "*" in head:
             continue
+        if any(os.path.islink(os.path.join(root, *head.split("/")[: n + 1])) for n in range(head.count("/"))):
+            continue  # a linked folder on the way is never followed, not even to find project ids
         try:
             with os.scandir(os.path.join(root, head)) as it:
                 for entry in it:

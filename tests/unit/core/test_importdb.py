@@ -202,3 +202,19 @@ def test_unreferenced_shared_cache_is_kept_back(workspace, catalog, imported):
     assert workspace.path("assets/cache/pexels/1.mp4").as_posix() in {i.target for i in plan.items}
     execute_plan(catalog, plan.id)
     assert stray.exists()
+
+
+def test_reference_the_layout_does_not_match_is_still_cleaned(workspace, catalog):
+    """The database's word counts even where the profile's patterns do not match (here: a subfolder)."""
+    workspace.add_project("p1")
+    take = workspace.media.copy("mp3", workspace.path(".cache/audio/p1/takes/scene-1-take2.mp3"))
+    unreferenced = workspace.media.copy("mp3", workspace.path(".cache/audio/p1/takes/scene-1-take3.mp3"))
+    import_generator_db(catalog, workspace.write_db(extra_audio=[("p1", ".cache/audio/p1/takes/scene-1-take2.mp3")]),
+                        workspace.root)
+    project = list_projects(catalog)[0]
+    plan = load_plan(catalog, plan_cleanup(catalog, [project.id]))
+    planned = {i.target: i for i in plan.items}
+    assert planned[str(take)].rule == "scene audio (audio_files.file_path, seed 002 AC-002)"
+    assert str(unreferenced) not in planned
+    execute_plan(catalog, plan.id)
+    assert not take.exists() and unreferenced.exists()
