@@ -1,0 +1,111 @@
+"""The window's actions (stable object names, shortcuts, icons), its toolbar and its menus."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QStyle, QToolBar
+
+
+@dataclass
+class Actions:
+    add_project: QAction
+    import_db: QAction
+    scan: QAction
+    preview_cleanup: QAction
+    upload: QAction
+    sweep: QAction
+    temp: QAction
+    orphans: QAction
+    preferences: QAction
+    auto_toggle: QAction
+    quit: QAction
+    about: QAction
+
+
+def _action(window: QMainWindow, name: str, text: str, shortcut: str | QKeySequence.StandardKey | None,
+            tip: str, icon: QStyle.StandardPixmap | None = None) -> QAction:
+    action = QAction(text, window)
+    action.setObjectName(name)
+    if shortcut is not None:
+        action.setShortcut(QKeySequence(shortcut))
+    shown = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    action.setToolTip(f"{tip} ({shown})" if shown else tip)
+    action.setStatusTip(tip)
+    if icon is not None:
+        action.setIcon(window.style().standardIcon(icon))
+    window.addAction(action)
+    return action
+
+
+def build_actions(window: QMainWindow) -> Actions:
+    """Create every action with the object names of SPEC section 5, a toolbar and the menus."""
+    sp = QStyle.StandardPixmap
+    acts = Actions(
+        add_project=_action(window, "actionAddProject", "Add project folder…", "Ctrl+N",
+                            "Register a workspace folder (or drop a folder onto the window)", sp.SP_FileDialogNewFolder),
+        import_db=_action(window, "actionImportDatabase", "Import generator database…", "Ctrl+I",
+                          "Register every project of a generator's SQLite database", sp.SP_DriveHDIcon),
+        scan=_action(window, "actionScan", "Scan", "F5", "Measure the selected projects again (all if none)",
+                     sp.SP_BrowserReload),
+        preview_cleanup=_action(window, "actionPreviewCleanup", "Preview cleanup", "Ctrl+P",
+                                "Make the cleanup plan of the selected projects: nothing is deleted yet",
+                                sp.SP_FileDialogContentsView),
+        upload=_action(window, "actionUpload", "Upload…", "Ctrl+U",
+                       "Upload the selected project's outputs to a remote; local copies go only once verified",
+                       sp.SP_ArrowUp),
+        sweep=_action(window, "actionSweep", "Sweep bucket…", "Ctrl+Shift+S",
+                      "Preview a retention sweep of a remote's bucket", sp.SP_TrashIcon),
+        temp=_action(window, "actionTempSweep", "Sweep render temp folder…", "Ctrl+T",
+                     "Find orphaned render temp folders older than the threshold", sp.SP_DirIcon),
+        orphans=_action(window, "actionOrphans", "Find orphan files", "Ctrl+Shift+O",
+                        "Files in the selected projects' output folders that the catalog does not know",
+                        sp.SP_FileDialogDetailedView),
+        preferences=_action(window, "actionPreferences", "Preferences…", "Ctrl+,",
+                            "Auto-cleanup, delete mode, limits, retention, thresholds and remotes",
+                            sp.SP_FileDialogListView),
+        auto_toggle=_action(window, "autoCleanupToggle", "Auto-cleanup", None,
+                            "Clean a project automatically once its final output has appeared and settled"),
+        quit=_action(window, "actionQuit", "Quit", QKeySequence.StandardKey.Quit, "Close mediaclean"),
+        about=_action(window, "actionAbout", "About mediaclean", None, "What this program is"),
+    )
+    acts.auto_toggle.setCheckable(True)
+
+    bar = QToolBar("Main", window)
+    bar.setObjectName("mainToolBar")
+    bar.setMovable(False)
+    from PySide6.QtCore import Qt
+
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    for a in (acts.add_project, acts.import_db, acts.scan, acts.preview_cleanup, acts.upload, acts.sweep):
+        bar.addAction(a)
+    bar.addSeparator()
+    bar.addAction(acts.auto_toggle)
+    bar.addSeparator()
+    bar.addAction(acts.preferences)
+    window.addToolBar(bar)
+
+    menu = window.menuBar()
+    file_menu = menu.addMenu("&File")
+    for a in (acts.add_project, acts.import_db):
+        file_menu.addAction(a)
+    file_menu.addSeparator()
+    file_menu.addAction(acts.preferences)
+    file_menu.addSeparator()
+    file_menu.addAction(acts.quit)
+    clean_menu = menu.addMenu("&Clean")
+    for a in (acts.scan, acts.preview_cleanup):
+        clean_menu.addAction(a)
+    clean_menu.addSeparator()
+    for a in (acts.temp, acts.orphans):
+        clean_menu.addAction(a)
+    clean_menu.addSeparator()
+    clean_menu.addAction(acts.auto_toggle)
+    remote_menu = menu.addMenu("&Remote")
+    remote_menu.addAction(acts.upload)
+    remote_menu.addAction(acts.sweep)
+    window.view_menu = menu.addMenu("&View")  # type: ignore[attr-defined]
+    help_menu = menu.addMenu("&Help")
+    help_menu.addAction(acts.about)
+    return acts

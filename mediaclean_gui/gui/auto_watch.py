@@ -1,0 +1,169 @@
+"""F2 in the window: watch final outputs and clean a project once its final output appears and settles.
+
+Only a final output that appears (or changes) while the window is open arms a
+project: opening the window on projects that were rendered long ago cleans
+nothing by itself (that is what ``mediaclean auto`` and the scheduler are for).
+Checks run in the general worker pool; cleanups in the single deleting pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ..core.auto import check_eligibility
+from ..core.catalog import Catalog
+from ..core.clean import final_outputs, plan_cleanup
+from ..core.errors import KnownError
+from ..core.plan import load_plan
+from ..core.profiles import get_profile
+from ..core.projects import Project, list_projects
+from ..core.runner import execute_any
+from .workers import TaskContext, Workers
+
+log = logging.getLogger("mediaclean.gui")
+
+Signature = tuple[tuple[str, int, int], ...] | None
+
+
+def final_signature(catalog: Catalog, project: Project) -> Signature:
+    """``((path, mtime_ns, size), …)`` of the project's final outputs, or ``None`` while one is missing."""
+    try:
+        finals = final_outputs(catalog, project, get_profile(project.profile))
+    except KnownError:
+        return None
+    out = []
+    for path in finals:
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        out.append((path, st.st_mtime_ns, st.st_size))
+    return tuple(out) or None
+
+
+@dataclass
+class _Check:
+    signatures: dict[int, Signature]
+    eligible: list[int] = field(default_factory=list)
+    names: dict[int, str] = field(default_factory=dict)
+
+
+class AutoCleanupWatcher(QObject):
+    """A QTimer that checks projects with ``core.auto.check_eligibility``.
+
+    ``cleaned(project_name, text)`` is emitted after each automatic run with the
+    core's summary (``Cleanup: Deleted N files, freed X MB``); ``refused(name, text)``
+    when the plan could not run (e.g. above the delete limits: auto never confirms those).
+    """
+
+    cleaned = Signal(str, str)
+    refused = Signal(str, str)
+    started = Signal(str)
+
+    def __init__(self, catalog: Catalog, workers: Workers, interval_ms: int = 3000,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.catalog = catalog
+        self.workers = workers
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.tick)
+        self.baseline: dict[int, Signature] = {}
+        self.armed: set[int] = set()
+        self.cleaning: set[int] = set()
+        self._checking = False
+        self._stopped = False
+
+    def setInterval(self, ms: int) -> None:  # noqa: N802 (Qt style, like QTimer)
+        self.timer.setInterval(ms)
+
+    def start(self) -> None:
+        """Take the baseline of every final output, then check on every tick."""
+        self._stopped = False
+        self.timer.start()
+        self.tick()
+
+    def stop(self) -> None:
+        self._stopped = True
+        self.timer.stop()
+
+    def tick(self) -> None:
+        if self._checking or self._stopped:
+            return
+        self._checking = True
+        baseline = dict(self.baseline)
+        armed = set(self.armed) - self.cleaning
+
+        def check(ctx: TaskContext) -> _Check:
+            prefs = self.catalog.prefs()
+            now = time.time()
+            result = _Check({})
+            for project in list_projects(self.catalog):
+                sig = final_signature(self.catalog, project)
+                result.signatures[project.id] = sig
+                result.names[project.id] = project.name
+                changed = project.id in baseline and sig is not None and sig != baseline[project.id]
+                if project.id in armed or changed:
+                    verdict = check_eligibility(self.catalog, project, prefs, now)
+                    if verdict.eligible:
+                        result.eligible.append(project.id)
+            return result
+
+        self.workers.run_task(check, self._checked, name="auto-check")
+
+    def _checked(self, result: _Check | None, error: BaseException | None) -> None:
+        self._checking = False
+        if error is not None or result is None or self._stopped:
+            if error is not None:
+                log.warning("auto-cleanup check failed: %s", error, exc_info=error)
+            return
+        for pid, sig in result.signatures.items():
+            if pid not in self.baseline:
+                self.baseline[pid] = sig  # first sight: what was there before does not count
+            elif sig is not None and sig != self.baseline[pid]:
+                self.armed.add(pid)
+        for pid in result.eligible:
+            if pid not in self.cleaning:
+                self._clean(pid, result.names.get(pid, str(pid)), result.signatures.get(pid))
+
+    def _clean(self, project_id: int, name: str, sig: Signature) -> None:
+        self.cleaning.add(project_id)
+        self.started.emit(name)
+
+        def run(ctx: TaskContext) -> tuple[Any, str | None]:
+            plan_id = plan_cleanup(self.catalog, [project_id], cancel=ctx.cancel)
+            plan = load_plan(self.catalog, plan_id, with_items=False)
+            if plan.status != "ready":
+                return None, plan.summary
+            return execute_any(self.catalog, plan_id, started_by="auto", progress=ctx.progress,
+                               cancel=ctx.cancel), None
+
+        def done(value: tuple[Any, str | None] | None, error: BaseException | None) -> None:
+            self.cleaning.discard(project_id)
+            self.armed.discard(project_id)
+            self.baseline[project_id] = sig
+            if error is not None:
+                text = str(error) if isinstance(error, KnownError) else f"Unexpected error: {error} (details in the log)"
+                if not isinstance(error, KnownError):
+                    log.error("auto-cleanup of %s failed", name, exc_info=error)
+                self.refused.emit(name, text)
+                return
+            result, refusal = value if value is not None else (None, "no result")
+            if result is None:
+                self.refused.emit(name, refusal or "refused")
+                return
+            text = result.summary_line()
+            if result.failed:
+                text += f"; {len(result.failed)} failed"
+            self.cleaned.emit(name, text)
+
+        self.workers.run_task(run, done, name="auto-clean", destructive=True)

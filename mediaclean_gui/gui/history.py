@@ -1,0 +1,120 @@
+"""The history panel: past runs (``core.history.list_runs``) and, for the selected run, its items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+
+from ..core.catalog import Catalog
+from ..core.history import list_runs, run_items
+from .models import HistoryModel, RecordRole, RunItemsModel
+from .workers import TaskContext, Workers
+
+#: Items shown for one run; the rest are summarised (a sweep can have 100,000+).
+MAX_RUN_ITEMS = 5000
+
+
+class HistoryPanel(QWidget):
+    """``historyView`` (runs, newest first) beside the selected run's items."""
+
+    errorRaised = Signal(object)
+
+    def __init__(self, catalog: Catalog, workers: Workers, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.catalog = catalog
+        self.workers = workers
+        self.model = HistoryModel(self)
+        self.items_model = RunItemsModel(self)
+
+        self.historyView = QTableView()
+        self.historyView.setObjectName("historyView")
+        self.historyView.setModel(self.model)
+        self.historyView.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.historyView.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.historyView.verticalHeader().setVisible(False)
+        self.historyView.setAlternatingRowColors(True)
+        self.historyView.horizontalHeader().setStretchLastSection(True)
+        self.historyView.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.historyView.setToolTip("Past runs; select one to see what happened to each item")
+        self.historyView.selectionModel().selectionChanged.connect(self._selected)
+
+        self.runItemsView = QTableView()
+        self.runItemsView.setObjectName("runItemsView")
+        self.runItemsView.setModel(self.items_model)
+        self.runItemsView.verticalHeader().setVisible(False)
+        self.runItemsView.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.runItemsView.horizontalHeader().setStretchLastSection(True)
+        self.runItemsView.setColumnWidth(0, 90)
+        self.runItemsView.setColumnWidth(1, 380)
+        self.runItemsView.setColumnWidth(2, 80)
+        self.itemsLabel = QLabel("Select a run to see its items.")
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.itemsLabel)
+        right_layout.addWidget(self.runItemsView)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.historyView)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    def refresh(self) -> None:
+        def load(ctx: TaskContext) -> list[dict[str, Any]]:
+            return list_runs(self.catalog, limit=200)
+
+        self.workers.run_task(load, self._loaded, name="history")
+
+    def _loaded(self, runs: list[dict[str, Any]] | None, error: BaseException | None) -> None:
+        if error is not None:
+            self.errorRaised.emit(error)
+            return
+        selected = self.selected_run_id()
+        self.model.set_runs(runs or [])
+        if selected is not None:
+            for row, run in enumerate(self.model.runs):
+                if run["id"] == selected:
+                    self.historyView.selectRow(row)
+
+    def selected_run_id(self) -> int | None:
+        rows = self.historyView.selectionModel().selectedRows()
+        if not rows:
+            return None
+        run = rows[0].data(RecordRole)
+        return int(run["id"]) if run else None
+
+    def _selected(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        run_id = self.selected_run_id()
+        if run_id is None:
+            self.items_model.set_items([])
+            self.itemsLabel.setText("Select a run to see its items.")
+            return
+        self.itemsLabel.setText(f"Run {run_id}: loading…")
+
+        def load(ctx: TaskContext) -> list[dict[str, Any]]:
+            return run_items(self.catalog, run_id)
+
+        self.workers.run_task(load, lambda items, error: self._items_loaded(run_id, items, error), name="run items")
+
+    def _items_loaded(self, run_id: int, items: list[dict[str, Any]] | None, error: BaseException | None) -> None:
+        if error is not None:
+            self.errorRaised.emit(error)
+            return
+        if run_id != self.selected_run_id():
+            return
+        items = items or []
+        counts: dict[str, int] = {}
+        for item in items:
+            counts[item["outcome"]] = counts.get(item["outcome"], 0) + 1
+        shown = sorted(items, key=lambda i: (i["outcome"] not in ("failed", "skipped"), 0))[:MAX_RUN_ITEMS]
+        self.items_model.set_items(shown)
+        text = ", ".join(f"{n:,} {outcome}" for outcome, n in sorted(counts.items())) or "no items"
+        more = f" (first {MAX_RUN_ITEMS:,} shown, failures first)" if len(items) > MAX_RUN_ITEMS else ""
+        self.itemsLabel.setText(f"Run {run_id}: {text}{more}")

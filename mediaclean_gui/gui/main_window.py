@@ -1,0 +1,731 @@
+"""The main window: projects table, breakdown picture, preview pane, history, and the plan → confirm → run flow."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import humanize
+from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QActionGroup, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDockWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QSystemTrayIcon,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.catalog import Catalog
+from ..core.errors import KnownError, SafetyRefusal
+from ..core.events import CancelToken, Cancelled, Progress
+from ..core.execute import reconcile_interrupted_runs
+from ..core.history import run_items
+from ..core.importdb import import_generator_db
+from ..core.plan import set_selected
+from ..core.projects import (
+    Project,
+    add_project,
+    auto_cleanup_effective,
+    env_allows_auto_cleanup,
+    list_projects,
+    set_auto_cleanup,
+)
+from ..core.runner import execute_any
+from ..core.safety import DeleteLimits
+from ..core.scan import role_sizes, scan_projects
+from . import plans
+from .actions import build_actions
+from .auto_watch import AutoCleanupWatcher
+from .breakdown import BreakdownWidget
+from .dialogs import AddProjectDialog, ImportDbDialog, confirmation_box
+from .history import HistoryPanel
+from .models import ProjectsModel, ProjectsProxy, RecordRole, size_text
+from .plan_model import PlanSummary, load_summary
+from .preview import PreviewPane
+from .prefs_dialog import PreferencesDialog
+from .workers import Task, TaskContext, Workers
+
+log = logging.getLogger("mediaclean.gui")
+
+EMPTY_STATE = "Add a project folder or import a generator database"
+MakePlan = Callable[[Catalog, Progress, CancelToken], int]
+
+
+class MainWindow(QMainWindow):
+    """The mediaclean window on one catalog. Everything slow runs in :class:`Workers`."""
+
+    #: ``(title, text)`` of every notification (auto-cleanup results, …).
+    notified = Signal(str, str)
+    #: A plan has been loaded into the preview pane (its id).
+    previewReady = Signal(int)
+    #: A run ended: the executor's result, or the error.
+    runFinished = Signal(object)
+    #: The projects table was reloaded.
+    projectsRefreshed = Signal()
+
+    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.catalog = catalog
+        self.workers = Workers(self)
+        self.current_plan_id: int | None = None
+        self.current_title = ""
+        self.active_task: Task | None = None
+        self.running = False
+        self._run_started = 0.0
+        self.setWindowTitle(f"mediaclean — {catalog.path}")
+        self.setAcceptDrops(True)
+
+        self.acts = build_actions(self)
+        self._build_central()
+        self._build_history()
+        self._build_status()
+        self._connect()
+        self.tray = self._make_tray()
+
+        self.auto_watch = AutoCleanupWatcher(catalog, self.workers, parent=self)
+        self.auto_watch.cleaned.connect(lambda name, text: self.notify(f"Auto-cleanup: {name}", text))
+        self.auto_watch.refused.connect(lambda name, text: self.notify(f"Auto-cleanup of {name} did not run", text))
+        self.auto_watch.cleaned.connect(lambda *_: self._after_background_run())
+        self.auto_watch.started.connect(lambda name: self.statusBar().showMessage(f"Auto-cleanup of {name}…", 5000))
+
+        self._clock = QTimer(self)  # keeps "3 minutes ago" true
+        self._clock.setInterval(60_000)
+        self._clock.timeout.connect(lambda: self.projects_model.layoutChanged.emit())
+        self._clock.start()
+
+        self.resize(1280, 800)
+        self._sync_auto_toggle()
+        self.refresh_projects()
+        self.history.refresh()
+        self._reconcile_if_needed()
+        self.auto_watch.start()
+
+    # ================================================================ layout
+    def _build_central(self) -> None:
+        self.projectFilter = QLineEdit()
+        self.projectFilter.setObjectName("projectFilter")
+        self.projectFilter.setPlaceholderText("Filter projects by name…")
+        self.projectFilter.setClearButtonEnabled(True)
+        self.projectFilter.setToolTip("Show only projects whose name contains this text")
+
+        self.projects_model = ProjectsModel(self)
+        self.projects_proxy = ProjectsProxy(self)
+        self.projects_proxy.setSourceModel(self.projects_model)
+        self.projectsTable = QTableView()
+        self.projectsTable.setObjectName("projectsTable")
+        self.projectsTable.setModel(self.projects_proxy)
+        self.projectsTable.setSortingEnabled(True)
+        self.projectsTable.sortByColumn(ProjectsModel.NAME, Qt.SortOrder.AscendingOrder)
+        self.projectsTable.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.projectsTable.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.projectsTable.setAlternatingRowColors(True)
+        self.projectsTable.verticalHeader().setVisible(False)
+        self.projectsTable.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header = self.projectsTable.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(ProjectsModel.NAME, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 80), (2, 95), (3, 105), (4, 110), (5, 105)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, width)
+
+        empty = QWidget()
+        empty.setObjectName("emptyState")
+        empty_layout = QVBoxLayout(empty)
+        empty_layout.addStretch(1)
+        self.emptyLabel = QLabel(EMPTY_STATE)
+        self.emptyLabel.setObjectName("emptyStateLabel")
+        self.emptyLabel.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.emptyLabel.setWordWrap(True)
+        font = self.emptyLabel.font()
+        font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.emptyLabel.setFont(font)
+        empty_layout.addWidget(self.emptyLabel)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        for action in (self.acts.add_project, self.acts.import_db):
+            button = QPushButton(action.icon(), action.text())
+            button.clicked.connect(action.trigger)
+            row.addWidget(button)
+        row.addStretch(1)
+        empty_layout.addLayout(row)
+        hint = QLabel("You can also drop a folder onto this window.")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty_layout.addWidget(hint)
+        empty_layout.addStretch(2)
+        self.tableStack = QStackedWidget()
+        self.tableStack.addWidget(empty)
+        self.tableStack.addWidget(self.projectsTable)
+
+        self.breakdown = BreakdownWidget()
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(6, 6, 0, 6)
+        left_layout.addWidget(self.projectFilter)
+        left_layout.addWidget(self.tableStack, 1)
+        left_layout.addWidget(self.breakdown)
+
+        self.pane = PreviewPane(self.catalog)
+        self.previewPane = self.pane
+        self.planView = self.pane.planView
+        self.confirmButton = self.pane.confirmButton
+        self.cancelButton = self.pane.cancelButton
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.pane)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 6)
+        self.splitter.setSizes([600, 680])
+        self.setCentralWidget(self.splitter)
+
+    def _build_history(self) -> None:
+        self.history = HistoryPanel(self.catalog, self.workers)
+        self.historyView = self.history.historyView
+        dock = QDockWidget("History", self)
+        dock.setObjectName("historyDock")
+        dock.setWidget(self.history)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable |
+                         QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.resizeDocks([dock], [200], Qt.Orientation.Vertical)
+        self.view_menu.addAction(dock.toggleViewAction())  # type: ignore[attr-defined]
+        self.history_dock = dock
+
+    def _build_status(self) -> None:
+        self.statusProgress = QProgressBar()
+        self.statusProgress.setObjectName("statusProgress")
+        self.statusProgress.setMaximumWidth(260)
+        self.statusProgress.setTextVisible(True)
+        self.statusProgress.setValue(0)
+        self.statusProgress.setToolTip("Progress of the current scan, plan or run")
+        self.statusProgress.hide()
+        self.statusBar().addPermanentWidget(self.statusProgress)
+        self.statusBar().showMessage("Ready", 3000)
+
+    def _connect(self) -> None:
+        a = self.acts
+        a.add_project.triggered.connect(self.add_project_dialog)
+        a.import_db.triggered.connect(self.import_db_dialog)
+        a.scan.triggered.connect(self.scan_selected)
+        a.preview_cleanup.triggered.connect(self.preview_cleanup)
+        a.upload.triggered.connect(lambda: plans.start_upload(self))
+        a.sweep.triggered.connect(lambda: plans.start_sweep(self))
+        a.temp.triggered.connect(lambda: plans.start_temp(self))
+        a.orphans.triggered.connect(lambda: plans.start_orphans(self))
+        a.preferences.triggered.connect(self.open_preferences)
+        a.auto_toggle.toggled.connect(self._auto_toggled)
+        a.quit.triggered.connect(self.close)
+        a.about.triggered.connect(self._about)
+        self.projectFilter.textChanged.connect(self.projects_proxy.setFilterFixedString)
+        self.projectsTable.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.projectsTable.customContextMenuRequested.connect(self._context_menu)
+        self.projectsTable.doubleClicked.connect(lambda _: self.preview_cleanup())
+        self.confirmButton.clicked.connect(self.confirm)
+        self.cancelButton.clicked.connect(self.cancel)
+        self.pane.model.on_toggle = self._store_selection
+        self.pane.model.on_group_toggle = self._store_group_selection
+        self.history.errorRaised.connect(self.show_error)
+
+    def _make_tray(self) -> QSystemTrayIcon | None:
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return None
+        tray = QSystemTrayIcon(self.style().standardIcon(self.style().StandardPixmap.SP_DriveHDIcon), self)
+        tray.setToolTip("mediaclean")
+        tray.show()
+        return tray
+
+    # ================================================================ projects
+    def refresh_projects(self, select: list[int] | None = None) -> None:
+        """Reload the table from the catalog (in a worker); keep or set the selection."""
+        keep = select if select is not None else [p.id for p in self.selected_projects()]
+
+        def load(ctx: TaskContext) -> tuple[list[Project], dict[int, bool]]:
+            prefs = self.catalog.prefs()
+            projects = list_projects(self.catalog)
+            return projects, {p.id: auto_cleanup_effective(self.catalog, p, prefs) for p in projects}
+
+        def loaded(value: tuple[list[Project], dict[int, bool]] | None, error: BaseException | None) -> None:
+            if error is not None or value is None:
+                self.show_error(error)
+                return
+            projects, auto = value
+            self.projects_model.set_projects(projects, auto)
+            self.tableStack.setCurrentIndex(1 if projects else 0)
+            self._select_ids(keep)
+            self._show_breakdown()
+            self.projectsRefreshed.emit()
+
+        self.workers.run_task(load, loaded, name="projects")
+
+    def _select_ids(self, ids: list[int]) -> None:
+        selection = self.projectsTable.selectionModel()
+        selection.clearSelection()
+        for row in range(self.projects_proxy.rowCount()):
+            index = self.projects_proxy.index(row, 0)
+            project = index.data(RecordRole)
+            if project is not None and project.id in ids:
+                selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+                self.projectsTable.setCurrentIndex(index)
+
+    def selected_projects(self) -> list[Project]:
+        rows = self.projectsTable.selectionModel().selectedRows() if self.projectsTable.selectionModel() else []
+        return [r.data(RecordRole) for r in rows if r.data(RecordRole) is not None]
+
+    def _selection_changed(self, selected: QItemSelection, deselected: QItemSelection) -> None:
+        self._show_breakdown()
+
+    def _show_breakdown(self) -> None:
+        chosen = self.selected_projects()
+        if not chosen:
+            self.breakdown.clear("")
+            return
+        project = chosen[0]
+        sizes = role_sizes(self.catalog, project.id)  # one small indexed query
+        caption = f"{size_text(project.total_bytes)} · {size_text(project.reclaimable_bytes)} reclaimable"
+        title = project.name if len(chosen) == 1 else f"{project.name} (+{len(chosen) - 1} more selected)"
+        self.breakdown.set_breakdown(title, sizes, caption)
+
+    def scan_selected(self) -> None:
+        ids = [p.id for p in self.selected_projects()] or None
+        self.scan(ids)
+
+    def scan(self, project_ids: list[int] | None = None, *, quiet: bool = False) -> None:
+        """Rescan sizes in a worker, then reload the table (``quiet``: keep the status bar's message)."""
+        if not quiet:
+            self.statusBar().showMessage("Scanning…")
+
+        def work(ctx: TaskContext) -> Any:
+            return scan_projects(self.catalog, project_ids, progress=ctx.progress, cancel=ctx.cancel)
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if not self.running:
+                self._progress_done()
+            if error is not None:
+                self.show_error(error)
+            elif not quiet:
+                self.statusBar().showMessage(
+                    f"Scanned {len(result.projects)} project(s), {result.files_scanned:,} files "
+                    f"in {result.seconds:.1f} s", 8000)
+            self.refresh_projects()
+
+        self.workers.run_task(work, done, name="scan", on_progress=None if quiet else self._on_progress)
+
+    def add_project(self, root: str, profile: str, name: str | None = None, external_id: str | None = None) -> Task:
+        """Register a workspace folder (in a worker), scan it and select it."""
+        def work(ctx: TaskContext) -> list[int]:
+            ids = add_project(self.catalog, root, profile, name=name, external_id=external_id)
+            scan_projects(self.catalog, ids, progress=ctx.progress, cancel=ctx.cancel)
+            return ids
+
+        return self.workers.run_task(work, lambda ids, e: self._registered(ids, e, "Added"), name="add project")
+
+    def import_database(self, db_file: str, workspace: str) -> Task:
+        """F9 in a worker: ``core.importdb.import_generator_db``, then a scan."""
+        def work(ctx: TaskContext) -> list[int]:
+            result = import_generator_db(self.catalog, db_file, workspace)
+            scan_projects(self.catalog, result.project_ids, progress=ctx.progress, cancel=ctx.cancel)
+            return result.project_ids
+
+        return self.workers.run_task(work, lambda ids, e: self._registered(ids, e, "Imported"), name="import")
+
+    def _registered(self, ids: list[int] | None, error: BaseException | None, verb: str) -> None:
+        if error is not None:
+            self.show_error(error)
+            return
+        self.statusBar().showMessage(f"{verb} {len(ids or [])} project(s).", 8000)
+        self.refresh_projects(select=ids or [])
+
+    def add_project_dialog(self, folder: str = "") -> None:
+        dialog = AddProjectDialog(self, folder if isinstance(folder, str) else "")
+        if self.run_dialog(dialog):
+            value = dialog.value()
+            if not value.root:
+                self.show_error(KnownError("Choose the workspace folder first."))
+                return
+            self.add_project(value.root, value.profile, value.name, value.external_id)
+
+    def import_db_dialog(self, db_file: str = "") -> None:
+        dialog = ImportDbDialog(self, db_file if isinstance(db_file, str) else "")
+        if self.run_dialog(dialog):
+            db, workspace = dialog.value()
+            if not db or not workspace:
+                self.show_error(KnownError("Choose the database file and its workspace folder first."))
+                return
+            self.import_database(db, workspace)
+
+    def run_dialog(self, dialog: QDialog) -> bool:
+        """Show a modal dialog; ``True`` when accepted (tests replace this)."""
+        return dialog.exec() == QDialog.DialogCode.Accepted
+
+    def _context_menu(self, pos: QPoint) -> None:
+        index = self.projectsTable.indexAt(pos)
+        if not index.isValid():
+            return
+        project = index.data(RecordRole)
+        menu = QMenu(self)
+        menu.addAction(self.acts.preview_cleanup)
+        menu.addAction(self.acts.scan)
+        menu.addAction(self.acts.upload)
+        auto = menu.addMenu("Auto-cleanup")
+        group = QActionGroup(auto)
+        for value, label in (("inherit", "Use the global setting"), ("on", "On"), ("off", "Off")):
+            act = auto.addAction(label)
+            act.setCheckable(True)
+            act.setChecked(project.auto_cleanup == value)
+            act.setObjectName(f"autoCleanup_{value}")
+            group.addAction(act)
+            act.triggered.connect(lambda _=False, v=value, pid=project.id: self.set_project_auto(pid, v))
+        menu.addSeparator()
+        open_folder = menu.addAction("Open workspace folder")
+        open_folder.triggered.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(project.root)))
+        self.context_menu = menu
+        menu.popup(self.projectsTable.viewport().mapToGlobal(pos))
+
+    def set_project_auto(self, project_id: int, value: str) -> None:
+        """Per-project auto-cleanup override (inherit / on / off)."""
+        def work(ctx: TaskContext) -> None:
+            set_auto_cleanup(self.catalog, project_id, value)
+
+        self.workers.run_task(work, lambda _, e: self.show_error(e) if e else self.refresh_projects(),
+                              name="auto override")
+
+    def _sync_auto_toggle(self) -> None:
+        toggle = self.acts.auto_toggle
+        toggle.blockSignals(True)
+        toggle.setChecked(bool(self.catalog.pref("auto_cleanup_enabled")))
+        toggle.blockSignals(False)
+        if not env_allows_auto_cleanup():
+            toggle.setEnabled(False)
+            toggle.setToolTip("Auto-cleanup is turned off by AUTO_CLEANUP_ENABLED=false in the environment")
+
+    def _auto_toggled(self, checked: bool) -> None:
+        def work(ctx: TaskContext) -> None:
+            self.catalog.set_pref("auto_cleanup_enabled", checked)
+
+        self.workers.run_task(work, lambda _, e: self.show_error(e) if e else self.refresh_projects(),
+                              name="auto toggle")
+        self.statusBar().showMessage(f"Auto-cleanup {'on' if checked else 'off'} (projects may override it)", 5000)
+
+    def open_preferences(self) -> None:
+        dialog = PreferencesDialog(self.catalog, self)
+        if self.run_dialog(dialog):
+            self._sync_auto_toggle()
+            self.refresh_projects()
+
+    # ================================================================ preview
+    def preview(self, make_plan: MakePlan, title: str) -> Task | None:
+        """Run a planner ``make_plan(catalog, progress, cancel) -> plan_id`` in a worker, then show the plan.
+
+        Any plan kind (clean, temp, orphans, upload, sweep) goes through here;
+        Confirm then runs it with ``core.runner.execute_any``.
+        """
+        if self.running:
+            self.statusBar().showMessage("A run is in progress; wait for it or cancel it first.", 5000)
+            return None
+        if self.active_task is not None:
+            self.active_task.cancel()
+        self.current_plan_id = None
+        self.current_title = title
+        self.pane.show_busy(title, "Making the plan (a dry run: nothing is deleted)…")
+
+        def work(ctx: TaskContext) -> PlanSummary:
+            plan_id = make_plan(self.catalog, ctx.progress, ctx.cancel)
+            return load_summary(self.catalog, plan_id)
+
+        task = self.workers.run_task(work, None, name="plan", on_progress=self._on_progress)
+        task.finished.connect(lambda summary, error: self._plan_ready(task, title, summary, error))
+        self.active_task = task
+        self.cancelButton.setEnabled(True)
+        return task
+
+    def _plan_ready(self, task: Task, title: str, summary: PlanSummary | None, error: BaseException | None) -> None:
+        if self.active_task is task:
+            self.active_task = None
+        elif error is None:
+            return  # a newer preview replaced this one
+        self._progress_done()
+        self.cancelButton.setEnabled(False)
+        if error is not None:
+            if isinstance(error, Cancelled):
+                self.pane.show_empty("Preview cancelled: nothing was planned or deleted.")
+                return
+            self.pane.show_empty("The plan could not be made.")
+            self.show_error(error)
+            return
+        assert summary is not None
+        self.current_plan_id = summary.plan.id
+        self.pane.show_plan(title, summary)
+        self.statusBar().showMessage(self.pane.model.total_line() or "Plan ready", 8000)
+        self.previewReady.emit(summary.plan.id)
+
+    def preview_cleanup(self) -> Task | None:
+        """F1: ``core.clean.plan_cleanup`` for the selected projects."""
+        chosen = self.selected_projects()
+        if not chosen:
+            self.statusBar().showMessage("Select one or more projects first.", 5000)
+            return None
+        ids = [p.id for p in chosen]
+        names = chosen[0].name if len(chosen) == 1 else f"{len(chosen)} projects"
+        from ..core.clean import plan_cleanup
+
+        return self.preview(lambda cat, progress, cancel: plan_cleanup(cat, ids, progress=progress, cancel=cancel),
+                            f"Cleanup preview — {names}")
+
+    def _store_selection(self, item_ids: list[int], selected: bool) -> None:
+        plan_id = self.current_plan_id
+        if plan_id is None:
+            return
+        # through the deleting pool: a Confirm right after is queued behind it
+        self.workers.run_task(lambda ctx: set_selected(self.catalog, plan_id, item_ids, selected),
+                              lambda _, e: self.show_error(e) if e else None, name="select", destructive=True)
+
+    def _store_group_selection(self, group: str, selected: bool) -> None:
+        plan_id = self.current_plan_id
+        if plan_id is None:
+            return
+
+        def work(ctx: TaskContext) -> None:
+            ids = [r[0] for r in self.catalog.conn.execute(
+                "SELECT id FROM plan_items WHERE plan_id = ? AND grp = ?", (plan_id, group))]
+            set_selected(self.catalog, plan_id, ids, selected)
+
+        self.workers.run_task(work, lambda _, e: self.show_error(e) if e else None, name="select", destructive=True)
+
+    # ================================================================ confirm and run
+    def confirmation_box(self, text: str, title: str = "Confirm", action: str = "Delete") -> QMessageBox:
+        """The box :meth:`ask_confirmation` shows (default button: Cancel)."""
+        return confirmation_box(self, title, text, action)
+
+    def ask_confirmation(self, text: str, title: str = "Confirm") -> bool:
+        """Ask once more; ``True`` only when the user chose the destructive button."""
+        box = self.confirmation_box(text, title)
+        box.exec()
+        clicked = box.clickedButton()
+        return clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.DestructiveRole
+
+    def confirm(self) -> None:
+        """Confirm: ask once more (and again above the delete limits), then run the plan."""
+        model = self.pane.model
+        summary = model.summary
+        if summary is None or self.current_plan_id is None or self.running:
+            return
+        plan = summary.plan
+        files, nbytes, kept = model.totals()
+        mode = self.catalog.pref("delete_mode")
+        how = "moved to the trash" if mode == "trash" else "deleted permanently"
+        if plan.kind == "upload":
+            how = "uploaded; local copies go only once the store proves it holds the same bytes"
+        text = (f"{model.total_line()}.\n\nThe selected items will be {how}. "
+                f"Everything kept back stays where it is.\n\nRun plan {plan.id} now?")
+        if not self.ask_confirmation(text, title=self.current_title or "Confirm"):
+            self.statusBar().showMessage("Not run: nothing was deleted.", 5000)
+            return
+        prefs = self.catalog.prefs()
+        scope = next((p["scope_bytes"] for p in plan.preconditions if "scope_bytes" in p), 0)
+        reason = DeleteLimits.from_prefs(prefs).exceeded(files, nbytes, scope)
+        confirm_large = False
+        if reason:
+            if not self.ask_confirmation(f"This plan is above your safety limit: {reason}.\n\n"
+                                         f"Run it anyway?", title="Above the delete limit"):
+                self.pane.set_message(f"Not run: {reason}. Nothing was deleted.")
+                return
+            confirm_large = True
+        self.run_plan(plan.id, confirm_large)
+
+    def run_plan(self, plan_id: int, confirm_large: bool = False) -> Task:
+        """Execute a stored plan in the deleting pool with progress and Cancel."""
+        self.running = True
+        self._run_started = time.monotonic()
+        self.pane.set_running(True)
+        self.pane.set_message("Running…")
+        self.statusProgress.setRange(0, 0)
+        self.statusProgress.show()
+
+        def work(ctx: TaskContext) -> Any:
+            return execute_any(self.catalog, plan_id, started_by="user", confirm_large=confirm_large,
+                               progress=ctx.progress, cancel=ctx.cancel)
+
+        task = self.workers.run_task(work, None, name="run", destructive=True, on_progress=self._on_progress)
+        task.finished.connect(lambda result, error: self._run_finished(plan_id, confirm_large, result, error))
+        self.active_task = task
+        return task
+
+    def cancel(self) -> None:
+        """Cancel the plan being made or the run: it stops between items."""
+        if self.active_task is not None:
+            self.active_task.cancel()
+            self.cancelButton.setEnabled(False)
+            self.statusBar().showMessage("Cancelling after the current item…")
+
+    def _run_finished(self, plan_id: int, confirm_large: bool, result: Any, error: BaseException | None) -> None:
+        self.active_task = None
+        self.running = False
+        self._progress_done()
+        self.pane.set_running(False)
+        if error is not None:
+            if isinstance(error, SafetyRefusal) and not confirm_large and "limit" in str(error):
+                if self.ask_confirmation(f"{error}\n\nRun it anyway?", title="Above the delete limit"):
+                    self.run_plan(plan_id, confirm_large=True)
+                    return
+            self.pane.model.set_read_only(False)
+            self.pane.set_running(False)
+            self.show_error(error)
+            self.runFinished.emit(error)
+            return
+        line = result.summary_line()
+        failed = len(result.failed)
+        extra = []
+        if failed:
+            extra.append(f"{failed} failed (see the marked items)")
+        skipped = len(getattr(result, "skipped", []) or [])
+        if skipped:
+            extra.append(f"{skipped} skipped")
+        if result.status == "cancelled":
+            extra.append("cancelled: the rest was not touched")
+        text = line + (" · " + " · ".join(extra) if extra else "")
+        self.pane.set_message(text, error=bool(failed))
+        self.statusBar().showMessage(text, 15000)
+        self._load_outcomes(result.run_id)
+        self._after_background_run(plan_id)
+        self.runFinished.emit(result)
+
+    def _load_outcomes(self, run_id: int) -> None:
+        def work(ctx: TaskContext) -> dict[int, tuple[str, str]]:
+            return {i["item_id"]: (i["outcome"], i["detail"]) for i in run_items(self.catalog, run_id)}
+
+        def done(outcomes: dict[int, tuple[str, str]] | None, error: BaseException | None) -> None:
+            if error is not None:
+                self.show_error(error)
+            elif outcomes is not None:
+                self.pane.model.set_outcomes(outcomes)
+
+        self.workers.run_task(work, done, name="outcomes")
+
+    def _after_background_run(self, plan_id: int | None = None) -> None:
+        """After any run: rescan what it touched, reload the table and the history."""
+        ids: list[int] | None = None
+        if plan_id is not None:
+            ids = [r[0] for r in self.catalog.conn.execute(
+                "SELECT DISTINCT project_id FROM plan_items WHERE plan_id = ? AND project_id IS NOT NULL", (plan_id,))]
+        self.history.refresh()
+        if ids == []:
+            self.refresh_projects()
+        else:
+            self.scan(ids, quiet=True)
+
+    # ================================================================ progress, errors, notifications
+    def _on_progress(self, snap: dict[str, Any]) -> None:
+        total, done = int(snap.get("total") or 0), int(snap.get("done") or 0)
+        bar = self.statusProgress
+        bar.show()
+        if total > 0:
+            bar.setRange(0, total)
+            bar.setValue(min(done, total))
+            bar.setFormat(f"%v / %m {snap.get('phase') or ''}".strip())
+        else:
+            bar.setRange(0, 0)
+        current = str(snap.get("current") or "")
+        rate = ""
+        elapsed = time.monotonic() - self._run_started
+        if self.running and snap.get("bytes_done") and elapsed > 0.5:
+            rate = f" · {humanize.naturalsize(snap['bytes_done'] / elapsed)}/s"
+        if current:
+            self.pane.currentLabel.setText(f"{done:,}/{total:,}{rate} · {os.path.basename(current) or current}")
+
+    def _progress_done(self) -> None:
+        self.statusProgress.hide()
+        self.statusProgress.setRange(0, 1)
+        self.statusProgress.setValue(0)
+        self.pane.currentLabel.setText("")
+
+    def show_error(self, error: BaseException | None) -> None:
+        """A known error is one sentence; anything else is logged with its traceback."""
+        if error is None:
+            return
+        if isinstance(error, KnownError):
+            text = str(error)
+        elif isinstance(error, Cancelled):
+            text = "Cancelled."
+        else:
+            log.error("unexpected error: %r", error, exc_info=error)
+            text = f"Unexpected error: {error} (details in the log)"
+        self.statusBar().showMessage(text, 20000)
+        self.pane.set_message(text, error=True)
+
+    def notify(self, title: str, text: str) -> None:
+        """Tell the user something happened in the background: tray message, else the status bar."""
+        self.notified.emit(title, text)
+        if self.tray is not None and self.tray.isVisible():
+            self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10000)
+        else:
+            self.statusBar().showMessage(f"{title}: {text}", 20000)
+
+    def _reconcile_if_needed(self) -> None:
+        """Finish runs a crashed process left ``running`` (invariant 6), in the deleting pool."""
+        if not self.catalog.conn.execute("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1").fetchone():
+            return
+
+        def work(ctx: TaskContext) -> list[int]:
+            with self.catalog.writer("reconcile"):
+                return reconcile_interrupted_runs(self.catalog)
+
+        def done(fixed: list[int] | None, error: BaseException | None) -> None:
+            if error is not None:
+                self.show_error(error)
+            elif fixed:
+                self.notify("Interrupted runs reconciled",
+                            f"{len(fixed)} run(s) left unfinished by a crash were checked against the disk.")
+                self.history.refresh()
+                self.refresh_projects()
+
+        self.workers.run_task(work, done, name="reconcile", destructive=True)
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About mediaclean",
+                          "mediaclean — preview and safely reclaim the space video pipelines leave behind.\n"
+                          f"Catalog: {self.catalog.path}")
+
+    # ================================================================ drag and drop, closing
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        for path in paths[:1]:
+            QTimer.singleShot(0, lambda p=path: self.open_dropped(p))
+
+    def open_dropped(self, path: str) -> None:
+        """A dropped folder opens "Add project"; a dropped database opens "Import generator database"."""
+        if os.path.isdir(path):
+            self.add_project_dialog(path)
+        elif os.path.isfile(path):
+            self.import_db_dialog(path)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.auto_watch.stop()
+        self._clock.stop()
+        self.workers.shutdown()
+        if self.tray is not None:
+            self.tray.hide()
+        super().closeEvent(event)

@@ -1,0 +1,262 @@
+"""Table models of the window: projects (sorted on Python ints), past runs and a run's items."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import humanize
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from ..core.catalog import parse_iso, utcnow
+from ..core.projects import Project
+
+#: The role every sortable column answers with the Python value (int bytes, ISO time, text).
+SortRole = Qt.ItemDataRole.UserRole + 1
+#: The role that answers the row's record (a ``Project`` or a run dict).
+RecordRole = Qt.ItemDataRole.UserRole + 2
+
+Index = QModelIndex | QPersistentModelIndex
+
+STATUS_COLOURS = {
+    "pending": "#8a6d00",
+    "running": "#1d5fb4",
+    "complete": "#2a7a2e",
+    "failed": "#b3261e",
+}
+STATUS_TIPS = {
+    "pending": "Not cleaned yet (or the last cleanup was cancelled)",
+    "running": "A cleanup is running now",
+    "complete": "Cleaned: intermediates removed, final output kept",
+    "failed": "The last cleanup could not remove some items; see History",
+}
+
+
+def size_text(nbytes: int) -> str:
+    """Bytes as people read them (``humanize.naturalsize``, decimal units like the CLI)."""
+    return str(humanize.naturalsize(nbytes))
+
+
+def relative_time(iso_text: str | None, never: str = "never") -> str:
+    """``3 minutes ago`` for a UTC ISO-8601 time; ``never`` for ``None``."""
+    if not iso_text:
+        return never
+    try:
+        delta = utcnow() - parse_iso(iso_text)
+    except ValueError:
+        return iso_text
+    return str(humanize.naturaltime(max(delta, dt.timedelta(0))))
+
+
+def local_time(iso_text: str | None) -> str:
+    if not iso_text:
+        return ""
+    try:
+        return parse_iso(iso_text).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return iso_text
+
+
+class ProjectsModel(QAbstractTableModel):
+    """The projects with sizes, cleanup status, last cleanup and auto-cleanup."""
+
+    COLUMNS = ("Project", "Size", "Reclaimable", "Cleanup status", "Last cleanup", "Auto-cleanup")
+    NAME, SIZE, RECLAIMABLE, STATUS, LAST, AUTO = range(6)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.projects: list[Project] = []
+        self.auto_effective: dict[int, bool] = {}
+
+    def set_projects(self, projects: list[Project], auto_effective: dict[int, bool]) -> None:
+        self.beginResetModel()
+        self.projects = list(projects)
+        self.auto_effective = dict(auto_effective)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.projects)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return {
+                self.SIZE: "Bytes found by the last scan",
+                self.RECLAIMABLE: "What a project cleanup would free now (0 until the final output exists)",
+                self.AUTO: "Clean automatically once the final output has settled (right-click to change)",
+            }.get(section)
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.projects):
+            return None
+        p = self.projects[index.row()]
+        col = index.column()
+        if role == RecordRole:
+            return p
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(p, col)
+        if role == SortRole:
+            return self._sort_value(p, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == self.NAME:
+                return f"{p.root}\nprofile: {p.profile}" + (f"\ngenerator id: {p.external_id}" if p.external_id else "")
+            if col in (self.SIZE, self.RECLAIMABLE):
+                value = p.total_bytes if col == self.SIZE else p.reclaimable_bytes
+                return f"{value:,} bytes" + (f" in {p.file_count:,} files" if col == self.SIZE else "")
+            if col == self.STATUS:
+                return STATUS_TIPS.get(p.cleanup_status, p.cleanup_status)
+            if col == self.LAST:
+                return local_time(p.cleanup_completed_at) or "Never cleaned"
+            if col == self.AUTO:
+                return self._auto_tip(p)
+        if role == Qt.ItemDataRole.ForegroundRole and col == self.STATUS:
+            colour = STATUS_COLOURS.get(p.cleanup_status)
+            return QBrush(QColor(colour)) if colour else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (self.SIZE, self.RECLAIMABLE):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, p: Project, col: int) -> str:
+        if col == self.NAME:
+            return p.name
+        if col == self.SIZE:
+            return size_text(p.total_bytes)
+        if col == self.RECLAIMABLE:
+            return size_text(p.reclaimable_bytes)
+        if col == self.STATUS:
+            return p.cleanup_status
+        if col == self.LAST:
+            return relative_time(p.cleanup_completed_at)
+        on = self.auto_effective.get(p.id, False)
+        return f"{'on' if on else 'off'} (global)" if p.auto_cleanup == "inherit" else p.auto_cleanup
+
+    def _sort_value(self, p: Project, col: int) -> Any:
+        return (p.name.casefold(), p.total_bytes, p.reclaimable_bytes, p.cleanup_status,
+                p.cleanup_completed_at or "", p.auto_cleanup)[col]
+
+    def _auto_tip(self, p: Project) -> str:
+        on = self.auto_effective.get(p.id, False)
+        source = "the global preference" if p.auto_cleanup == "inherit" else "this project's setting"
+        return f"Auto-cleanup is {'on' if on else 'off'} for this project ({source})"
+
+
+class ProjectsProxy(QSortFilterProxyModel):
+    """Sorts on :data:`SortRole` with Python comparisons, so sizes above 2**31 sort right
+    (Vorta's ``sort_proxy``), and filters names case-insensitively."""
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SortRole)
+        self.setFilterKeyColumn(ProjectsModel.NAME)
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+
+    def lessThan(self, left: Index, right: Index) -> bool:
+        a = left.data(self.sortRole())
+        b = right.data(self.sortRole())
+        if a is None or b is None:
+            return b is not None
+        try:
+            return bool(a < b)
+        except TypeError:
+            return str(a) < str(b)
+
+
+class HistoryModel(QAbstractTableModel):
+    """Past runs from ``core.history.list_runs``, newest first."""
+
+    COLUMNS = ("When", "Kind", "Started by", "Projects", "Status", "Deleted", "Freed", "Failed")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.runs: list[dict[str, Any]] = []
+
+    def set_runs(self, runs: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self.runs = list(runs)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.runs)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.runs):
+            return None
+        run = self.runs[index.row()]
+        col = index.column()
+        if role == RecordRole:
+            return run
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                relative_time(run["started_at"]),
+                run["kind"],
+                run["started_by"],
+                ", ".join(run.get("projects") or []) or "—",
+                run["status"],
+                str(run["deleted_count"]),
+                size_text(run["freed_bytes"]),
+                str(run["failed_count"]),
+            )[col]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 0:
+                return f"Run {run['id']} of plan {run['plan_id']}: {local_time(run['started_at'])} → " \
+                       f"{local_time(run.get('ended_at')) or 'still running'}"
+            return run.get("summary") or None
+        if role == Qt.ItemDataRole.ForegroundRole and col == 4:
+            colour = {"complete": "#2a7a2e", "failed": "#b3261e", "cancelled": "#8a6d00",
+                      "interrupted": "#b3261e", "running": "#1d5fb4"}.get(run["status"])
+            return QBrush(QColor(colour)) if colour else None
+        return None
+
+
+class RunItemsModel(QAbstractTableModel):
+    """The items of one run with their outcome (``core.history.run_items``)."""
+
+    COLUMNS = ("Outcome", "Item", "Size", "Detail")
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.items: list[dict[str, Any]] = []
+
+    def set_items(self, items: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self.items = list(items)
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.items)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.items):
+            return None
+        item = self.items[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (item["outcome"], item["target"], size_text(item["size"]), item["detail"])[col]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{item['target']}\n{item['outcome']}" + (f": {item['detail']}" if item["detail"] else "")
+        if role == Qt.ItemDataRole.ForegroundRole and col == 0:
+            colour = {"failed": "#b3261e", "skipped": "#8a6d00", "deleted": "#2a7a2e"}.get(item["outcome"])
+            return QBrush(QColor(colour)) if colour else None
+        return None

@@ -1,0 +1,125 @@
+"""Plug the other planners into the generic preview: uploads, bucket sweeps, temp and orphan sweeps.
+
+Each planner is looked up when its action is used, so the window works with
+whatever parts of the core this build has; a missing part is said in a sentence.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtWidgets import QFileDialog
+
+from .dialogs import RemoteChoiceDialog, RemoteNeededDialog
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+
+def core_function(module: str, name: str) -> Callable[..., Any] | None:
+    """``mediaclean_gui.core.<module>.<name>``, or ``None`` when this build lacks it."""
+    try:
+        mod = importlib.import_module(f"mediaclean_gui.core.{module}")
+    except ImportError:
+        return None
+    func = getattr(mod, name, None)
+    return func if callable(func) else None
+
+
+def remote_names(window: MainWindow) -> list[str] | None:
+    """The catalog's remotes, or ``None`` when remotes are not supported yet."""
+    lister = core_function("s3.remote", "list_remotes")
+    if lister is None:
+        return None
+    try:
+        return [r.name for r in lister(window.catalog)]
+    except sqlite3.OperationalError:  # a catalog from before remotes existed
+        return None
+
+
+def _need_remote(window: MainWindow, what: str, missing_engine: bool) -> None:
+    detail = ""
+    if missing_engine:
+        detail = (f"This build of mediaclean has no {what.lower()} engine yet. Once S3 support is installed, add a "
+                  "remote with 'mediaclean remote add NAME --bucket BUCKET [--endpoint-url URL]'.")
+    window.run_dialog(RemoteNeededDialog(window, what, detail))
+
+
+def start_upload(window: MainWindow) -> None:
+    """F3: choose a remote, then preview ``plan_upload`` for the selected project."""
+    planner = core_function("s3.upload", "plan_upload")
+    remotes = remote_names(window)
+    if planner is None or not remotes:
+        _need_remote(window, "Upload", planner is None or remotes is None)
+        return
+    chosen = window.selected_projects()
+    if len(chosen) != 1:
+        window.statusBar().showMessage("Select one project to upload.", 5000)
+        return
+    project = chosen[0]
+    dialog = RemoteChoiceDialog(window, "Upload", remotes, upload=True)
+    if not window.run_dialog(dialog):
+        return
+    remote = dialog.remote.currentText()
+    delete_after = dialog.delete_after.isChecked()
+    window.preview(
+        lambda cat, progress, cancel: planner(cat, project.id, remote, delete_after_upload=delete_after,
+                                              progress=progress, cancel=cancel),
+        f"Upload preview — {project.name} → {remote}",
+    )
+
+
+def start_sweep(window: MainWindow) -> None:
+    """F4/F5: choose a remote and a retention, then preview ``plan_sweep``."""
+    planner = core_function("s3.sweep", "plan_sweep")
+    remotes = remote_names(window)
+    if planner is None or not remotes:
+        _need_remote(window, "Sweep", planner is None or remotes is None)
+        return
+    dialog = RemoteChoiceDialog(window, "Sweep bucket", remotes, upload=False,
+                                retention_days=int(window.catalog.pref("retention_days")))
+    if not window.run_dialog(dialog):
+        return
+    remote = dialog.remote.currentText()
+    days = dialog.retention.value()
+    window.preview(
+        lambda cat, progress, cancel: planner(cat, remote, retention_days=days, progress=progress, cancel=cancel),
+        f"Sweep preview — {remote} (clips kept {days} days)",
+    )
+
+
+def start_temp(window: MainWindow, folder: str | None = None) -> None:
+    """F6: preview the orphaned render temp folders of a temp root."""
+    planner = core_function("tempclean", "plan_temp")
+    if planner is None:
+        window.statusBar().showMessage("Temp sweeps are not available in this build.", 5000)
+        return
+    root = folder or QFileDialog.getExistingDirectory(window, "Choose the render temp folder")
+    if not root:
+        return
+    hours = int(window.catalog.pref("temp_older_than_hours"))
+    window.preview(
+        lambda cat, progress, cancel: planner(cat, root, older_than_hours=hours, progress=progress, cancel=cancel),
+        f"Temp sweep preview — {root} (older than {hours} h)",
+    )
+
+
+def start_orphans(window: MainWindow) -> None:
+    """F7: preview files in the selected projects' output folders that the catalog does not know."""
+    planner = core_function("orphans", "plan_orphans")
+    if planner is None:
+        window.statusBar().showMessage("Orphan sweeps are not available in this build.", 5000)
+        return
+    chosen = window.selected_projects()
+    if not chosen:
+        window.statusBar().showMessage("Select one or more projects first.", 5000)
+        return
+    ids = [p.id for p in chosen]
+    hours = int(window.catalog.pref("orphan_older_than_hours"))
+    window.preview(
+        lambda cat, progress, cancel: planner(cat, ids, older_than_hours=hours, progress=progress, cancel=cancel),
+        f"Orphan files preview — older than {hours} h",
+    )

@@ -1,0 +1,154 @@
+"""The preview pane: a plan's title, the grouped plan tree, the total line, Confirm and Cancel."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.catalog import Catalog
+from .plan_model import PlanModel, PlanSummary
+
+EMPTY_TEXT = ("Select a project and press Preview cleanup (Ctrl+P). Nothing is deleted until you confirm "
+              "the plan shown here.")
+
+
+class PreviewPane(QWidget):
+    """Shows one stored plan; the window wires :attr:`confirmButton` and :attr:`cancelButton`."""
+
+    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("previewPane")
+        self.model = PlanModel(catalog, self)
+
+        self.titleLabel = QLabel("Preview")
+        self.titleLabel.setObjectName("previewTitle")
+        font = self.titleLabel.font()
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        font.setBold(True)
+        self.titleLabel.setFont(font)
+
+        self.summaryLabel = QLabel(EMPTY_TEXT)
+        self.summaryLabel.setObjectName("previewSummary")
+        self.summaryLabel.setWordWrap(True)
+
+        self.planView = QTreeView()
+        self.planView.setObjectName("planView")
+        self.planView.setModel(self.model)
+        self.planView.setUniformRowHeights(True)
+        self.planView.setAlternatingRowColors(True)
+        self.planView.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.planView.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.planView.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, 340)
+        header.resizeSection(1, 80)
+        header.resizeSection(2, 130)
+        self.planView.setToolTip("Uncheck an item to leave it out of the run; kept-back items say why they stay")
+
+        self.totalLabel = QLabel("")
+        self.totalLabel.setObjectName("totalLine")
+        bold = self.totalLabel.font()
+        bold.setBold(True)
+        self.totalLabel.setFont(bold)
+
+        self.messageLabel = QLabel("")
+        self.messageLabel.setObjectName("previewMessage")
+        self.messageLabel.setWordWrap(True)
+        self.messageLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.currentLabel = QLabel("")
+        self.currentLabel.setObjectName("currentItem")
+        self.currentLabel.setTextFormat(Qt.TextFormat.PlainText)
+
+        self.confirmButton = QPushButton("Confirm…")
+        self.confirmButton.setObjectName("confirmButton")
+        self.confirmButton.setToolTip("Run exactly this plan (asks once more first)")
+        self.confirmButton.setEnabled(False)
+        self.cancelButton = QPushButton("Cancel")
+        self.cancelButton.setObjectName("cancelButton")
+        self.cancelButton.setToolTip("Stop after the current item; every item keeps a recorded outcome")
+        self.cancelButton.setEnabled(False)
+
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.totalLabel, 1)
+        buttons.addWidget(self.cancelButton)
+        buttons.addWidget(self.confirmButton)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.titleLabel)
+        layout.addWidget(self.summaryLabel)
+        layout.addWidget(self.planView, 1)
+        layout.addWidget(self.currentLabel)
+        layout.addWidget(self.messageLabel)
+        layout.addLayout(buttons)
+
+        self.model.totalsChanged.connect(self._update_total)
+        self.running = False
+
+    # ------------------------------------------------------------ states
+    def show_empty(self, text: str = EMPTY_TEXT) -> None:
+        self.model.set_summary(None)
+        self.titleLabel.setText("Preview")
+        self.summaryLabel.setText(text)
+        self.messageLabel.setText("")
+        self.currentLabel.setText("")
+        self._update_buttons()
+
+    def show_busy(self, title: str, text: str) -> None:
+        self.model.set_summary(None)
+        self.titleLabel.setText(title)
+        self.summaryLabel.setText(text)
+        self.messageLabel.setText("")
+        self._update_buttons()
+
+    def show_plan(self, title: str, summary: PlanSummary) -> None:
+        plan = summary.plan
+        self.model.set_summary(summary)
+        self.titleLabel.setText(title)
+        if plan.status == "refused":
+            text = f"Refused: {plan.summary}. Nothing will be deleted; the kept-back items say why."
+        elif plan.status == "executed":
+            text = f"Plan {plan.id} has already been run. Make a new preview to clean again."
+        elif not plan.item_count:
+            text = f"Nothing to do: {plan.summary or 'no items'}." if plan.kept_count else "Nothing to do."
+        else:
+            text = (f"Plan {plan.id} ({plan.kind}) — dry run: nothing has been deleted. "
+                    f"Uncheck what you want to keep, then Confirm.")
+        self.summaryLabel.setText(text)
+        self.messageLabel.setText("")
+        self.currentLabel.setText("")
+        for group in self.model.groups:
+            if group.info is not None and group.count <= 200:
+                self.planView.expand(self.model.index(group.row, 0))
+        self._update_buttons()
+
+    def set_running(self, running: bool) -> None:
+        self.running = running
+        if running:
+            self.model.set_read_only(True)
+        self._update_buttons()
+
+    def set_message(self, text: str, error: bool = False) -> None:
+        self.messageLabel.setStyleSheet("color: #b3261e;" if error else "")
+        self.messageLabel.setText(text)
+
+    def _update_total(self) -> None:
+        self.totalLabel.setText(self.model.total_line())
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        plan = self.model.plan
+        ready = plan is not None and plan.status == "ready" and not self.model.read_only
+        self.confirmButton.setEnabled(ready and not self.running and self.model.selected_count() > 0)
+        self.cancelButton.setEnabled(self.running)

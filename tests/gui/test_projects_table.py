@@ -1,0 +1,81 @@
+"""The projects table: filter, 64-bit size sorting, the breakdown picture, the empty state."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from PySide6.QtCore import Qt
+
+from conftest import select_project, table_cell, table_names
+from mediaclean_gui.core.demo import create_demo
+from mediaclean_gui.gui.models import ProjectsModel
+
+
+def test_filter_shows_matching_rows(tmp_path, qtbot, open_window):
+    window = open_window(create_demo(tmp_path / "demo", small=True))
+    assert table_names(window) == ["City Timelapse", "Ocean Documentary", "Product Launch", "Recipe Short"]
+    qtbot.keyClicks(window.projectFilter, "oCeAn")
+    assert table_names(window) == ["Ocean Documentary"]
+    window.projectFilter.clear()
+    qtbot.keyClicks(window.projectFilter, "c")  # every name with a c
+    assert table_names(window) == ["City Timelapse", "Ocean Documentary", "Product Launch", "Recipe Short"]
+    qtbot.keyClicks(window.projectFilter, "t")  # "ct": Product Launch only
+    assert table_names(window) == ["Product Launch"]
+    qtbot.keyClicks(window.projectFilter, "zzz")
+    assert table_names(window) == []
+
+
+def test_sizes_sort_as_64_bit_ints_and_show_in_human_units(tmp_path, qtbot, open_window):
+    catalog_path = create_demo(tmp_path / "demo", small=True)
+    sizes = {"City Timelapse": 3_000_000_000, "Ocean Documentary": 2**31 - 5, "Product Launch": 10,
+             "Recipe Short": 5 * 2**32}
+    db = sqlite3.connect(catalog_path)
+    for name, size in sizes.items():
+        db.execute("UPDATE projects SET total_bytes = ? WHERE name = ?", (size, name))
+    db.commit()
+    db.close()
+    window = open_window(catalog_path)
+    window.projectsTable.sortByColumn(ProjectsModel.SIZE, Qt.SortOrder.AscendingOrder)
+    assert table_names(window) == ["Product Launch", "Ocean Documentary", "City Timelapse", "Recipe Short"]
+    window.projectsTable.sortByColumn(ProjectsModel.SIZE, Qt.SortOrder.DescendingOrder)
+    assert table_names(window) == ["Recipe Short", "City Timelapse", "Ocean Documentary", "Product Launch"]
+    assert table_cell(window, "City Timelapse", ProjectsModel.SIZE) == "3.0 GB"
+    assert table_cell(window, "Recipe Short", ProjectsModel.SIZE) == "21.5 GB"
+    assert table_cell(window, "Product Launch", ProjectsModel.SIZE) == "10 Bytes"
+
+
+def test_columns_say_status_last_cleanup_and_auto(tmp_path, open_window):
+    window = open_window(create_demo(tmp_path / "demo", small=True))
+    assert window.projects_model.COLUMNS == ("Project", "Size", "Reclaimable", "Cleanup status", "Last cleanup",
+                                             "Auto-cleanup")
+    assert table_cell(window, "Ocean Documentary", ProjectsModel.STATUS) == "pending"
+    assert table_cell(window, "Ocean Documentary", ProjectsModel.LAST) == "never"
+    assert table_cell(window, "Ocean Documentary", ProjectsModel.AUTO) == "on (global)"
+    assert table_cell(window, "City Timelapse", ProjectsModel.RECLAIMABLE) == "0 Bytes"  # no final render yet
+
+
+def test_selecting_a_project_paints_its_breakdown(tmp_path, qtbot, open_window):
+    window = open_window(create_demo(tmp_path / "demo", small=True))
+    select_project(window, "Ocean Documentary")
+    roles = [role for role, _, _ in window.breakdown.segments()]
+    assert roles[:2] == ["final", "thumbnail"] and "intermediate" in roles and "shared_cache" in roles
+    assert window.breakdown.title == "Ocean Documentary"
+    legend = window.breakdown.legend_entries()
+    assert any(entry.startswith("Intermediates ") and entry.endswith("kB") for entry in legend), legend
+    image = window.breakdown.grab().toImage()
+    assert not image.isNull() and image.width() > 100
+    select_project(window, "City Timelapse")
+    assert window.breakdown.title == "City Timelapse"
+    assert "final" not in [r for r, _, _ in window.breakdown.segments()]  # not rendered yet
+
+
+def test_empty_catalog_says_what_to_do_and_adding_a_folder_fills_it(tmp_path, qtbot, open_window, workspace):
+    workspace.add_project("p1", "Alpha")
+    window = open_window(tmp_path / "empty.sqlite3")
+    assert window.tableStack.currentIndex() == 0
+    assert window.emptyLabel.text() == "Add a project folder or import a generator database"
+    with qtbot.waitSignal(window.projectsRefreshed, timeout=10000):
+        window.add_project(str(workspace.root), "ai-video-generator")
+    qtbot.waitUntil(lambda: table_names(window) == ["p1"], timeout=10000)
+    assert window.tableStack.currentIndex() == 1
+    assert table_cell(window, "p1", ProjectsModel.SIZE) != "0 Bytes"  # scanned after adding
