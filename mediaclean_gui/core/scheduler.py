@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import importlib
-import inspect
 import json
 import logging
 import os
@@ -271,6 +270,7 @@ def _job_sweep(catalog: Catalog, now: dt.datetime, cancel: CancelToken | None, r
     try:
         sweep = importlib.import_module("mediaclean_gui.core.s3.sweep")
         plan_sweep = getattr(sweep, "plan_sweep")
+        getattr(sweep, "execute_sweep_plan")
     except (ImportError, AttributeError):
         report.status = "skipped"
         report.notes.append("S3 sweeps are not available in this build; skipped.")
@@ -284,11 +284,9 @@ def _job_sweep(catalog: Catalog, now: dt.datetime, cancel: CancelToken | None, r
     if not names:
         report.notes.append("No remotes are registered.")
         return
-    accepted = inspect.signature(plan_sweep).parameters
     for name in names:
-        options: dict[str, Any] = {k: v for k, v in (("cancel", cancel), ("now", now)) if k in accepted}
         try:
-            plan_id = int(plan_sweep(catalog, name, **options))
+            plan_id = int(plan_sweep(catalog, name, as_of=now, cancel=cancel))
             report.plan_ids.append(plan_id)
             plan = load_plan(catalog, plan_id, with_items=False)
             if plan.status != "ready" or plan.item_count == 0:

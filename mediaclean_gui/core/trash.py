@@ -222,6 +222,8 @@ def _trashed(catalog: Catalog, row: Any) -> list[_Trashed]:
     out = []
     for target, r in zip(targets, items):
         fp = json.loads(r["fingerprint"])
+        if fp.get("kind") == "link":  # links are removed, not trashed (they hold no data)
+            continue
         candidates = [e for e in entries.get(target, []) if start <= e.deleted_at <= end]
         out.append(_Trashed(target, int(r["size"]), fp, _best(candidates, fp)))
     return out
