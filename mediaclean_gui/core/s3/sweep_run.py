@@ -250,18 +250,18 @@ def _delete_batch(client: Any, remote: Remote, batch: list[PlanItem], conditiona
                 found: PlanItem | None = by_key.pop(str(err.get("Key", "")), None)
                 if found is None or found.id is None:
                     continue
-                item = found
+                item, item_id = found, found.id
                 code = str(err.get("Code", ""))
                 if code in ("PreconditionFailed", "412"):
-                    outcomes[item.id] = ("skipped", "changed since preview (overwritten: its ETag is no longer "
+                    outcomes[item_id] = ("skipped", "changed since preview (overwritten: its ETag is no longer "
                                                     f"{item.fingerprint.get('etag')})", 0)
                 elif code in ("NoSuchKey", "404"):
-                    outcomes[item.id] = ("already_gone", "already gone: deleted by someone else since the preview", 0)
+                    outcomes[item_id] = ("already_gone", "already gone: deleted by someone else since the preview", 0)
                 elif code in _RETRY_KEY_CODES and attempt < _KEY_RETRIES:
                     retry[item.target] = item
                 else:
                     message = err.get("Message") or ""
-                    outcomes[item.id] = ("failed", f"{code}: {message}".rstrip(": "), 0)
+                    outcomes[item_id] = ("failed", f"{code}: {message}".rstrip(": "), 0)
             for item in by_key.values():
                 assert item.id is not None
                 outcomes[item.id] = ("deleted", "" if permanent else "delete marker added",
