@@ -16,6 +16,7 @@ from typing import Any
 
 from ..core.catalog import Catalog
 from ..core.errors import ConfigError, KnownError
+from ..core.execute import reconcile_on_start
 
 log = logging.getLogger("mediaclean.cli")
 
@@ -85,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         catalog = Catalog(getattr(args, "catalog", None))
         try:
+            reconcile_on_start(catalog)  # invariant 6: a run killed mid-way is settled before anything else
             outcome = args.handler(args, catalog)
         finally:
             catalog.close()

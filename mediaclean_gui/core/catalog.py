@@ -109,6 +109,8 @@ DEFAULT_PREFS: dict[str, Any] = {
 
 _PREF_TYPES: dict[str, type] = {k: type(v) for k, v in DEFAULT_PREFS.items()}
 _PREF_CHOICES: dict[str, tuple[str, ...]] = {"delete_mode": ("permanent", "trash")}
+_PREF_WANTED: dict[type, str] = {bool: "true or false", int: "a whole number of 0 or more",
+                                 float: "a number from 0 to 1"}
 
 
 def coerce_pref(key: str, value: Any) -> Any:
@@ -120,6 +122,7 @@ def coerce_pref(key: str, value: Any) -> Any:
         known = ", ".join(sorted(_PREF_TYPES))
         raise ConfigError(f"Unknown preference '{key}'. Known preferences: {known}.")
     kind = _PREF_TYPES[key]
+    given = value
     try:
         if kind is bool:
             if isinstance(value, str):
@@ -142,7 +145,8 @@ def coerce_pref(key: str, value: Any) -> Any:
         else:
             value = str(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"Preference '{key}' needs a {kind.__name__} value, not {value!r}.") from None
+        wanted = _PREF_WANTED.get(kind, f"a {kind.__name__} value")
+        raise ConfigError(f"Preference '{key}' needs {wanted}, not {given!r}.") from None
     choices = _PREF_CHOICES.get(key)
     if choices and value not in choices:
         raise ConfigError(f"Preference '{key}' must be one of {', '.join(choices)}, not {value!r}.")
@@ -221,7 +225,14 @@ class Catalog:
     def _check_version_and_migrate(self) -> None:
         existed = self.path.exists() and self.path.stat().st_size > 0
         conn = self.conn
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            self.close()
+            raise ConfigError(
+                f"The catalog {self.path} is not a SQLite database ({exc}); it was not changed. "
+                f"Use another catalog with --catalog."
+            ) from None
         latest = latest_version()
         if version > latest:
             self.close()

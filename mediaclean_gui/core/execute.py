@@ -12,7 +12,7 @@ from typing import Any
 from send2trash import send2trash
 
 from .catalog import Catalog, display_path, iso
-from .errors import SafetyRefusal
+from .errors import CatalogLocked, SafetyRefusal
 from .events import CancelToken, Progress, fs_log, log_event
 from .plan import Action, PlanItem, load_plan
 from .projects import CleanupStatus, set_cleanup_status
@@ -302,6 +302,23 @@ def _project_outcome(catalog: Catalog, run_id: int, project_id: int, cancelled: 
     if cancelled and any(r["outcome"] in ("pending", "skipped") and r["detail"].startswith("cancelled") for r in rows):
         return CleanupStatus.PENDING
     return CleanupStatus.COMPLETE
+
+
+def reconcile_on_start(catalog: Catalog) -> list[int]:
+    """At start-up (every ``mediaclean`` command, the window): reconcile the runs a dead process
+    left ``running`` (invariant 6), so the catalog matches the disk before anything else reads it.
+
+    Cheap when no run is ``running``. Never waits: when another process holds the
+    writer lock its runs may be live, so they are left for the next start. Returns the
+    reconciled run ids.
+    """
+    if catalog.conn.execute("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1").fetchone() is None:
+        return []
+    try:
+        with catalog.writer("reconcile interrupted runs", timeout=0):
+            return reconcile_interrupted_runs(catalog)
+    except CatalogLocked:
+        return []
 
 
 def reconcile_interrupted_runs(catalog: Catalog) -> list[int]:

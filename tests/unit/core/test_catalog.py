@@ -1,0 +1,304 @@
+"""The catalog: schema, migrations with a backup copy, newer catalogs refused, the writer lock, preferences."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from mediaclean_gui.core import catalog as catalog_module
+from mediaclean_gui.core.catalog import (
+    Catalog,
+    display_path,
+    from_db_path,
+    iso,
+    latest_version,
+    parse_iso,
+    to_db_path,
+)
+from mediaclean_gui.core.errors import CatalogLocked, CatalogTooNew, ConfigError
+
+
+def test_new_catalog_has_the_latest_schema_in_wal_mode(catalog_path):
+    cat = Catalog(catalog_path)
+    try:
+        assert cat.schema_version == latest_version() >= 1
+        assert cat.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert cat.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        tables = {r[0] for r in cat.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        assert {"preferences", "projects", "role_sizes", "artifacts", "plans", "plan_items", "plan_kept", "runs",
+                "run_items"} <= tables
+    finally:
+        cat.close()
+    assert list(catalog_path.parent.glob("*.bak")) == []  # nothing to back up for a new catalog
+
+
+def _newer(path: Path, version: int) -> bytes:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE future(x)")
+    conn.execute("INSERT INTO future VALUES ('from the future')")
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.commit()
+    conn.close()
+    return path.read_bytes()
+
+
+def test_newer_catalog_is_refused_and_left_byte_identical(catalog_path):
+    newer = latest_version() + 5
+    before = _newer(catalog_path, newer)
+    with pytest.raises(CatalogTooNew) as err:
+        Catalog(catalog_path)
+    assert str(err.value) == (
+        f"The catalog {catalog_path} was written by a newer mediaclean (schema {newer}; this version knows schema "
+        f"{latest_version()} at most). Upgrade mediaclean, or use another catalog with --catalog. "
+        "The file was not changed."
+    )
+    assert catalog_path.read_bytes() == before
+    assert sorted(p.name for p in catalog_path.parent.iterdir()) == [catalog_path.name]
+
+
+def test_newer_catalog_through_the_cli(catalog_path, cli):
+    before = _newer(catalog_path, latest_version() + 1)
+    for args in (("project", "list"), ("history",), ("prefs", "settle_seconds", "5"), ("clean", "--all", "--yes")):
+        code, out = cli(*args)
+        assert code == 2 and "was written by a newer mediaclean" in out["error"]
+        assert catalog_path.read_bytes() == before
+
+
+def test_not_a_database_is_a_clear_error(catalog_path, cli):
+    catalog_path.write_bytes(b"\x00garbage" * 600)
+    before = catalog_path.read_bytes()
+    code, out = cli("history")
+    assert code == 2
+    assert out["error"].startswith(f"The catalog {catalog_path} is not a SQLite database")
+    assert catalog_path.read_bytes() == before
+
+
+def test_schema_zero_catalog_is_backed_up_before_migrating(catalog_path):
+    conn = sqlite3.connect(catalog_path)
+    conn.execute("CREATE TABLE notes(text TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('written before mediaclean')")
+    conn.commit()
+    conn.close()
+    original = catalog_path.read_bytes()
+
+    cat = Catalog(catalog_path)
+    try:
+        assert cat.schema_version == latest_version()
+        assert [tuple(r) for r in cat.conn.execute("SELECT text FROM notes")] == [("written before mediaclean",)]
+    finally:
+        cat.close()
+    backups = list(catalog_path.parent.glob(f"{catalog_path.name}.v0-*.bak"))
+    assert len(backups) == 1
+    assert backups[0].read_bytes() == original
+
+
+def test_migration_from_an_older_schema(catalog_path, monkeypatch):
+    """Add a migration after the shipped ones: the real code path backs up, migrates, keeps the data."""
+    cat = Catalog(catalog_path)
+    cat.set_pref("settle_seconds", 7)
+    cat.close()
+    shipped = catalog_module._migrations()
+    nxt = shipped[-1][0] + 1
+    monkeypatch.setattr(catalog_module, "_migrations", lambda: shipped + [
+        (nxt, "labels", "-- a test migration\nALTER TABLE projects ADD COLUMN label TEXT;\n"
+                        "CREATE TABLE labels(name TEXT PRIMARY KEY);\nINSERT INTO labels VALUES ('x');")])
+
+    cat = Catalog(catalog_path)
+    try:
+        assert cat.schema_version == nxt
+        assert cat.pref("settle_seconds") == 7
+        assert "label" in {r[1] for r in cat.conn.execute("PRAGMA table_info(projects)")}
+        assert [tuple(r) for r in cat.conn.execute("SELECT name FROM labels")] == [("x",)]
+    finally:
+        cat.close()
+    backups = list(catalog_path.parent.glob(f"{catalog_path.name}.v{nxt - 1}-*.bak"))
+    assert len(backups) == 1
+    old = sqlite3.connect(backups[0])
+    try:
+        assert old.execute("PRAGMA user_version").fetchone()[0] == nxt - 1
+        assert old.execute("SELECT value FROM preferences WHERE key = 'settle_seconds'").fetchone() == ("7",)
+    finally:
+        old.close()
+
+
+def test_failed_migration_rolls_back(catalog_path, monkeypatch):
+    cat = Catalog(catalog_path)
+    cat.set_pref("settle_seconds", 9)
+    cat.close()
+    shipped = catalog_module._migrations()
+    nxt = shipped[-1][0] + 1
+    monkeypatch.setattr(catalog_module, "_migrations", lambda: shipped + [
+        (nxt, "broken", "ALTER TABLE projects ADD COLUMN half TEXT;\nALTER TABLE no_such_table ADD COLUMN x;")])
+    with pytest.raises(sqlite3.OperationalError, match="no_such_table"):
+        Catalog(catalog_path)
+    monkeypatch.undo()
+    cat = Catalog(catalog_path)
+    try:
+        assert cat.schema_version == nxt - 1
+        assert "half" not in {r[1] for r in cat.conn.execute("PRAGMA table_info(projects)")}
+        assert cat.pref("settle_seconds") == 9
+    finally:
+        cat.close()
+    assert len(list(catalog_path.parent.glob("*.bak"))) == 1
+
+
+# ---------------------------------------------------------------- invariant 9: one writer
+
+HOLDER = """
+import sys
+from mediaclean_gui.core.catalog import Catalog
+cat = Catalog(sys.argv[1])
+with cat.writer("long clean of project Ocean"):
+    print("holding", flush=True)
+    sys.stdin.readline()
+print("released", flush=True)
+"""
+
+
+@pytest.fixture
+def holder(catalog_path):
+    """Another process holding the catalog's writer lock until told to let go."""
+    Catalog(catalog_path).close()
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(catalog_path)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "holding"
+
+    def release() -> None:
+        if proc.poll() is None:
+            proc.stdin.write("\n")
+            proc.stdin.flush()
+            assert proc.stdout.readline().strip() == "released"
+            proc.wait(timeout=30)
+
+    proc.release = release  # type: ignore[attr-defined]
+    yield proc
+    try:
+        release()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdin.close()
+        proc.stdout.close()
+
+
+def test_second_writer_gets_catalog_locked_naming_the_holder(catalog_path, holder):
+    cat = Catalog(catalog_path, lock_timeout=0.3)
+    try:
+        with pytest.raises(CatalogLocked) as err:
+            with cat.writer("plan cleanup"):
+                pytest.fail("got the lock while another process holds it")
+        message = str(err.value)
+        assert f"is in use by process {holder.pid} (long clean of project Ocean, since " in message
+        assert message.endswith("Wait for it to finish and try again.")
+        assert cat.lock_holder()["pid"] == holder.pid
+        assert err.value.exit_code == 3
+    finally:
+        cat.close()
+
+
+def test_second_writer_waits_for_the_first(catalog_path, holder):
+    cat = Catalog(catalog_path)
+    got = threading.Event()
+
+    def second() -> None:
+        with cat.writer("second", timeout=60):
+            got.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        assert not got.wait(0.5)  # still waiting while the first holds the lock
+        holder.release()
+        assert got.wait(30)
+    finally:
+        thread.join(60)
+        cat.close()
+    assert cat.lock_holder() is None  # the lock file is emptied on release
+
+
+def test_second_writer_through_the_cli_exits_3(catalog_path, holder, cli, monkeypatch, workspace):
+    import mediaclean_gui.cli as cli_module
+
+    workspace.add_project("p1")
+    monkeypatch.setattr(cli_module, "Catalog", functools.partial(Catalog, lock_timeout=0.3))
+    code, out = cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
+    assert code == 3
+    assert f"is in use by process {holder.pid} (long clean of project Ocean" in out["error"]
+    # reading does not need the lock
+    code, out = cli("history")
+    assert code == 0 and out["runs"] == []
+    holder.release()
+    code, out = cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
+    assert code == 0 and out["imported"] == 1
+
+
+def test_writer_is_reentrant_in_one_thread(catalog):
+    with catalog.writer("outer"):
+        with catalog.writer("inner"):
+            assert catalog.lock_holder()["purpose"] == "outer"
+        assert catalog.lock_holder()["pid"] == os.getpid()
+    assert catalog.lock_holder() is None
+
+
+# ---------------------------------------------------------------- preferences
+
+
+def test_preferences_defaults_and_round_trip(catalog, cli):
+    prefs = catalog.prefs()
+    assert prefs["auto_cleanup_enabled"] is True and prefs["delete_mode"] == "permanent"
+    assert prefs["settle_seconds"] == 60 and prefs["max_delete_count"] == 10000
+    assert catalog.set_pref("auto_cleanup_enabled", "off") is False
+    assert catalog.set_pref("max_delete_share", "0.25") == 0.25
+    assert catalog.pref("auto_cleanup_enabled") is False
+    code, out = cli("prefs", "settle_seconds", "120")
+    assert (code, out) == (0, {"prefs": {"settle_seconds": 120}})
+    code, out = cli("prefs", "settle_seconds")
+    assert (code, out) == (0, {"prefs": {"settle_seconds": 120}})
+    code, out = cli("prefs")
+    assert code == 0 and out["prefs"]["settle_seconds"] == 120 and out["prefs"]["max_delete_share"] == 0.25
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("no_such_pref", "1", "Unknown preference 'no_such_pref'. Known preferences: "),
+        ("settle_seconds", "soon", "Preference 'settle_seconds' needs a whole number of 0 or more, not 'soon'."),
+        ("settle_seconds", "-5", "Preference 'settle_seconds' needs a whole number of 0 or more, not '-5'."),
+        ("max_delete_share", "1.5", "Preference 'max_delete_share' needs a number from 0 to 1, not '1.5'."),
+        ("auto_cleanup_enabled", "perhaps", "Preference 'auto_cleanup_enabled' needs true or false, not 'perhaps'."),
+        ("delete_mode", "shred", "Preference 'delete_mode' must be one of permanent, trash, not 'shred'."),
+    ],
+)
+def test_bad_preferences_are_refused(catalog, cli, key, value, message):
+    with pytest.raises(ConfigError) as err:
+        catalog.set_pref(key, value)
+    assert str(err.value).startswith(message)
+    code, out = cli("prefs", key, value)
+    assert code == 2 and out["error"].startswith(message)
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def test_paths_survive_as_bytes():
+    raw = b"/w/scene-\xff\xfe.mp4"
+    text = os.fsdecode(raw)
+    assert to_db_path(text) == raw and from_db_path(raw) == text
+    assert display_path(text) == "/w/scene-\ufffd\ufffd.mp4"
+    assert display_path(raw) == "/w/scene-\ufffd\ufffd.mp4"
+
+
+def test_iso_times_are_utc():
+    stamp = iso()
+    assert stamp.endswith("Z") and len(stamp) == 20
+    assert parse_iso(stamp).utcoffset().total_seconds() == 0
+    assert parse_iso("2026-01-02T03:04:05").isoformat() == "2026-01-02T03:04:05+00:00"
+    assert parse_iso("2026-01-02T05:04:05+02:00") == parse_iso("2026-01-02T03:04:05Z")
