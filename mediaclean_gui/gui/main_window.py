@@ -139,12 +139,13 @@ class MainWindow(QMainWindow):
         self.projectsTable.setAlternatingRowColors(True)
         self.projectsTable.verticalHeader().setVisible(False)
         self.projectsTable.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.projectsTable.setWordWrap(False)
+        self.projectsTable.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.projectsTable.horizontalHeader()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(ProjectsModel.NAME, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 80), (2, 95), (3, 105), (4, 110), (5, 105)):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(col, width)
+        for col in range(1, len(ProjectsModel.COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
 
         empty = QWidget()
         empty.setObjectName("emptyState")
@@ -194,7 +195,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.pane)
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 6)
-        self.splitter.setSizes([600, 680])
+        self.splitter.setSizes([650, 630])
         self.setCentralWidget(self.splitter)
 
     def _build_history(self) -> None:
@@ -206,7 +207,7 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable |
                          QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        self.resizeDocks([dock], [200], Qt.Orientation.Vertical)
+        self.resizeDocks([dock], [170], Qt.Orientation.Vertical)
         self.view_menu.addAction(dock.toggleViewAction())  # type: ignore[attr-defined]
         self.history_dock = dock
 
@@ -413,11 +414,17 @@ class MainWindow(QMainWindow):
         toggle.blockSignals(True)
         toggle.setChecked(bool(self.catalog.pref("auto_cleanup_enabled")))
         toggle.blockSignals(False)
+        self._auto_label()
         if not env_allows_auto_cleanup():
             toggle.setEnabled(False)
             toggle.setToolTip("Auto-cleanup is turned off by AUTO_CLEANUP_ENABLED=false in the environment")
 
+    def _auto_label(self) -> None:
+        on = self.acts.auto_toggle.isChecked() and env_allows_auto_cleanup()
+        self.acts.auto_toggle.setText(f"Auto-cleanup: {'on' if on else 'off'}")
+
     def _auto_toggled(self, checked: bool) -> None:
+        self._auto_label()
         def work(ctx: TaskContext) -> None:
             self.catalog.set_pref("auto_cleanup_enabled", checked)
 
@@ -649,13 +656,13 @@ class MainWindow(QMainWindow):
         if self.running and snap.get("bytes_done") and elapsed > 0.5:
             rate = f" · {humanize.naturalsize(snap['bytes_done'] / elapsed)}/s"
         if current:
-            self.pane.currentLabel.setText(f"{done:,}/{total:,}{rate} · {os.path.basename(current) or current}")
+            self.pane.set_current(f"{done:,}/{total:,}{rate} · {os.path.basename(current) or current}")
 
     def _progress_done(self) -> None:
         self.statusProgress.hide()
         self.statusProgress.setRange(0, 1)
         self.statusProgress.setValue(0)
-        self.pane.currentLabel.setText("")
+        self.pane.set_current("")
 
     def show_error(self, error: BaseException | None) -> None:
         """A known error is one sentence; anything else is logged with its traceback."""

@@ -61,7 +61,7 @@ def local_time(iso_text: str | None) -> str:
 class ProjectsModel(QAbstractTableModel):
     """The projects with sizes, cleanup status, last cleanup and auto-cleanup."""
 
-    COLUMNS = ("Project", "Size", "Reclaimable", "Cleanup status", "Last cleanup", "Auto-cleanup")
+    COLUMNS = ("Project", "Size", "Reclaimable", "Status", "Last cleanup", "Auto-cleanup")
     NAME, SIZE, RECLAIMABLE, STATUS, LAST, AUTO = range(6)
 
     def __init__(self, parent: Any = None) -> None:
@@ -88,6 +88,8 @@ class ProjectsModel(QAbstractTableModel):
             return {
                 self.SIZE: "Bytes found by the last scan",
                 self.RECLAIMABLE: "What a project cleanup would free now (0 until the final output exists)",
+                self.STATUS: "Cleanup status: pending, running, complete or failed",
+                self.LAST: "When the last cleanup finished",
                 self.AUTO: "Clean automatically once the final output has settled (right-click to change)",
             }.get(section)
         return None

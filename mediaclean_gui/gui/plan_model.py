@@ -61,6 +61,7 @@ class PlanSummary:
     objects: bool
     kept_reasons: dict[str, int] = field(default_factory=dict)
     project_roots: dict[int, str] = field(default_factory=dict)
+    project_count: int = 0
 
 
 def load_summary(catalog: Catalog, plan_id: int) -> PlanSummary:
@@ -85,7 +86,11 @@ def load_summary(catalog: Catalog, plan_id: int) -> PlanSummary:
     reasons = {r["reason"]: r["n"] for r in catalog.conn.execute(
         "SELECT reason, count(*) AS n FROM plan_kept WHERE plan_id = ? GROUP BY reason ORDER BY n DESC", (plan_id,))}
     objects = first is not None and first["action"] == Action.DELETE_OBJECT.value
-    return PlanSummary(plan, groups, names, objects, reasons, roots)
+    count = catalog.conn.execute(
+        "SELECT count(*) FROM (SELECT project_id FROM plan_items WHERE plan_id = ? AND project_id IS NOT NULL "
+        "UNION SELECT project_id FROM plan_kept WHERE plan_id = ? AND project_id IS NOT NULL)",
+        (plan_id, plan_id)).fetchone()[0]
+    return PlanSummary(plan, groups, names, objects, reasons, roots, int(count))
 
 
 class _Group:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -19,6 +21,14 @@ from .plan_model import PlanModel, PlanSummary
 
 EMPTY_TEXT = ("Select a project and press Preview cleanup (Ctrl+P). Nothing is deleted until you confirm "
               "the plan shown here.")
+
+
+class _MiddleElide(QStyledItemDelegate):
+    """Paths lose their middle, not their file name; the other columns elide on the right."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle  # type: ignore[attr-defined]
 
 
 class PreviewPane(QWidget):
@@ -46,13 +56,15 @@ class PreviewPane(QWidget):
         self.planView.setUniformRowHeights(True)
         self.planView.setAlternatingRowColors(True)
         self.planView.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.planView.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.planView.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self._elide = _MiddleElide(self.planView)
+        self.planView.setItemDelegateForColumn(0, self._elide)
         header = self.planView.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 340)
-        header.resizeSection(1, 80)
-        header.resizeSection(2, 130)
+        header.resizeSection(0, 290)
+        header.resizeSection(1, 75)
+        header.resizeSection(2, 120)
         self.planView.setToolTip("Uncheck an item to leave it out of the run; kept-back items say why they stay")
 
         self.totalLabel = QLabel("")
@@ -65,10 +77,12 @@ class PreviewPane(QWidget):
         self.messageLabel.setObjectName("previewMessage")
         self.messageLabel.setWordWrap(True)
         self.messageLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.messageLabel.hide()
 
         self.currentLabel = QLabel("")
         self.currentLabel.setObjectName("currentItem")
         self.currentLabel.setTextFormat(Qt.TextFormat.PlainText)
+        self.currentLabel.hide()
 
         self.confirmButton = QPushButton("Confirm…")
         self.confirmButton.setObjectName("confirmButton")
@@ -101,15 +115,15 @@ class PreviewPane(QWidget):
         self.model.set_summary(None)
         self.titleLabel.setText("Preview")
         self.summaryLabel.setText(text)
-        self.messageLabel.setText("")
-        self.currentLabel.setText("")
+        self.set_message("")
+        self.set_current("")
         self._update_buttons()
 
     def show_busy(self, title: str, text: str) -> None:
         self.model.set_summary(None)
         self.titleLabel.setText(title)
         self.summaryLabel.setText(text)
-        self.messageLabel.setText("")
+        self.set_message("")
         self._update_buttons()
 
     def show_plan(self, title: str, summary: PlanSummary) -> None:
@@ -126,10 +140,11 @@ class PreviewPane(QWidget):
             text = (f"Plan {plan.id} ({plan.kind}) — dry run: nothing has been deleted. "
                     f"Uncheck what you want to keep, then Confirm.")
         self.summaryLabel.setText(text)
-        self.messageLabel.setText("")
-        self.currentLabel.setText("")
+        self.set_message("")
+        self.set_current("")
+        self.planView.setColumnHidden(2, summary.project_count <= 1)
         for group in self.model.groups:
-            if group.info is not None and group.count <= 200:
+            if group.count <= (200 if group.info is not None else 50):
                 self.planView.expand(self.model.index(group.row, 0))
         self._update_buttons()
 
@@ -142,6 +157,11 @@ class PreviewPane(QWidget):
     def set_message(self, text: str, error: bool = False) -> None:
         self.messageLabel.setStyleSheet("color: #b3261e;" if error else "")
         self.messageLabel.setText(text)
+        self.messageLabel.setVisible(bool(text))
+
+    def set_current(self, text: str) -> None:
+        self.currentLabel.setText(text)
+        self.currentLabel.setVisible(bool(text))
 
     def _update_total(self) -> None:
         self.totalLabel.setText(self.model.total_line())

@@ -46,7 +46,7 @@ def test_sizes_sort_as_64_bit_ints_and_show_in_human_units(tmp_path, qtbot, open
 
 def test_columns_say_status_last_cleanup_and_auto(tmp_path, open_window):
     window = open_window(create_demo(tmp_path / "demo", small=True))
-    assert window.projects_model.COLUMNS == ("Project", "Size", "Reclaimable", "Cleanup status", "Last cleanup",
+    assert window.projects_model.COLUMNS == ("Project", "Size", "Reclaimable", "Status", "Last cleanup",
                                              "Auto-cleanup")
     assert table_cell(window, "Ocean Documentary", ProjectsModel.STATUS) == "pending"
     assert table_cell(window, "Ocean Documentary", ProjectsModel.LAST) == "never"
