@@ -1,0 +1,191 @@
+"""The command-line contract of SPEC section 4 for the commands of issue 2: JSON keys, exit codes, dry runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from mediaclean_gui.cli import main
+
+PROJECT_KEYS = {"id", "name", "root", "profile", "total_bytes", "reclaimable_bytes", "cleanup_status",
+                "cleanup_completed_at", "auto_cleanup"}
+CLEAN_KEYS = {"plan_id", "dry_run", "items", "skipped", "deleted_count", "deleted_size_mb", "failed", "cleanup_status"}
+
+
+def sizes(root: Path, rels: list[str]) -> int:
+    return sum(os.lstat(root / r).st_size for r in rels)
+
+
+def test_project_add(workspace, cli):
+    workspace.add_project("p1")
+    code, out = cli("project", "add", workspace.root, "--profile", "ai-video-generator", "--external-id", "p1",
+                    "--name", "Ocean")
+    assert code == 0 and isinstance(out["project_id"], int)
+    code, again = cli("project", "add", workspace.root, "--profile", "ai-video-generator", "--external-id", "p1",
+                      "--name", "Ocean")
+    assert again["project_id"] == out["project_id"]  # registering twice does not duplicate
+    code, listing = cli("project", "list")
+    assert [p["name"] for p in listing["projects"]] == ["Ocean"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("project", "add", "{root}/missing", "--profile", "ai-video-generator"), "does not exist or is not a folder"),
+        (("project", "add", "{root}", "--profile", "no-such"), "No profile named 'no-such'"),
+        (("project", "add", "{root}"), "the following arguments are required: --profile"),
+        (("project", "import-db", "{root}/none.db", "--workspace", "{root}"), "does not exist"),
+        (("clean",), "Name one PROJECT, or --all, or --plan ID"),
+        (("clean", "p1", "--all"), "Name one PROJECT, or --all, or --plan ID"),
+        (("clean", "nobody"), "No project 'nobody'"),
+        (("clean", "--plan", "999", "--yes"), "No plan 999"),
+        (("scan", "nobody"), "No project 'nobody'"),
+        (("frobnicate",), "invalid choice: 'frobnicate'"),
+        (("history", "--limit", "many"), "invalid int value: 'many'"),
+        (("prefs", "nope"), "Unknown preference 'nope'"),
+    ],
+)
+def test_usage_and_configuration_errors_exit_2(workspace, cli, args, message):
+    code, out = cli(*[a.format(root=workspace.root) for a in args])
+    assert code == 2
+    assert out["success"] is False and out["exit_code"] == 2 and message in out["error"]
+
+
+def test_import_list_scan_clean_history(workspace, cli, fs_records):
+    workspace.add_project("p1", "Ocean", scenes=2, caches=[("pexels", "shared"), ("pexels", "own")])
+    workspace.add_project("p2", "City", scenes=1, final=False, caches=[("pexels", "shared")])
+
+    code, out = cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
+    assert code == 0 and {"imported", "project_ids"} <= set(out)
+    assert out["imported"] == 2 and len(out["project_ids"]) == 2
+
+    code, out = cli("project", "list")
+    assert code == 0 and set(out) >= {"projects"}
+    by_name = {p["name"]: p for p in out["projects"]}
+    for project in by_name.values():
+        assert PROJECT_KEYS <= set(project)
+        assert project["profile"] == "ai-video-generator" and project["root"] == str(workspace.root)
+        assert project["auto_cleanup"] == "inherit" and project["cleanup_status"] == "pending"
+        assert project["cleanup_completed_at"] is None
+    ocean = by_name["Ocean"]
+    intermediates = [".cache/audio/p1/scene-1.mp3", ".cache/audio/p1/scene-2.mp3", ".cache/videos/p1/scene-1-seg.mp4",
+                     ".cache/videos/p1/scene-2-seg.mp4", ".cache/assembly/p1/part-0.mp4",
+                     ".cache/assembly/p1/part-1.mp4"]
+    protected = [".cache/output/p1/final.mp4", ".cache/output/p1/final-thumb.jpg"]
+    caches = ["assets/cache/pexels/shared.mp4", "assets/cache/pexels/own.mp4"]
+    assert ocean["total_bytes"] == sizes(workspace.root, intermediates + protected + caches)
+    # what cleanup would free now: the intermediates and the cache only Ocean uses (City still needs 'shared')
+    assert ocean["reclaimable_bytes"] == sizes(workspace.root, intermediates + caches[1:])
+    assert by_name["City"]["reclaimable_bytes"] == 0  # no final output yet
+
+    code, out = cli("scan")
+    assert code == 0 and {"projects", "files_scanned", "seconds"} <= set(out)
+    assert out["files_scanned"] == 14 and out["seconds"] >= 0
+    assert {p["name"] for p in out["projects"]} == {"Ocean", "City"}
+
+    code, preview = cli("clean", "Ocean")
+    assert code == 0 and CLEAN_KEYS <= set(preview)
+    assert preview["dry_run"] is True and preview["failed"] == []
+    assert preview["deleted_count"] == 7
+    assert preview["deleted_size_mb"] == round(sizes(workspace.root, intermediates + caches[1:]) / 2**20, 2)
+    assert preview["cleanup_status"] == "pending"
+    for item in preview["items"]:
+        assert {"target", "size", "role", "action", "rule", "project_id"} <= set(item)
+    assert {k["reason"] for k in preview["skipped"]} == {"protected", "referenced by another project"}
+    assert all(workspace.path(r).exists() for r in intermediates)  # a dry run changes nothing
+
+    code, run = cli("clean", "--plan", preview["plan_id"], "--yes")
+    assert code == 0 and CLEAN_KEYS <= set(run)
+    assert run["dry_run"] is False and run["plan_id"] == preview["plan_id"]
+    assert run["deleted_count"] == 7 and run["failed"] == [] and run["cleanup_status"] == "complete"
+    assert run["deleted_size_mb"] == preview["deleted_size_mb"]
+    summary = [r.getMessage() for r in fs_records if r.getMessage().startswith("Cleanup:")]
+    assert summary == [f"Cleanup: Deleted 7 files, freed {run['freed_bytes'] / 2**20:.2f} MB"]
+
+    code, out = cli("project", "list")
+    ocean = {p["name"]: p for p in out["projects"]}["Ocean"]
+    assert ocean["cleanup_status"] == "complete" and ocean["cleanup_completed_at"].endswith("Z")
+    assert ocean["reclaimable_bytes"] == 0
+    assert ocean["total_bytes"] == sizes(workspace.root, protected + caches[:1])
+
+    code, out = cli("history")
+    assert code == 0 and set(out) >= {"runs"}
+    (entry,) = out["runs"]
+    assert entry["plan_id"] == preview["plan_id"] and entry["status"] == "complete"
+    assert entry["started_by"] == "user" and entry["deleted_count"] == 7 and entry["projects"] == ["Ocean"]
+    assert entry["summary"] == summary[0]
+    code, out = cli("history", "--limit", "0")
+    assert out["runs"] == []
+
+
+def test_text_output_of_a_dry_run(workspace, cli, capsys, catalog_path):
+    workspace.add_project("p1", "Ocean", scenes=1)
+    cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
+    capsys.readouterr()
+    assert main(["--catalog", str(catalog_path), "clean", "Ocean"]) == 0
+    text = capsys.readouterr().out
+    assert "intermediate: 5 item(s)" in text and "kept back: 2" in text
+    assert "protected: final: final output: never deleted (seed 002 AC-006)" in text
+    assert "\nWill delete 5 files · " in text and " · 2 kept\n" in text
+    assert text.rstrip().endswith("Dry run: nothing was deleted. To run exactly this plan: mediaclean clean --plan 1 "
+                                  "--yes")
+    assert workspace.path(".cache/audio/p1/scene-1.mp3").exists()
+    assert main(["--catalog", str(catalog_path), "clean", "--plan", "1", "--yes"]) == 0
+    assert capsys.readouterr().out.startswith("Cleanup: Deleted 5 files, freed ")
+
+
+def test_json_prints_exactly_one_object_even_for_errors(workspace, catalog_path, capsys):
+    for args in (["clean"], ["project", "list"], ["clean", "x", "--yes"], ["bogus"]):
+        capsys.readouterr()
+        main(["--catalog", str(catalog_path), "--json", *args])
+        lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("{") and lines[0].endswith("}"), (args, lines)
+
+
+def test_refused_clean_exits_3_and_changes_nothing(workspace, cli):
+    workspace.add_project("p1", "Unrendered", final=False)
+    cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
+    code, out = cli("clean", "Unrendered", "--yes")
+    assert code == 3 and CLEAN_KEYS <= set(out)
+    assert out["deleted_count"] == 0 and out["cleanup_status"] == "pending"
+    assert workspace.path(".cache/audio/p1/scene-1.mp3").exists()
+    code, history = cli("history")
+    assert history["runs"] == []
+
+
+def test_all_cleans_every_ready_project(workspace, cli):
+    workspace.add_project("p1", "A")
+    workspace.add_project("p2", "B")
+    workspace.add_project("p3", "C", final=False)
+    cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
+    code, out = cli("clean", "--all", "--yes")
+    assert code == 0 and out["deleted_count"] == 14
+    assert set(out["cleanup_status"].values()) == {"complete"}
+    assert len(out["cleanup_status"]) == 2
+    assert workspace.path(".cache/audio/p3/scene-1.mp3").exists()
+    code, out = cli("project", "list")
+    assert {p["name"]: p["cleanup_status"] for p in out["projects"]} == {"A": "complete", "B": "complete",
+                                                                         "C": "pending"}
+
+
+def test_scan_one_project(workspace, cli):
+    workspace.add_project("p1", "A", scenes=1)
+    workspace.add_project("p2", "B", scenes=1)
+    cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
+    code, out = cli("scan", "A")
+    assert code == 0 and [p["name"] for p in out["projects"]] == ["A"]
+    assert out["files_scanned"] == 14  # the shared folders are walked once for the whole workspace
+
+
+def test_project_set_auto_cleanup_and_remove(workspace, cli):
+    workspace.add_project("p1", "A")
+    cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
+    code, out = cli("project", "set", "A", "--auto-cleanup", "off")
+    assert code == 0 and out["project"]["auto_cleanup"] == "off"
+    assert out["project"]["auto_cleanup_effective"] is False
+    code, out = cli("project", "remove", "A")
+    assert code == 0
+    assert cli("project", "list")[1]["projects"] == []
+    assert workspace.path(".cache/audio/p1/scene-1.mp3").exists()  # forgetting a project touches no file
