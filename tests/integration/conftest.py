@@ -61,3 +61,69 @@ def s3_env(s3: SeaweedServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     return s3
+
+
+# ---------------------------------------------------------------- upload workspaces (F3)
+
+
+@pytest.fixture(scope="session")
+def big_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real mp4 of about 6.5 MB (lossless noise), above a 5 MB multipart threshold."""
+    import subprocess
+
+    out = tmp_path_factory.mktemp("bigmedia") / "noise.mp4"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
+         "color=size=640x360:duration=0.64:rate=25,noise=alls=100:allf=t+u", "-c:v", "libx264", "-preset",
+         "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", str(out)],
+        check=True, timeout=120,
+    )
+    assert out.stat().st_size > 5 * 1024 * 1024
+    return out
+
+
+class MvWorkspace:
+    """A seed 000 back end: ``backend/mv/outputs/{jobs,audio,videos}/…`` with real media, files aged
+    past the settle time. ``digests`` maps relative path -> sha256 hex of the bytes written."""
+
+    def __init__(self, root: Path, media, big: Path) -> None:
+        self.root = root
+        self.media = media
+        self.big = big
+        self.digests: dict[str, str] = {}
+        root.mkdir(parents=True, exist_ok=True)
+
+    def add(self, rel: str, kind: str = "mp4", age: float = 3600.0) -> Path:
+        import hashlib
+        import os
+        import shutil
+
+        dest = self.root / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "big":
+            shutil.copyfile(self.big, dest)
+        elif kind == "json":
+            dest.write_text('{"video_id": "%s", "model": "test"}' % rel.split("/")[-2], encoding="utf-8")
+        else:
+            shutil.copyfile({"mp4": self.media.video, "mp3": self.media.audio, "jpg": self.media.image}[kind], dest)
+        past = __import__("time").time() - age
+        os.utime(dest, (past, past))
+        self.digests[rel] = hashlib.sha256(dest.read_bytes()).hexdigest()
+        return dest
+
+    def job(self, video_id: str, *, big: bool = False, image: bool = True) -> list[str]:
+        rels = [f"backend/mv/outputs/jobs/{video_id}/video.mp4", f"backend/mv/outputs/jobs/{video_id}/metadata.json"]
+        self.add(rels[0], "big" if big else "mp4")
+        self.add(rels[1], "json")
+        if image:
+            rels.append(f"backend/mv/outputs/jobs/{video_id}/reference_image.jpg")
+            self.add(rels[-1], "jpg")
+        return rels
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+
+@pytest.fixture
+def mv_workspace(tmp_path: Path, media_pool, big_video: Path) -> MvWorkspace:
+    return MvWorkspace(tmp_path / "mvws", media_pool, big_video)

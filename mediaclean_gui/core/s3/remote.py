@@ -338,6 +338,23 @@ def versioning_status(client: Any, bucket: str) -> str:
     return str(status) if status else "Unversioned"
 
 
+def check_bucket(client: Any, remote: Remote, action: str = "Upload") -> None:
+    """``head_bucket``; on a bare 403/400 a ``list_objects_v2`` tells wrong credentials from
+    missing permissions. Raises :class:`S3Error` (one sentence)."""
+    from botocore import exceptions as bx
+
+    try:
+        try:
+            client.head_bucket(Bucket=remote.bucket)
+        except bx.ClientError as exc:
+            if error_code(exc) in ("403", "400"):
+                # HEAD has no body: ask with a GET to learn which (credentials or permissions)
+                client.list_objects_v2(Bucket=remote.bucket, MaxKeys=1, Prefix=remote.prefix)
+            raise
+    except Exception as exc:  # noqa: BLE001 — every failure becomes one sentence
+        raise explain_s3_error(exc, remote, action) from None
+
+
 def test_connection(remote: Remote, client: Any = None) -> str:
     """Check that the bucket is reachable with the current credentials.
 
@@ -348,15 +365,9 @@ def test_connection(remote: Remote, client: Any = None) -> str:
     from botocore import exceptions as bx
 
     action = "Connection test"
+    client = client or make_client(remote, max_attempts=2, connect_timeout=5, read_timeout=20)
+    check_bucket(client, remote, action)
     try:
-        client = client or make_client(remote, max_attempts=2, connect_timeout=5, read_timeout=20)
-        try:
-            client.head_bucket(Bucket=remote.bucket)
-        except bx.ClientError as exc:
-            if error_code(exc) in ("403", "400"):
-                # HEAD has no body: ask with a GET to learn which (credentials or permissions)
-                client.list_objects_v2(Bucket=remote.bucket, MaxKeys=1, Prefix=remote.prefix)
-            raise
         client.list_objects_v2(Bucket=remote.bucket, MaxKeys=1, Prefix=remote.prefix)
         try:
             versioning = versioning_status(client, remote.bucket)

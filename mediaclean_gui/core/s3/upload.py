@@ -1,0 +1,977 @@
+"""F3: plan uploads of a project's outputs, then upload, prove, and only then delete the local copy (seeds 000, 001).
+
+The seeds delete a file once "the upload call returned"; here a local file goes
+only when the store has proved it holds the same bytes (invariant 3):
+
+* a checksum (CRC32 by default, :mod:`.checksum`) is computed from the file
+  **before** the upload and sent with it (``ChecksumCRC32`` in the transfer
+  manager's ``ExtraArgs``; for a multipart upload s3transfer then asks for a
+  ``FULL_OBJECT`` checksum and sends the value with ``CompleteMultipartUpload``);
+* the proof is either the store's acceptance of that checksum — only on an
+  endpoint whose probe (:mod:`.probe`, once per endpoint, cached in the
+  catalog) showed that it refuses a wrong one and echoes the right one — or a
+  read-back with ``head_object(ChecksumMode="ENABLED")`` compared for size and
+  checksum (full-object ``xxx`` or composite ``xxx-N``, computed locally from
+  the same part size);
+* where no proof is possible the upload is recorded ``unverified`` and the
+  local file is kept (run item ``skipped``: ``upload not verified``).
+
+What SeaweedFS 4.48 (``weed mini``) returns, measured with boto3 1.43:
+
+* single-part ``PutObject`` with ``x-amz-checksum-crc32`` (or ``-sha256``): a
+  wrong value is refused with ``BadDigest`` and nothing is stored; the right one
+  is echoed in the response, and ``head_object(ChecksumMode="ENABLED")``
+  returns ``ChecksumCRC32`` (no ``ChecksumType`` for single-part objects). The
+  ETag is the MD5 of the body.
+* multipart with a full-object CRC32 (``ChecksumType=FULL_OBJECT``): a wrong
+  value at ``CompleteMultipartUpload`` is refused with ``BadDigest``; the
+  object's ``head_object`` shows ``ChecksumCRC32`` (full value) and
+  ``ChecksumType: FULL_OBJECT``; the ETag is ``md5-of-md5s-N``.
+* multipart with only ``ChecksumAlgorithm`` (CRC32 or SHA256): ``head_object``
+  shows the composite ``base64(H(part digests))-N`` with ``ChecksumType:
+  COMPOSITE``; :func:`.checksum.FileDigest.composite` reproduces it exactly.
+* without a checksum on upload: ``head_object`` returns no checksum at all (no proof).
+* ``get_object_attributes`` returns part sizes but no checksum.
+
+So on SeaweedFS the accepted upload is the proof and each small file costs one
+request (``PutObject``); elsewhere each costs a ``PutObject`` and a ``HeadObject``.
+
+Before deleting, the file's fingerprint (device, inode, size, mtime) is checked
+again: a file changed since it was hashed is kept (the uploaded object is the
+earlier version). Deletion is link-safe (:class:`..safety.DirFds`), permanent or
+to the trash, and logged as ``local_file_deleted`` / ``local_file_not_found`` /
+``failed_to_delete_local_file`` with path and size (seed 000).
+
+Failures keep the local file and go back to the persistent queue
+(:mod:`.queue`) with exponential back-off; a cancelled or crashed multipart
+upload is aborted on the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue as queue_mod
+import stat
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from send2trash import send2trash
+
+from ..catalog import Catalog, display_path, iso, parse_iso, utcnow
+from ..errors import ConfigError, SafetyRefusal
+from ..events import CancelToken, Progress, log_event, s3_log
+from ..execute import reconcile_interrupted_runs
+from ..plan import Action, KeptBack, Plan, PlanBuilder, PlanItem, Reason, load_plan
+from ..profiles import Classified, Profile, Role, get_profile
+from ..projects import Project, get_project
+from ..safety import DeleteLimits, DirFds, UnsafePath, fingerprint, fingerprint_matches, require_confirmation
+from ..walk import walk
+from . import queue as uq
+from .checksum import DEFAULT_ALGORITHM, FileDigest, Verdict, compare, digest_fd
+from .probe import ChecksumEnforcement, checksum_enforcement
+from .remote import Remote, S3Error, check_bucket, error_code, explain_s3_error, get_remote, make_client
+
+MB = 1024 * 1024
+MIN_PART = 5 * MB
+_MISMATCH_CODES = {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
+_STOP_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AccessDenied", "NoCredentials",
+               "ExpiredToken", "InvalidToken", "AllAccessDisabled", "ProfileNotFound"}
+_UNREACHABLE = {"EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ProxyConnectionError",
+                "ReadTimeoutError"}
+
+
+# ---------------------------------------------------------------- keys
+
+
+def object_key(remote: Remote, project: Project, relpath: str, found: Classified) -> str:
+    """The object key for a file: the rule's ``key`` template formatted with the placeholders
+    its pattern captured, ``{project}`` (the project's external id), ``{path}`` (the path
+    below the rule's fixed folders) and ``{name}`` (the file name); without a template the
+    path relative to the workspace root. The remote's prefix is prepended.
+
+    Raises :class:`ConfigError` when a template names a placeholder the pattern does not give.
+    """
+    rule = found.rule
+    if rule.key is None:
+        return remote.key_for(relpath)
+    fixed = rule.static_prefix(project.key)
+    below = relpath[len(fixed) + 1:] if fixed and relpath.startswith(fixed + "/") else relpath
+    values = dict(found.fields)
+    values.setdefault("project", project.key or "")
+    values.update(path=below, name=relpath.rsplit("/", 1)[-1])
+    try:
+        key = rule.key.format(**values)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(
+            f"Profile {project.profile}: the key template '{rule.key}' names {exc}, which its pattern "
+            f"'{rule.pattern}' does not capture."
+        ) from None
+    return remote.key_for(key)
+
+
+def output_folder(project: Project, relpath: str, found: Classified) -> str:
+    """The folder (relative) below which emptied folders may be removed — never itself.
+
+    The rule's fixed folders, plus the first folder below them when the pattern
+    continues with ``**`` (``backend/mv/outputs/**`` keeps ``outputs/audio``, seed 000).
+    """
+    rule = found.rule
+    fixed = rule.static_prefix(project.key)
+    rest = rule.bind(project.key)[len(fixed):].lstrip("/")
+    if rest.startswith("**") and relpath.startswith(fixed + "/" if fixed else ""):
+        below = relpath[len(fixed) + 1:] if fixed else relpath
+        if "/" in below:
+            return f"{fixed}/{below.split('/', 1)[0]}" if fixed else below.split("/", 1)[0]
+    return fixed
+
+
+def _rule_text(remote: Remote, key: str) -> str:
+    return f"s3://{remote.bucket}/{key}"
+
+
+def key_of(item: PlanItem) -> str:
+    """The object key an upload plan item goes to (its ``rule`` is ``s3://bucket/key``)."""
+    return item.rule.split("/", 3)[3] if item.rule.startswith("s3://") else item.rule
+
+
+# ---------------------------------------------------------------- planner
+
+
+def plan_upload(
+    catalog: Catalog,
+    project_id: int,
+    remote_name: str,
+    *,
+    delete_after_upload: bool,
+    respect_backoff: bool = False,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+) -> int:
+    """Make and store the F3 plan (kind ``upload``) for one project and remote; returns the plan id.
+
+    Uploads nothing. Items: every ``output`` file of the project's profile, and
+    every file whose rule has a ``key`` template; action ``upload_then_delete``
+    with ``delete_after_upload`` (``upload`` for protected roles, which are never
+    deleted), else ``upload``. ``target`` is the local path, ``rule`` shows
+    ``s3://bucket/key``, ``group`` the output folder. Kept back: symbolic links,
+    mount points, unreadable entries, files modified within ``settle_seconds``
+    (``still being written``), names that cannot be object keys, two files for
+    one key, and — with ``respect_backoff`` (scheduled runs) — files whose last
+    attempt failed and whose back-off has not passed.
+
+    Raises :class:`NotFound` for an unknown project or remote.
+    """
+    progress = progress or Progress()
+    project = get_project(catalog, project_id)
+    profile = get_profile(project.profile)
+    remote = get_remote(catalog, remote_name)
+    settle = float(catalog.pref("settle_seconds"))
+    records = {r.path: r for r in uq.list_records(catalog, remote.id)}
+    now = time.time()
+    params = {"remote_id": remote.id, "remote": remote.name, "bucket": remote.bucket, "prefix": remote.prefix,
+              "project_id": project.id, "delete_after_upload": delete_after_upload, "settle_seconds": settle}
+    builder = PlanBuilder(catalog, "upload", params)
+    keys: dict[str, str] = {}
+    progress.update(phase="scanning", current=project.name)
+    for prefix in profile.walk_prefixes(project.key):
+        for entry in walk(project.root, prefix):
+            if cancel is not None:
+                cancel.raise_if_cancelled()
+            if entry.kind == "dir":
+                continue
+            found = profile.classify(entry.rel, project.key)
+            if found is None or not (found.role is Role.OUTPUT or found.rule.key is not None):
+                continue
+            _plan_entry(builder, entry, found, project, profile, remote, settle, now, records, keys,
+                        delete_after_upload, respect_backoff)
+            progress.update(done=progress.done + 1)
+    n, nbytes = builder.item_count, builder.total_bytes
+    where = f"s3://{remote.bucket}/{remote.prefix}"
+    after = "the local copies are deleted once each upload is verified" if delete_after_upload \
+        else "the local copies are kept"
+    summary = f"Upload {n} file{'' if n == 1 else 's'} ({nbytes / MB:.2f} MB) of '{project.name}' to {where}; {after}"
+    return builder.finish("ready", summary)
+
+
+def _plan_entry(builder: PlanBuilder, entry: Any, found: Classified, project: Project, profile: Profile,
+                remote: Remote, settle: float, now: float, records: dict[str, uq.UploadRecord],
+                keys: dict[str, str], delete_after_upload: bool, respect_backoff: bool) -> None:
+    size = entry.st.st_size if entry.st is not None and entry.kind == "file" else 0
+    base = dict(target=entry.path, size=size, role=found.role.value, project_id=project.id,
+                group=output_folder(project, entry.rel, found))
+    if entry.kind == "link":
+        builder.keep(KeptBack(reason=Reason.SYMLINK, detail="links are never followed or uploaded", **base))
+        return
+    if entry.kind == "mount":
+        builder.keep(KeptBack(reason=Reason.MOUNT_POINT, detail="another file system is not entered", **base))
+        return
+    if entry.kind != "file":
+        builder.keep(KeptBack(reason=Reason.UNREADABLE, detail=entry.error or f"not a regular file ({entry.kind})",
+                              **base))
+        return
+    try:
+        key = object_key(remote, project, entry.rel, found)
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        builder.keep(KeptBack(reason=Reason.UNREADABLE, detail="the file name is not valid UTF-8, so it cannot be "
+                                                               "an object key", **base))
+        return
+    age = now - entry.st.st_mtime
+    if age < settle:
+        builder.keep(KeptBack(reason=Reason.IN_USE, detail=f"modified {max(age, 0):.0f} s ago; uploaded once "
+                                                           f"unchanged for {settle:.0f} s (settle time)", **base))
+        return
+    if key in keys:
+        builder.keep(KeptBack(reason=Reason.NOT_VERIFIED, detail=f"{display_path(keys[key])} goes to the same object "
+                                                                 f"key {key}", **base))
+        return
+    record = records.get(entry.path)
+    if respect_backoff and record is not None and record.status in (uq.UploadStatus.FAILED,
+                                                                    uq.UploadStatus.UNVERIFIED) \
+            and record.next_attempt_at and parse_iso(record.next_attempt_at) > utcnow():
+        builder.keep(KeptBack(reason=Reason.NOT_VERIFIED,
+                              detail=f"{record.status.value} after {record.attempts} attempt(s) ({record.last_error}); "
+                                     f"next try after {record.next_attempt_at}", **base))
+        return
+    keys[key] = entry.path
+    action = Action.UPLOAD_THEN_DELETE if delete_after_upload and not found.role.protected else Action.UPLOAD
+    builder.add(PlanItem(action=action, rule=_rule_text(remote, key), fingerprint=fingerprint(entry.st),
+                         root=project.root, **base))
+
+
+def upload_total_line(plan: Plan) -> str:
+    """``Will upload 12 files · 40.0 MB · delete 12 local copies once verified · 3 kept``."""
+    import humanize
+
+    chosen = plan.selected_items()
+    files = len(chosen)
+    deleting = sum(1 for i in chosen if i.action is Action.UPLOAD_THEN_DELETE)
+    size = humanize.naturalsize(sum(i.size for i in chosen))
+    then = f"delete {deleting} local cop{'y' if deleting == 1 else 'ies'} once verified" if deleting \
+        else "keep the local copies"
+    return f"Will upload {files} file{'' if files == 1 else 's'} · {size} · {then} · {plan.kept_count} kept"
+
+
+# ---------------------------------------------------------------- result
+
+
+@dataclass
+class UploadResult:
+    """What an upload run did. ``freed_bytes`` counts only local files really removed (invariant 7)."""
+
+    run_id: int
+    plan_id: int
+    status: str
+    mode: str
+    uploaded: list[dict[str, Any]] = field(default_factory=list)
+    deleted_local: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    already_gone: int = 0
+    freed_bytes: int = 0
+    bytes_uploaded: int = 0
+    requests: int = 0
+    seconds: float = 0.0
+    folders_removed: list[str] = field(default_factory=list)
+    stopped: str = ""
+
+    @property
+    def deleted_count(self) -> int:
+        return len(self.deleted_local)
+
+    @property
+    def unverified(self) -> list[dict[str, Any]]:
+        return [u for u in self.uploaded if not u["verified"]]
+
+    def summary_line(self) -> str:
+        """``Upload: uploaded 12 files (40.00 MB), 12 verified; deleted 12 local files, freed 40.00 MB``."""
+        verified = sum(1 for u in self.uploaded if u["verified"])
+        line = (f"Upload: uploaded {len(self.uploaded)} files ({self.bytes_uploaded / MB:.2f} MB), {verified} verified; "
+                f"deleted {self.deleted_count} local files, freed {self.freed_bytes / MB:.2f} MB")
+        if self.failed:
+            line += f"; {len(self.failed)} failed (kept for retry)"
+        if self.unverified:
+            line += f"; {len(self.unverified)} not verified (kept)"
+        return line
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "plan_id": self.plan_id,
+            "status": self.status,
+            "mode": self.mode,
+            "uploaded": self.uploaded,
+            "deleted_local": self.deleted_local,
+            "deleted_count": self.deleted_count,
+            "freed_bytes": self.freed_bytes,
+            "deleted_size_mb": round(self.freed_bytes / MB, 2),
+            "bytes_uploaded": self.bytes_uploaded,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "already_gone": self.already_gone,
+            "folders_removed": self.folders_removed,
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "stopped": self.stopped,
+            "summary": self.summary_line(),
+        }
+
+
+# ---------------------------------------------------------------- executor
+
+
+@dataclass
+class _Job:
+    """One file on its way: hashed, submitted, answered, proved."""
+
+    item: PlanItem
+    upload_id: int
+    key: str
+    size: int
+    mtime_ns: int
+    digest: FileDigest | None = None
+    multipart: bool = False
+    verify_only: bool = False
+    future: Any = None
+    future_done: threading.Event = field(default_factory=threading.Event)
+    response: dict[str, Any] = field(default_factory=dict)
+    error: BaseException | None = None
+    verdict: Verdict | None = None
+    proof: str = ""
+    head: dict[str, Any] = field(default_factory=dict)
+
+
+class _SharedProgress:
+    """Byte progress from the transfer threads, folded into one :class:`Progress` under a lock."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.lock = threading.Lock()
+
+    def add_bytes(self, n: int) -> None:
+        with self.lock:
+            self.progress.update(bytes_done=self.progress.bytes_done + n)
+
+    def update(self, **changes: Any) -> None:
+        with self.lock:
+            self.progress.update(**changes)
+
+
+def execute_upload_plan(
+    catalog: Catalog,
+    plan_id: int,
+    *,
+    started_by: str = "user",
+    mode: str | None = None,
+    confirm_large: bool = False,
+    progress: Progress | None = None,
+    cancel: CancelToken | None = None,
+    client: Any = None,
+    max_attempts: int = 5,
+    remove_empty_folders: bool | None = None,
+    **_: Any,
+) -> UploadResult:
+    """Run the stored upload plan ``plan_id`` exactly (invariant 4).
+
+    Per item: claim its queue row, re-check the fingerprint, hash the file,
+    upload it with the checksum (boto3's transfer manager: ``multipart_threshold_mb``
+    and ``upload_concurrency`` preferences), prove it (see the module docstring),
+    record key, ETag, version id, checksum and verification time, and — for
+    ``upload_then_delete`` — re-check the fingerprint and delete (``mode``
+    ``permanent`` or ``trash``; default the ``delete_mode`` preference). Run items
+    end ``deleted``, ``uploaded`` (local copy kept by the plan), ``already_gone``,
+    ``failed`` (kept, queued for retry with back-off) or ``skipped``.
+
+    ``progress.bytes_done``/``bytes_total`` count bytes sent (hashing is not
+    counted), ``done``/``total`` items. ``client`` replaces the boto3 client made
+    from the remote (tests wrap the real one); ``max_attempts`` is botocore's
+    retry budget per request.
+
+    Raises :class:`S3Error` before anything is uploaded or deleted when the
+    bucket cannot be reached with the credentials (one sentence, exit 2);
+    :class:`SafetyRefusal` for a refused or already-run plan or one above the
+    delete limits without ``confirm_large``; :class:`ConfigError` for a plan of
+    another kind.
+    """
+    progress = progress or Progress()
+    with catalog.writer("upload"):
+        reconcile_interrupted_runs(catalog)
+        plan = load_plan(catalog, plan_id)
+        if plan.kind != "upload":
+            raise ConfigError(f"Plan {plan_id} is a {plan.kind} plan, not an upload plan.")
+        if plan.status == "refused":
+            raise SafetyRefusal(f"Plan {plan_id} was refused ({plan.summary}); nothing was uploaded or deleted.")
+        if plan.status == "executed":
+            raise SafetyRefusal(f"Plan {plan_id} has already been run; make a new preview to upload again.")
+        prefs = catalog.prefs()
+        mode = mode or str(prefs["delete_mode"])
+        chosen = plan.selected_items()
+        deleting = [i for i in chosen if i.action is Action.UPLOAD_THEN_DELETE]
+        require_confirmation(DeleteLimits.from_prefs(prefs).exceeded(len(deleting), sum(i.size for i in deleting), 0),
+                             confirm_large)
+        remote = get_remote(catalog, int(plan.params["remote_id"]))
+        concurrency = max(1, int(prefs["upload_concurrency"]))
+        if client is None:
+            client = make_client(remote, max_attempts=max_attempts, max_pool_connections=concurrency + 4)
+        engine = _Engine(catalog, plan, remote, client, mode, prefs, progress, cancel, started_by,
+                         bool(prefs["remove_empty_folders"]) if remove_empty_folders is None else remove_empty_folders)
+        return engine.run(chosen)
+
+
+class _Engine:
+    """One upload run (holds the writer lock through :func:`execute_upload_plan`)."""
+
+    def __init__(self, catalog: Catalog, plan: Plan, remote: Remote, client: Any, mode: str,
+                 prefs: dict[str, Any], progress: Progress, cancel: CancelToken | None, started_by: str,
+                 remove_empty: bool) -> None:
+        self.catalog = catalog
+        self.plan = plan
+        self.remote = remote
+        self.client = client
+        self.mode = mode
+        self.progress = _SharedProgress(progress)
+        self.cancel = cancel
+        self.started_by = started_by
+        self.remove_empty = remove_empty
+        self.concurrency = max(1, int(prefs["upload_concurrency"]))
+        self.threshold = max(MIN_PART, int(prefs["multipart_threshold_mb"]) * MB)
+        self.chunksize = self.threshold
+        self.events: queue_mod.Queue[tuple[str, Any]] = queue_mod.Queue()
+        self.jobs_by_key: dict[str, _Job] = {}
+        self.roots: dict[str, DirFds] = {}
+        self.requests = 0
+        self.stop_reason = ""
+        self.cancelled = False
+        self.emptied: dict[str, tuple[str, str]] = {}  # emptied folder -> (workspace root, stop folder)
+        self.enforcement = ChecksumEnforcement()
+        self.result = UploadResult(0, plan.id, "running", mode)
+
+    # -- hooks on the client
+    def _count(self, **_: Any) -> None:
+        self.requests += 1
+
+    def _before_call(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["mediaclean_key"] = params.get("Key")
+
+    def _after_call(self, parsed: dict[str, Any], context: dict[str, Any], model: Any, **_: Any) -> None:
+        key = context.get("mediaclean_key")
+        job = self.jobs_by_key.get(key) if key else None
+        if job is None:
+            return
+        if model.name == "CreateMultipartUpload" and parsed.get("UploadId"):
+            self.events.put(("mpu", (job, parsed["UploadId"])))
+        elif model.name in ("PutObject", "CompleteMultipartUpload") and "Error" not in parsed:
+            job.response = dict(parsed)
+
+    def _hooks(self, register: bool) -> None:
+        events = self.client.meta.events
+        pairs: list[tuple[str, Any]] = [("before-send.s3.*", self._count)]
+        for op in ("PutObject", "CreateMultipartUpload", "CompleteMultipartUpload"):
+            pairs += [(f"before-parameter-build.s3.{op}", self._before_call), (f"after-call.s3.{op}", self._after_call)]
+        for name, handler in pairs:
+            if register:
+                events.register(name, handler, unique_id=f"mediaclean-{id(self)}-{name}")
+            else:
+                events.unregister(name, handler, unique_id=f"mediaclean-{id(self)}-{name}")
+
+    # -- the run
+    def run(self, chosen: list[PlanItem]) -> UploadResult:
+        started = time.monotonic()
+        self._hooks(True)
+        try:
+            check_bucket(self.client, self.remote, "Upload")
+            try:
+                self.enforcement = checksum_enforcement(self.catalog, self.remote, self.client)
+            except Exception as exc:  # noqa: BLE001 — without a probe every upload is read back
+                log_event(s3_log, logging.WARNING, "checksum_probe_failed", error=str(exc))
+            self._abort_leftovers(chosen)
+            self.result.run_id = self._start_run()
+            ids = self._enqueue(chosen)
+            self.progress.update(done=0, total=len(chosen), bytes_done=0,
+                                 bytes_total=sum(i.size for i in chosen), phase="uploading", current="")
+            self._journal = _Journal(self.catalog, self.result.run_id)
+            try:
+                self._loop(chosen, ids)
+            finally:
+                self._journal.flush()
+                for dirs in self.roots.values():
+                    dirs.close()
+                self.roots.clear()
+            if self.remove_empty:
+                self._remove_empty_folders()
+        finally:
+            self._hooks(False)
+        self.result.requests = self.requests
+        self.result.seconds = time.monotonic() - started
+        return self._finish()
+
+    def _abort_leftovers(self, chosen: list[PlanItem]) -> None:
+        """Abort multipart uploads a crash or cancel left behind: recorded ones, and any still open
+        on the store for the keys of this plan or of the remote's queue."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        uq.release_stale_claims(self.catalog)
+        ours = {key_of(i) for i in chosen} | {r.key for r in uq.list_records(self.catalog, self.remote.id)}
+        aborted: set[tuple[str, str]] = set()
+        try:
+            for rec in uq.leftover_multipart(self.catalog, self.remote.id):
+                assert rec.multipart_upload_id is not None
+                self._abort(rec.key, rec.multipart_upload_id)
+                aborted.add((rec.key, rec.multipart_upload_id))
+                uq.record_multipart(self.catalog, rec.id, None)
+            paginator = self.client.get_paginator("list_multipart_uploads")
+            for page in paginator.paginate(Bucket=self.remote.bucket, Prefix=self.remote.prefix):
+                for up in page.get("Uploads", []) or []:
+                    if up["Key"] in ours and (up["Key"], up["UploadId"]) not in aborted:
+                        self._abort(up["Key"], up["UploadId"])
+        except (ClientError, BotoCoreError) as exc:
+            log_event(s3_log, logging.WARNING, "multipart_cleanup_failed", bucket=self.remote.bucket,
+                      error=str(exc))
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.abort_multipart_upload(Bucket=self.remote.bucket, Key=key, UploadId=upload_id)
+            log_event(s3_log, logging.INFO, "multipart_upload_aborted", bucket=self.remote.bucket, key=key)
+        except ClientError as exc:
+            if error_code(exc) not in ("NoSuchUpload", "404"):
+                raise
+
+    def _start_run(self) -> int:
+        with self.catalog.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs(plan_id, kind, started_at, started_by, status, mode, pid) "
+                "VALUES (?, 'upload', ?, ?, 'running', ?, ?)",
+                (self.plan.id, iso(), self.started_by, self.mode, os.getpid()),
+            )
+            run_id = int(cur.lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO run_items(run_id, plan_item_id, outcome, detail) VALUES (?, ?, ?, ?)",
+                [(run_id, i.id, "pending" if i.selected else "skipped", "" if i.selected else "excluded by the user")
+                 for i in self.plan.items],
+            )
+            conn.execute("UPDATE plans SET status = 'executed' WHERE id = ?", (self.plan.id,))
+        return run_id
+
+    def _enqueue(self, chosen: list[PlanItem]) -> dict[int, int]:
+        ids: dict[int, int] = {}
+        with self.catalog.transaction():
+            for item in chosen:
+                assert item.id is not None
+                ids[item.id] = uq.enqueue(self.catalog, self.remote.id, item.project_id, item.target, key_of(item),
+                                          item.size, int(item.fingerprint.get("mtime_ns", 0)))
+        return ids
+
+    def _transfer_manager(self) -> Any:
+        from boto3.s3.transfer import TransferConfig, create_transfer_manager
+
+        config = TransferConfig(multipart_threshold=self.threshold, multipart_chunksize=self.chunksize,
+                                max_concurrency=self.concurrency, use_threads=True)
+        return create_transfer_manager(self.client, config)
+
+    def _loop(self, chosen: list[PlanItem], ids: dict[int, int]) -> None:
+        manager = self._transfer_manager()
+        window = self.concurrency * 2
+        pending: set[int] = set()
+        todo = list(chosen)
+        position = 0
+        try:
+            while position < len(todo) or pending:
+                if self.cancel is not None and self.cancel.cancelled and not self.cancelled:
+                    self.cancelled = True
+                    for running in list(self.jobs_by_key.values()):
+                        if running.future is not None and not running.future.done():
+                            running.future.cancel()
+                while not self.cancelled and not self.stop_reason and position < len(todo) and len(pending) < window:
+                    item = todo[position]
+                    position += 1
+                    assert item.id is not None
+                    job = self._prepare(item, ids[item.id])
+                    if job is None:
+                        continue
+                    pending.add(job.upload_id)
+                    self._submit(manager, job)
+                if (self.cancelled or self.stop_reason) and position < len(todo):
+                    self._not_tried(todo[position:], ids)
+                    position = len(todo)
+                if not pending:
+                    continue
+                batch = self._drain()
+                self._handle(batch, pending)
+        except BaseException:
+            manager.shutdown(cancel=True)
+            raise
+        else:
+            manager.shutdown(cancel=self.cancelled)
+        finally:
+            # anything still pending after shutdown (interrupt): give it back to the queue
+            for job in list(self.jobs_by_key.values()):
+                if job.upload_id in pending:
+                    uq.release(self.catalog, job.upload_id, "interrupted")
+
+    def _drain(self) -> list[tuple[str, Any]]:
+        batch: list[tuple[str, Any]] = []
+        try:
+            batch.append(self.events.get(timeout=0.2))
+            while True:
+                batch.append(self.events.get_nowait())
+        except queue_mod.Empty:
+            pass
+        return batch
+
+    # -- preparing one file
+    def _prepare(self, item: PlanItem, upload_id: int) -> _Job | None:
+        """Claim, re-check and hash one file; ``None`` when it is settled here (journal written)."""
+        if not uq.claim(self.catalog, upload_id, uq.worker_id(self.result.run_id)):
+            self._record(item, "skipped", "being uploaded by another worker right now")
+            return None
+        try:
+            dirs = self.roots.get(item.root)
+            if dirs is None:
+                dirs = self.roots[item.root] = DirFds(item.root)
+            parent_fd, name = dirs.parent_of(item.target)
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), dir_fd=parent_fd)
+        except FileNotFoundError:
+            uq.release(self.catalog, upload_id)
+            uq.forget_path(self.catalog, upload_id)
+            self._record(item, "already_gone", "the file is gone; nothing to upload")
+            return None
+        except UnsafePath as exc:
+            uq.release(self.catalog, upload_id)
+            self._record(item, "skipped", f"not reached safely: {exc}")
+            return None
+        except OSError as exc:
+            uq.release(self.catalog, upload_id)
+            if exc.errno == 40:  # ELOOP: the file became a symbolic link
+                self._record(item, "skipped", "changed since preview (now a symbolic link)")
+            else:
+                uq.mark_failed(self.catalog, upload_id, exc.strerror or str(exc))
+                self._fail(item, f"cannot be read: {exc.strerror or exc}")
+            return None
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) or not fingerprint_matches(item.fingerprint, st):
+                uq.release(self.catalog, upload_id)
+                self._record(item, "skipped", "changed since preview")
+                return None
+            multipart = st.st_size >= self.threshold
+            part_size = None
+            if multipart and not self.enforcement.multipart_full_object:
+                from s3transfer.utils import ChunksizeAdjuster
+
+                part_size = ChunksizeAdjuster().adjust_chunksize(self.chunksize, st.st_size)
+            self.progress.update(current=f"checksum: {display_path(item.target)}")
+            digest = digest_fd(fd, DEFAULT_ALGORITHM, part_size=part_size)
+            after = os.fstat(fd)
+        except OSError as exc:
+            uq.mark_failed(self.catalog, upload_id, exc.strerror or str(exc))
+            self._fail(item, f"cannot be read: {exc.strerror or exc}")
+            return None
+        finally:
+            os.close(fd)
+        if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) or digest.size != st.st_size:
+            uq.release(self.catalog, upload_id, "changed while it was hashed")
+            self._record(item, "skipped", "changed while it was hashed (still being written?)")
+            return None
+        record = uq.get_record(self.catalog, upload_id)
+        verify_only = (record.verified_at is not None and record.checksum == digest.value
+                       and record.size == st.st_size and record.mtime_ns == st.st_mtime_ns)
+        job = _Job(item, upload_id, key_of(item), st.st_size, st.st_mtime_ns, digest, multipart, verify_only)
+        self.jobs_by_key[job.key] = job
+        return job
+
+    def _submit(self, manager: Any, job: _Job) -> None:
+        assert job.digest is not None
+        self.progress.update(current=display_path(job.item.target))
+        if job.verify_only:  # uploaded and proved before; read it back again before the local copy goes
+            threading.Thread(target=self._verify_in_thread, args=(job,), daemon=True).start()
+            return
+        from s3transfer.subscribers import BaseSubscriber
+
+        shared = self.progress
+
+        verify = self._verify_in_thread
+
+        class _Subscriber(BaseSubscriber):  # type: ignore[misc]
+            def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
+                shared.add_bytes(bytes_transferred)
+
+            def on_done(self, future: Any, **kwargs: Any) -> None:
+                verify(job)
+
+        if job.multipart and not self.enforcement.multipart_full_object:
+            extra = {"ChecksumAlgorithm": job.digest.algorithm}
+        else:
+            extra = {job.digest.header: job.digest.value}
+        job.future = manager.upload(job.item.target, self.remote.bucket, job.key, extra_args=extra,
+                                    subscribers=[_Subscriber()])
+        job.future_done.set()
+
+    # -- proof (runs on a transfer thread)
+    def _verify_in_thread(self, job: _Job) -> None:
+        try:
+            if not job.verify_only:
+                # on_done may run before manager.upload() has returned the future to _submit
+                job.future_done.wait(60)
+                job.future.result()
+            self._prove(job)
+        except BaseException as exc:  # noqa: BLE001 — every failure stays on the item
+            job.error = exc
+        self.events.put(("done", job))
+
+    def _prove(self, job: _Job) -> None:
+        assert job.digest is not None
+        resp = job.response
+        if not job.verify_only and resp:
+            echoed = resp.get(job.digest.header)
+            sound = self.enforcement.multipart_is_proof if job.multipart else self.enforcement.put_is_proof
+            if sound and echoed == job.digest.value:
+                what = "CompleteMultipartUpload (full-object)" if job.multipart else "PutObject"
+                job.verdict = Verdict(True, False, f"{job.digest.algorithm} checked by the store on upload", echoed,
+                                      "full_object")
+                job.proof = f"{what} accepted {job.digest.algorithm} {echoed}; this endpoint refuses a wrong checksum"
+                return
+        args: dict[str, Any] = {"Bucket": self.remote.bucket, "Key": job.key, "ChecksumMode": "ENABLED"}
+        if resp.get("VersionId"):
+            args["VersionId"] = resp["VersionId"]
+        head = self.client.head_object(**args)
+        job.head = head
+        job.verdict = compare(job.digest, head)
+        job.proof = f"head_object: size {head.get('ContentLength')} and {job.verdict.detail}"
+
+    # -- handling answers (main thread)
+    def _handle(self, batch: list[tuple[str, Any]], pending: set[int]) -> None:
+        deletions: list[_Job] = []
+        with self.catalog.transaction():
+            for kind, payload in batch:
+                if kind == "mpu":
+                    job, upload_id = payload
+                    uq.record_multipart(self.catalog, job.upload_id, upload_id)
+                    continue
+                job = payload
+                pending.discard(job.upload_id)
+                self.jobs_by_key.pop(job.key, None)
+                if self._settle_upload(job):
+                    deletions.append(job)
+        for job in deletions:
+            self._delete_local(job)
+        self._journal.flush()
+
+    def _settle_upload(self, job: _Job) -> bool:
+        """Record the upload's outcome; ``True`` when the local file should now be deleted."""
+        item = job.item
+        assert job.digest is not None
+        if job.error is not None:
+            exc = job.error
+            if _is_cancel(exc):
+                uq.release(self.catalog, job.upload_id, "cancelled")
+                self._record(item, "skipped", "cancelled")
+                return False
+            code = error_code(exc)
+            if code in _MISMATCH_CODES:
+                message = ("checksum mismatch: the store received other bytes than were hashed (did the file change "
+                           "during the upload?); the local file is kept")
+            else:
+                message = explain_s3_error(exc, self.remote, "Upload").message + " The local file is kept."
+            if code in _UNREACHABLE or code in _STOP_CODES:
+                self.stop_reason = self.stop_reason or explain_s3_error(exc, self.remote, "Upload").message
+            next_at = uq.mark_failed(self.catalog, job.upload_id, message)
+            self._fail(item, message, next_attempt_at=next_at)
+            return False
+        verdict = job.verdict
+        assert verdict is not None
+        etag = (job.response.get("ETag") or job.head.get("ETag") or "").strip('"') or None
+        version = job.response.get("VersionId") or job.head.get("VersionId")
+        uploaded = {"path": display_path(item.target), "key": job.key, "size": job.size,
+                    "checksum": f"{job.digest.algorithm}:{job.digest.value}", "verified": verdict.verified,
+                    "etag": etag, "version_id": version, "proof": job.proof}
+        if verdict.mismatch:
+            message = f"the store holds different bytes ({verdict.detail}); the local file is kept"
+            next_at = uq.mark_failed(self.catalog, job.upload_id, message)
+            self._fail(item, message, next_attempt_at=next_at)
+            return False
+        if not job.verify_only:
+            self.result.uploaded.append(uploaded)
+            self.result.bytes_uploaded += job.size
+        if not verdict.verified:
+            detail = f"upload not verified: {verdict.detail}; the local file is kept"
+            uq.mark_unverified(self.catalog, job.upload_id, algorithm=job.digest.algorithm,
+                               checksum=job.digest.value, etag=etag, version_id=version, detail=detail)
+            self._record(item, "skipped", detail)
+            return False
+        uq.mark_verified(self.catalog, job.upload_id, algorithm=job.digest.algorithm, checksum=job.digest.value,
+                         etag=etag, version_id=version, proof=job.proof)
+        log_event(s3_log, logging.INFO, "upload_verified", file_path=display_path(item.target), size=job.size,
+                  bucket=self.remote.bucket, key=job.key, etag=etag, version_id=version, proof=job.proof)
+        if item.action is Action.UPLOAD_THEN_DELETE:
+            return True
+        self._record(item, "uploaded", f"uploaded and verified ({job.proof}); the local copy is kept")
+        return False
+
+    def _delete_local(self, job: _Job) -> None:
+        """Invariant 3 holds here: the upload row is committed ``verified`` before this runs."""
+        item = job.item
+        path = item.target
+        try:
+            dirs = self.roots[item.root]
+            parent_fd, name = dirs.parent_of(path)
+            st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            log_event(s3_log, logging.WARNING, "local_file_not_found", file_path=display_path(path), size=job.size)
+            self._record(item, "already_gone", "uploaded and verified; the local file was already gone")
+            self.result.already_gone += 1
+            return
+        except (UnsafePath, OSError) as exc:
+            self._delete_failed(job, str(exc))
+            return
+        if not fingerprint_matches(item.fingerprint, st) or (st.st_size, st.st_mtime_ns) != (job.size, job.mtime_ns):
+            self._record(item, "skipped", "changed since it was hashed: the uploaded object is the earlier version; "
+                                          "the local file is kept")
+            return
+        try:
+            if self.mode == "trash":
+                send2trash(path)
+            else:
+                os.unlink(name, dir_fd=parent_fd)
+        except FileNotFoundError:
+            log_event(s3_log, logging.WARNING, "local_file_not_found", file_path=display_path(path), size=job.size)
+            self._record(item, "already_gone", "uploaded and verified; the local file was already gone")
+            self.result.already_gone += 1
+            return
+        except Exception as exc:  # noqa: BLE001 — OSError or send2trash's own errors: the item fails, the run goes on
+            self._delete_failed(job, exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc))
+            return
+        log_event(s3_log, logging.INFO, "local_file_deleted", file_path=display_path(path), size=job.size,
+                  key=job.key, mode=self.mode)
+        uq.mark_deleted_local(self.catalog, job.upload_id)
+        self.result.deleted_local.append({"path": display_path(path), "size": job.size, "key": job.key})
+        self.result.freed_bytes += job.size
+        self._record(item, "deleted", "moved to the trash after a verified upload" if self.mode == "trash"
+                     else "deleted after a verified upload", job.size)
+        if self.remove_empty:
+            stop = os.path.join(item.root, item.group) if item.group else item.root
+            self.emptied[os.path.dirname(path)] = (item.root, stop)
+
+    def _delete_failed(self, job: _Job, error: str) -> None:
+        log_event(s3_log, logging.ERROR, "failed_to_delete_local_file", file_path=display_path(job.item.target),
+                  size=job.size, error=error)
+        self._fail(job.item, f"uploaded and verified, but the local file could not be deleted: {error}")
+
+    def _remove_empty_folders(self) -> None:
+        """Remove folders the run emptied, bottom-up, stopping below each item's output folder
+        (its ``group``): that folder, its parents and the workspace root are never removed."""
+        by_root: dict[str, dict[str, str]] = {}
+        for folder, (root, stop) in self.emptied.items():
+            by_root.setdefault(root, {})[folder] = stop
+        for root, folders in by_root.items():
+            with DirFds(root) as dirs:
+                for folder in sorted(folders, key=lambda p: p.count(os.sep), reverse=True):
+                    stop = folders[folder]
+                    current = folder
+                    while current != stop and current.startswith(stop.rstrip(os.sep) + os.sep):
+                        rel = os.path.relpath(current, root).replace(os.sep, "/")
+                        try:
+                            parent_fd, name = dirs.parent_of(current)
+                            os.rmdir(name, dir_fd=parent_fd)
+                        except FileNotFoundError:
+                            current = os.path.dirname(current)
+                            continue
+                        except (OSError, UnsafePath):
+                            break
+                        dirs.forget(rel)
+                        self.result.folders_removed.append(display_path(current))
+                        log_event(s3_log, logging.INFO, "empty_folder_removed", folder=display_path(current))
+                        current = os.path.dirname(current)
+
+    # -- bookkeeping
+    def _record(self, item: PlanItem, outcome: str, detail: str, freed: int = 0) -> None:
+        """Journal an item's final outcome (exactly once per item)."""
+        self._journal.record(item, outcome, detail, freed)
+        self.progress.update(done=self.progress.progress.done + 1)
+        if outcome == "skipped":
+            self.result.skipped.append({"target": display_path(item.target), "key": key_of(item), "reason": detail})
+
+    def _fail(self, item: PlanItem, message: str, next_attempt_at: str | None = None) -> None:
+        self._journal.record(item, "failed", message, 0)
+        self.progress.update(done=self.progress.progress.done + 1)
+        entry = {"target": display_path(item.target), "path": display_path(item.target), "key": key_of(item),
+                 "error": message}
+        if next_attempt_at:
+            entry["next_attempt_at"] = next_attempt_at
+        self.result.failed.append(entry)
+
+    def _not_tried(self, items: list[PlanItem], ids: dict[int, int]) -> None:
+        reason = "cancelled" if self.cancelled else f"not tried: {self.stop_reason}"
+        with self.catalog.transaction():
+            for item in items:
+                assert item.id is not None
+                self._record(item, "skipped", reason)
+                if not self.cancelled:
+                    self.catalog.conn.execute(
+                        "UPDATE uploads SET last_error = ?, updated_at = ? WHERE id = ? AND status != 'uploading'",
+                        (reason, iso(), ids[item.id]))
+
+    def _finish(self) -> UploadResult:
+        result = self.result
+        result.stopped = "cancelled" if self.cancelled else self.stop_reason
+        if self.cancelled:
+            result.status = "cancelled"
+        elif result.failed or self.stop_reason:
+            result.status = "failed"
+        else:
+            result.status = "complete"
+        summary = result.summary_line() + (" (moved to the trash)" if self.mode == "trash" and result.deleted_local
+                                           else "")
+        with self.catalog.transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET ended_at = ?, status = ?, deleted_count = ?, freed_bytes = ?, failed_count = ?, "
+                "skipped_count = ?, summary = ? WHERE id = ?",
+                (iso(), result.status, result.deleted_count, result.freed_bytes, len(result.failed),
+                 len(result.skipped), summary, result.run_id),
+            )
+        log_event(s3_log, logging.INFO, "run_finished", run_id=result.run_id, status=result.status, summary=summary,
+                  requests=result.requests)
+        return result
+
+
+def _is_cancel(exc: BaseException) -> bool:
+    from concurrent.futures import CancelledError
+
+    from s3transfer.exceptions import CancelledError as TransferCancelled
+
+    return isinstance(exc, (CancelledError, TransferCancelled)) or type(exc).__name__ == "FatalError" and \
+        "cancel" in str(exc).lower()
+
+
+class _Journal:
+    """Run-item outcomes, written in batches (each :meth:`flush`, at most every 0.5 s or 200 items)."""
+
+    def __init__(self, catalog: Catalog, run_id: int) -> None:
+        self.catalog = catalog
+        self.run_id = run_id
+        self.pending: list[tuple[str, str, int, int, int]] = []
+        self.last = time.monotonic()
+
+    def record(self, item: PlanItem, outcome: str, detail: str, freed: int) -> None:
+        assert item.id is not None
+        self.pending.append((outcome, detail, freed, self.run_id, item.id))
+        if len(self.pending) >= 200 or time.monotonic() - self.last > 0.5:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            with self.catalog.transaction() as conn:
+                conn.executemany(
+                    "UPDATE run_items SET outcome = ?, detail = ?, freed_bytes = ? WHERE run_id = ? AND plan_item_id = ?",
+                    self.pending,
+                )
+            self.pending.clear()
+        self.last = time.monotonic()
+
+
+__all__ = ["S3Error", "UploadResult", "execute_upload_plan", "key_of", "object_key", "plan_upload",
+           "upload_total_line"]
