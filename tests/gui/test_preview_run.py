@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 
@@ -146,7 +147,7 @@ def test_above_the_delete_limit_asks_a_second_time(two_projects, catalog_path, q
     assert not ws.path(".cache/audio/p1/scene-1.mp3").exists()
 
 
-def test_known_and_unexpected_errors_are_one_sentence(catalog_path, two_projects, qtbot, open_window, caplog):
+def test_known_and_unexpected_errors_are_one_sentence(catalog_path, two_projects, qtbot, open_window):
     window = open_window(catalog_path)
 
     def refuse(catalog, progress, cancel):
@@ -161,12 +162,18 @@ def test_known_and_unexpected_errors_are_one_sentence(catalog_path, two_projects
     def boom(catalog, progress, cancel):
         raise ZeroDivisionError("boom")
 
-    caplog.set_level("ERROR", logger="mediaclean.gui")
-    window.preview(boom, "Buggy preview")
-    qtbot.waitUntil(lambda: window.active_task is None, timeout=10000)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.ERROR)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("mediaclean.gui")  # the app may have stopped propagation to the root
+    logger.addHandler(handler)
+    try:
+        window.preview(boom, "Buggy preview")
+        qtbot.waitUntil(lambda: window.active_task is None, timeout=10000)
+    finally:
+        logger.removeHandler(handler)
     assert window.pane.messageLabel.text() == "Unexpected error: boom (details in the log)"
-    record = next(r for r in caplog.records if r.name == "mediaclean.gui")
-    assert record.exc_info and record.exc_info[0] is ZeroDivisionError
+    assert records and records[0].exc_info and records[0].exc_info[0] is ZeroDivisionError
 
 
 def test_per_project_auto_cleanup_override(catalog_path, two_projects, qtbot, open_window):
