@@ -309,10 +309,9 @@ class MainWindow(QMainWindow):
         ids = [p.id for p in self.selected_projects()] or None
         self.scan(ids)
 
-    def scan(self, project_ids: list[int] | None = None, *, quiet: bool = False) -> None:
-        """Rescan sizes in a worker, then reload the table (``quiet``: keep the status bar's message)."""
-        if not quiet:
-            self.statusBar().showMessage("Scanning…")
+    def scan(self, project_ids: list[int] | None = None) -> None:
+        """Rescan sizes in a worker, then reload the table."""
+        self.statusBar().showMessage("Scanning…")
 
         def work(ctx: TaskContext) -> Any:
             return scan_projects(self.catalog, project_ids, progress=ctx.progress, cancel=ctx.cancel)
@@ -322,13 +321,13 @@ class MainWindow(QMainWindow):
                 self._progress_done()
             if error is not None:
                 self.show_error(error)
-            elif not quiet:
+            else:
                 self.statusBar().showMessage(
                     f"Scanned {len(result.projects)} project(s), {result.files_scanned:,} files "
                     f"in {result.seconds:.1f} s", 8000)
             self.refresh_projects()
 
-        self.workers.run_task(work, done, name="scan", on_progress=None if quiet else self._on_progress)
+        self.workers.run_task(work, done, name="scan", on_progress=self._on_progress)
 
     def add_project(self, root: str, profile: str, name: str | None = None, external_id: str | None = None) -> Task:
         """Register a workspace folder (in a worker), scan it and select it."""
@@ -465,10 +464,9 @@ class MainWindow(QMainWindow):
         return task
 
     def _plan_ready(self, task: Task, title: str, summary: PlanSummary | None, error: BaseException | None) -> None:
-        if self.active_task is task:
-            self.active_task = None
-        elif error is None:
+        if self.active_task is not task:
             return  # a newer preview replaced this one
+        self.active_task = None
         self._progress_done()
         self.cancelButton.setEnabled(False)
         if error is not None:
@@ -628,16 +626,20 @@ class MainWindow(QMainWindow):
         self.workers.run_task(work, done, name="outcomes")
 
     def _after_background_run(self, plan_id: int | None = None) -> None:
-        """After any run: rescan what it touched, reload the table and the history."""
-        ids: list[int] | None = None
-        if plan_id is not None:
-            ids = [r[0] for r in self.catalog.conn.execute(
-                "SELECT DISTINCT project_id FROM plan_items WHERE plan_id = ? AND project_id IS NOT NULL", (plan_id,))]
+        """After any run: rescan the projects it touched (all for an automatic run), reload table and history."""
         self.history.refresh()
-        if ids == []:
-            self.refresh_projects()
-        else:
-            self.scan(ids, quiet=True)
+
+        def work(ctx: TaskContext) -> None:
+            ids: list[int] | None = None
+            if plan_id is not None:
+                ids = [r[0] for r in self.catalog.conn.execute(
+                    "SELECT DISTINCT project_id FROM plan_items WHERE plan_id = ? AND project_id IS NOT NULL",
+                    (plan_id,))]
+            if ids != []:
+                scan_projects(self.catalog, ids, cancel=ctx.cancel)
+
+        self.workers.run_task(work, lambda _, e: self.show_error(e) if e else self.refresh_projects(),
+                              name="rescan")
 
     # ================================================================ progress, errors, notifications
     def _on_progress(self, snap: dict[str, Any]) -> None:

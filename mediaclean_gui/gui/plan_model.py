@@ -367,7 +367,7 @@ class PlanModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if outcome is not None and outcome[0] == "failed":
                 return QBrush(QColor("#b3261e"))
-            if outcome is not None and outcome[0] in ("deleted", "already_gone") or kept is not None:
+            if outcome is not None and outcome[0] in ("deleted", "already_gone", "uploaded") or kept is not None:
                 return QBrush(QColor("#6b6b6b"))
         if role == Qt.ItemDataRole.TextAlignmentRole and col == 1:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -448,5 +448,6 @@ def _outcome_icon(outcome: str) -> QIcon | None:
         "skipped": QStyle.StandardPixmap.SP_MessageBoxWarning,
         "deleted": QStyle.StandardPixmap.SP_DialogApplyButton,
         "already_gone": QStyle.StandardPixmap.SP_DialogApplyButton,
+        "uploaded": QStyle.StandardPixmap.SP_ArrowUp,
     }.get(outcome)
     return _icon(which) if which is not None else None

@@ -68,11 +68,12 @@ def select_project(window: MainWindow, name: str) -> None:
     raise AssertionError(f"no row {name!r}")
 
 
-def preview_selected(qtbot, window: MainWindow) -> int:
+def preview_selected(qtbot, window: MainWindow, fetch_all: bool = True) -> int:
     """Trigger Preview cleanup (Ctrl+P's action) and wait for the plan in the pane."""
     with qtbot.waitSignal(window.previewReady, timeout=20000) as blocker:
         window.findChild(type(window.acts.preview_cleanup), "actionPreviewCleanup").trigger()
-    window.pane.model.fetch_all()
+    if fetch_all:
+        window.pane.model.fetch_all()
     return int(blocker.args[0])
 
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox
 from conftest import import_workspace, item_index, preview_selected, select_project, table_cell, uncheck
 from mediaclean_gui.core.catalog import Catalog
 from mediaclean_gui.core.errors import ConfigError
-from mediaclean_gui.core.history import list_runs, run_items
+from mediaclean_gui.core.history import list_runs
 from mediaclean_gui.core.plan import load_plan, total_line
 from mediaclean_gui.gui.models import HistoryModel, ProjectsModel
 
@@ -176,9 +176,41 @@ def test_known_and_unexpected_errors_are_one_sentence(catalog_path, two_projects
     assert records and records[0].exc_info and records[0].exc_info[0] is ZeroDivisionError
 
 
+def test_unchecking_a_group_leaves_the_whole_group_out(two_projects, catalog_path, qtbot, open_window,
+                                                       monkeypatch):
+    ws = two_projects
+    window = open_window(catalog_path)
+    select_project(window, "Alpha")
+    preview_selected(qtbot, window)
+    model = window.pane.model
+    group = model.index(1, 0)
+    assert group.data() == "Shared cache — 1 item"
+    assert model.setData(group, Qt.CheckState.Unchecked, Qt.ItemDataRole.CheckStateRole)
+    assert model.data(group, Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    assert model.data(model.index(0, 0, group), Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+    assert window.pane.totalLabel.text().startswith("Will delete 8 files")
+    monkeypatch.setattr(window, "ask_confirmation", lambda text, title="": True)
+    with qtbot.waitSignal(window.runFinished, timeout=20000) as run:
+        window.confirmButton.click()
+    assert run.args[0].deleted_count == 8
+    assert ws.path("assets/cache/pexels/11.mp4").exists()
+    assert not ws.path(".cache/audio/p1/scene-1.mp3").exists()
+
+
 def test_per_project_auto_cleanup_override(catalog_path, two_projects, qtbot, open_window):
     window = open_window(catalog_path)
-    window.set_project_auto(window.projects_model.projects[0].id, "off")
+    window.projectsTable.selectRow(0)
+    rect = window.projectsTable.visualRect(window.projects_proxy.index(0, 0))
+    window._context_menu(rect.center())
+    menu = window.context_menu
+    labels = [a.text() for a in menu.actions()]
+    assert "Preview cleanup" in labels and "Auto-cleanup" in labels
+    auto_menu = next(a.menu() for a in menu.actions() if a.text() == "Auto-cleanup")
+    choices = {a.objectName(): a for a in auto_menu.actions()}
+    assert set(choices) == {"autoCleanup_inherit", "autoCleanup_on", "autoCleanup_off"}
+    assert choices["autoCleanup_inherit"].isChecked()
+    menu.close()
+    choices["autoCleanup_off"].trigger()
     qtbot.waitUntil(lambda: table_cell(window, "Alpha", ProjectsModel.AUTO) == "off", timeout=10000)
     assert Catalog(catalog_path).conn.execute("SELECT auto_cleanup FROM projects WHERE name = 'Alpha'").fetchone()[0] \
         == "off"
@@ -188,4 +220,3 @@ def test_per_project_auto_cleanup_override(catalog_path, two_projects, qtbot, op
     assert Catalog(catalog_path).pref("auto_cleanup_enabled") is False
     assert window.findChild(type(window.acts.auto_toggle), "autoCleanupToggle").isChecked() is False
     assert os.environ.get("AUTO_CLEANUP_ENABLED") is None
-    run_items  # noqa: B018 (imported for the history test above)

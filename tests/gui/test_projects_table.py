@@ -79,3 +79,17 @@ def test_empty_catalog_says_what_to_do_and_adding_a_folder_fills_it(tmp_path, qt
     qtbot.waitUntil(lambda: table_names(window) == ["p1"], timeout=10000)
     assert window.tableStack.currentIndex() == 1
     assert table_cell(window, "p1", ProjectsModel.SIZE) != "0 Bytes"  # scanned after adding
+
+
+def test_import_generator_database_from_the_window(tmp_path, qtbot, open_window, workspace):
+    workspace.add_project("p1", "Alpha")
+    workspace.add_project("p2", "Beta", final=False)
+    db = workspace.write_db()
+    window = open_window(tmp_path / "empty.sqlite3")
+    window.import_database(str(db), str(workspace.root))
+    qtbot.waitUntil(lambda: table_names(window) == ["Alpha", "Beta"], timeout=10000)
+    assert window.statusBar().currentMessage() == "Imported 2 project(s)."
+    assert table_cell(window, "Beta", ProjectsModel.RECLAIMABLE) == "0 Bytes"
+    window.import_database(str(tmp_path / "missing.db"), str(workspace.root))
+    qtbot.waitUntil(lambda: "does not exist" in window.statusBar().currentMessage(), timeout=10000)
+    assert window.statusBar().currentMessage() == f"The database file {tmp_path / 'missing.db'} does not exist."
