@@ -46,6 +46,8 @@ class Job(str, enum.Enum):
 
 _TITLES = {Job.AUTO: "Auto-cleanup", Job.TEMP: "Temp sweep", Job.ORPHANS: "Orphan sweep",
            Job.SWEEP: "S3 retention sweep"}
+_REPORT_TITLES = {Job.AUTO: "Auto-cleanup", Job.TEMP: "Scheduled temp sweep", Job.ORPHANS: "Scheduled orphan sweep",
+                  Job.SWEEP: "Scheduled S3 retention sweep"}
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ class JobReport:
 
     @property
     def title(self) -> str:
-        return f"Scheduled {self.job.label.lower()}" if self.job is not Job.AUTO else "Auto-cleanup"
+        return _REPORT_TITLES[self.job]
 
     def summary_line(self) -> str:
         """Seed 002: ``Cleanup: Deleted {count} files, freed {space} MB``; the orphan sweep,
