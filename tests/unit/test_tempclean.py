@@ -286,3 +286,21 @@ def test_a_top_level_link_named_like_a_temp_folder_is_kept(catalog, root, outsid
     plan = load_plan(catalog, plan_temp(catalog, root, older_than_hours=1))
     assert plan.items == []
     assert [(Path(k.target).name, k.reason.value) for k in plan.kept] == [("trim_link", "symbolic link")]
+
+
+def test_a_cancelled_plan_leaves_no_plan_behind(catalog, render_root):
+    from mediaclean_gui.core.events import Cancelled, CancelToken, Progress
+
+    token = CancelToken()
+    seen: list[str] = []
+
+    def on_progress(p: Progress) -> None:
+        seen.append(p.current)
+        if len(seen) == 2:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        plan_temp(catalog, render_root, older_than_hours=24, progress=Progress(callback=on_progress), cancel=token)
+    assert seen[:2] == ["concatenate_old", "demo_busy"]
+    assert catalog.conn.execute("SELECT count(*) FROM plans").fetchone()[0] == 0
+    assert catalog.conn.execute("SELECT count(*) FROM plan_items").fetchone()[0] == 0
