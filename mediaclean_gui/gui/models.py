@@ -11,6 +11,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from ..core.catalog import parse_iso, utcnow
 from ..core.projects import Project
+from .qtfix import emit
 
 #: The role every sortable column answers with the Python value (int bytes, ISO time, text).
 SortRole = Qt.ItemDataRole.UserRole + 1
@@ -74,6 +75,11 @@ class ProjectsModel(QAbstractTableModel):
         self.projects = list(projects)
         self.auto_effective = dict(auto_effective)
         self.endResetModel()
+
+    def refresh_times(self) -> None:
+        """Repaint the relative times ("3 minutes ago")."""
+        if self.projects:
+            emit(self.dataChanged, self.index(0, self.LAST), self.index(len(self.projects) - 1, self.LAST))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.projects)

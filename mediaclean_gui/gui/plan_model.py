@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 from ..core.catalog import Catalog, display_path, from_db_path
 from ..core.plan import Action, KeptBack, Plan, PlanItem, _item, _kept, load_plan
 from .models import size_text
+from .qtfix import emit
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -152,7 +153,7 @@ class PlanModel(QAbstractItemModel):
                 self.groups.append(_Group(len(self.groups), None, summary.plan.kept_count))
             self.read_only = summary.plan.status != "ready"
         self.endResetModel()
-        self.totalsChanged.emit()
+        emit(self.totalsChanged)
 
     @property
     def plan(self) -> Plan | None:
@@ -161,7 +162,7 @@ class PlanModel(QAbstractItemModel):
     def set_read_only(self, value: bool) -> None:
         self.read_only = value
         if self.groups:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.groups) - 1, 0))
+            emit(self.dataChanged, self.index(0, 0), self.index(len(self.groups) - 1, 0))
 
     def set_outcomes(self, outcomes: dict[int, tuple[str, str]]) -> None:
         """``{plan item id: (outcome, detail)}`` from the run; the plan becomes read-only."""
@@ -170,9 +171,9 @@ class PlanModel(QAbstractItemModel):
         last = len(self.COLUMNS) - 1
         for group in self.groups:
             parent = self.index(group.row, 0)
-            self.dataChanged.emit(parent, parent.siblingAtColumn(last))
+            emit(self.dataChanged, parent, parent.siblingAtColumn(last))
             if group.children:
-                self.dataChanged.emit(self.index(0, 0, parent), self.index(len(group.children) - 1, last, parent))
+                emit(self.dataChanged, self.index(0, 0, parent), self.index(len(group.children) - 1, last, parent))
 
     def canFetchMore(self, parent: Index) -> bool:
         node = self._node(parent)
@@ -382,12 +383,12 @@ class PlanModel(QAbstractItemModel):
             if node.item.selected == checked:
                 return True
             self._toggle_row(node, checked)
-            self.dataChanged.emit(index, index.siblingAtColumn(len(self.COLUMNS) - 1))
+            emit(self.dataChanged, index, self.index(index.row(), len(self.COLUMNS) - 1, index.parent()))
             group_index = self.index(node.group.row, 0)
-            self.dataChanged.emit(group_index, group_index)
+            emit(self.dataChanged, group_index, group_index)
             if self.on_toggle:
                 self.on_toggle([node.item.id], checked)
-            self.totalsChanged.emit()
+            emit(self.totalsChanged)
             return True
         if isinstance(node, _Group) and node.info is not None:
             info = node.info
@@ -396,12 +397,12 @@ class PlanModel(QAbstractItemModel):
             for child in node.children:
                 if child.item:
                     child.item.selected = checked
-            self.dataChanged.emit(index, index)
+            emit(self.dataChanged, index, index)
             if node.children:
-                self.dataChanged.emit(self.index(0, 0, index), self.index(len(node.children) - 1, 0, index))
+                emit(self.dataChanged, self.index(0, 0, index), self.index(len(node.children) - 1, 0, index))
             if self.on_group_toggle:
                 self.on_group_toggle(info.key, checked)
-            self.totalsChanged.emit()
+            emit(self.totalsChanged)
             return True
         return False
 

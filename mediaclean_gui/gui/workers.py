@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from ..core.events import CancelToken, Progress
+from .qtfix import emit
 
 log = logging.getLogger("mediaclean.gui")
 
@@ -72,7 +73,7 @@ class Task(QObject):
             return
         self._last_emit = now
         try:
-            self._progress.emit(progress.snapshot())
+            emit(self._progress, progress.snapshot())
         except RuntimeError:  # the window went away meanwhile
             pass
 
@@ -80,12 +81,12 @@ class Task(QObject):
     @Slot(object)
     def _relay_progress(self, snapshot: dict[str, Any]) -> None:
         if not self.done:
-            self.progress.emit(snapshot)
+            emit(self.progress, snapshot)
 
     @Slot(object, object)
     def _deliver(self, result: Any, error: BaseException | None) -> None:
         self.done = True
-        self.finished.emit(result, error)
+        emit(self.finished, result, error)
 
 
 class _Runnable(QRunnable):
@@ -105,7 +106,7 @@ class _Runnable(QRunnable):
         except BaseException as exc:  # delivered to the GUI thread, which decides how to show it
             error = exc
         try:
-            task._done.emit(result, error)
+            emit(task._done, result, error)
         except RuntimeError:
             log.debug("task %s finished after its window closed", task.name)
 
