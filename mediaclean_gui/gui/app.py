@@ -45,6 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("start-up refused: %s", exc)
         fatal_box(str(exc)).exec()
         return 2
+    from .qtcheck import problem
+
+    trouble = problem()
+    if trouble:
+        log.error("%s", trouble)
+        window.statusBar().showMessage(trouble)
     window.show()
     return int(app.exec())
 

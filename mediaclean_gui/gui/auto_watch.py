@@ -25,7 +25,6 @@ from ..core.plan import load_plan
 from ..core.profiles import get_profile
 from ..core.projects import Project, list_projects
 from ..core.runner import execute_any
-from .qtfix import emit
 from .workers import TaskContext, Workers
 
 log = logging.getLogger("mediaclean.gui")
@@ -138,7 +137,7 @@ class AutoCleanupWatcher(QObject):
 
     def _clean(self, project_id: int, name: str, sig: Signature) -> None:
         self.cleaning.add(project_id)
-        emit(self.started, name)
+        self.started.emit(name)
 
         def run(ctx: TaskContext) -> tuple[Any, str | None]:
             plan_id = plan_cleanup(self.catalog, [project_id], cancel=ctx.cancel)
@@ -156,15 +155,15 @@ class AutoCleanupWatcher(QObject):
                 text = str(error) if isinstance(error, KnownError) else f"Unexpected error: {error} (details in the log)"
                 if not isinstance(error, KnownError):
                     log.error("auto-cleanup of %s failed", name, exc_info=error)
-                emit(self.refused, name, text)
+                self.refused.emit(name, text)
                 return
             result, refusal = value if value is not None else (None, "no result")
             if result is None:
-                emit(self.refused, name, refusal or "refused")
+                self.refused.emit(name, refusal or "refused")
                 return
             text = result.summary_line()
             if result.failed:
                 text += f"; {len(result.failed)} failed"
-            emit(self.cleaned, name, text)
+            self.cleaned.emit(name, text)
 
         self.workers.run_task(run, done, name="auto-clean", destructive=True)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSplitter,
 from ..core.catalog import Catalog
 from ..core.history import list_runs, run_items
 from .models import HistoryModel, RecordRole, RunItemsModel
-from .qtfix import emit
 from .workers import TaskContext, Workers
 
 #: Items shown for one run; the rest are summarised (a sweep can have 100,000+).
@@ -80,7 +79,7 @@ class HistoryPanel(QWidget):
 
     def _loaded(self, runs: list[dict[str, Any]] | None, error: BaseException | None) -> None:
         if error is not None:
-            emit(self.errorRaised, error)
+            self.errorRaised.emit(error)
             return
         selected = self.selected_run_id()
         self.model.set_runs(runs or [])
@@ -111,7 +110,7 @@ class HistoryPanel(QWidget):
 
     def _items_loaded(self, run_id: int, items: list[dict[str, Any]] | None, error: BaseException | None) -> None:
         if error is not None:
-            emit(self.errorRaised, error)
+            self.errorRaised.emit(error)
             return
         if run_id != self.selected_run_id():
             return

@@ -60,7 +60,6 @@ from .models import ProjectsModel, ProjectsProxy, RecordRole, size_text
 from .plan_model import PlanSummary, load_summary
 from .preview import PreviewPane
 from .prefs_dialog import PreferencesDialog
-from .qtfix import emit
 from .workers import Task, TaskContext, Workers
 
 log = logging.getLogger("mediaclean.gui")
@@ -274,7 +273,7 @@ class MainWindow(QMainWindow):
             self.tableStack.setCurrentIndex(1 if projects else 0)
             self._select_ids(keep)
             self._show_breakdown()
-            emit(self.projectsRefreshed)
+            self.projectsRefreshed.emit()
 
         self.workers.run_task(load, loaded, name="projects")
 
@@ -481,7 +480,7 @@ class MainWindow(QMainWindow):
         self.current_plan_id = summary.plan.id
         self.pane.show_plan(title, summary)
         self.statusBar().showMessage(self.pane.model.total_line() or "Plan ready", 8000)
-        emit(self.previewReady, summary.plan.id)
+        self.previewReady.emit(summary.plan.id)
 
     def preview_cleanup(self) -> Task | None:
         """F1: ``core.clean.plan_cleanup`` for the selected projects."""
@@ -595,7 +594,7 @@ class MainWindow(QMainWindow):
             self.pane.model.set_read_only(False)
             self.pane.set_running(False)
             self.show_error(error)
-            emit(self.runFinished, error)
+            self.runFinished.emit(error)
             return
         line = result.summary_line()
         failed = len(result.failed)
@@ -612,7 +611,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 15000)
         self._load_outcomes(result.run_id)
         self._after_background_run(plan_id)
-        emit(self.runFinished, result)
+        self.runFinished.emit(result)
 
     def _load_outcomes(self, run_id: int) -> None:
         def work(ctx: TaskContext) -> dict[int, tuple[str, str]]:
@@ -683,7 +682,7 @@ class MainWindow(QMainWindow):
 
     def notify(self, title: str, text: str) -> None:
         """Tell the user something happened in the background: tray message, else the status bar."""
-        emit(self.notified, title, text)
+        self.notified.emit(title, text)
         if self.tray is not None and self.tray.isVisible():
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10000)
         else:

@@ -11,7 +11,6 @@ from PySide6.QtGui import QBrush, QColor
 
 from ..core.catalog import parse_iso, utcnow
 from ..core.projects import Project
-from .qtfix import emit
 
 #: The role every sortable column answers with the Python value (int bytes, ISO time, text).
 SortRole = Qt.ItemDataRole.UserRole + 1
@@ -79,7 +78,7 @@ class ProjectsModel(QAbstractTableModel):
     def refresh_times(self) -> None:
         """Repaint the relative times ("3 minutes ago")."""
         if self.projects:
-            emit(self.dataChanged, self.index(0, self.LAST), self.index(len(self.projects) - 1, self.LAST))
+            self.dataChanged.emit(self.index(0, self.LAST), self.index(len(self.projects) - 1, self.LAST))
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.projects)

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QApplication, QStyle
 from ..core.catalog import Catalog, display_path, from_db_path
 from ..core.plan import Action, KeptBack, Plan, PlanItem, _item, _kept, load_plan
 from .models import size_text
-from .qtfix import emit
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -153,7 +152,7 @@ class PlanModel(QAbstractItemModel):
                 self.groups.append(_Group(len(self.groups), None, summary.plan.kept_count))
             self.read_only = summary.plan.status != "ready"
         self.endResetModel()
-        emit(self.totalsChanged)
+        self.totalsChanged.emit()
 
     @property
     def plan(self) -> Plan | None:
@@ -162,7 +161,7 @@ class PlanModel(QAbstractItemModel):
     def set_read_only(self, value: bool) -> None:
         self.read_only = value
         if self.groups:
-            emit(self.dataChanged, self.index(0, 0), self.index(len(self.groups) - 1, 0))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.groups) - 1, 0))
 
     def set_outcomes(self, outcomes: dict[int, tuple[str, str]]) -> None:
         """``{plan item id: (outcome, detail)}`` from the run; the plan becomes read-only."""
@@ -171,9 +170,9 @@ class PlanModel(QAbstractItemModel):
         last = len(self.COLUMNS) - 1
         for group in self.groups:
             parent = self.index(group.row, 0)
-            emit(self.dataChanged, parent, parent.siblingAtColumn(last))
+            self.dataChanged.emit(parent, parent.siblingAtColumn(last))
             if group.children:
-                emit(self.dataChanged, self.index(0, 0, parent), self.index(len(group.children) - 1, last, parent))
+                self.dataChanged.emit(self.index(0, 0, parent), self.index(len(group.children) - 1, last, parent))
 
     def canFetchMore(self, parent: Index) -> bool:
         node = self._node(parent)
@@ -383,12 +382,12 @@ class PlanModel(QAbstractItemModel):
             if node.item.selected == checked:
                 return True
             self._toggle_row(node, checked)
-            emit(self.dataChanged, index, self.index(index.row(), len(self.COLUMNS) - 1, index.parent()))
+            self.dataChanged.emit(index, self.index(index.row(), len(self.COLUMNS) - 1, index.parent()))
             group_index = self.index(node.group.row, 0)
-            emit(self.dataChanged, group_index, group_index)
+            self.dataChanged.emit(group_index, group_index)
             if self.on_toggle:
                 self.on_toggle([node.item.id], checked)
-            emit(self.totalsChanged)
+            self.totalsChanged.emit()
             return True
         if isinstance(node, _Group) and node.info is not None:
             info = node.info
@@ -397,12 +396,12 @@ class PlanModel(QAbstractItemModel):
             for child in node.children:
                 if child.item:
                     child.item.selected = checked
-            emit(self.dataChanged, index, index)
+            self.dataChanged.emit(index, index)
             if node.children:
-                emit(self.dataChanged, self.index(0, 0, index), self.index(len(node.children) - 1, 0, index))
+                self.dataChanged.emit(self.index(0, 0, index), self.index(len(node.children) - 1, 0, index))
             if self.on_group_toggle:
                 self.on_group_toggle(info.key, checked)
-            emit(self.totalsChanged)
+            self.totalsChanged.emit()
             return True
         return False
 

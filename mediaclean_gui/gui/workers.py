@@ -19,7 +19,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from ..core.events import CancelToken, Progress
-from .qtfix import emit
 
 log = logging.getLogger("mediaclean.gui")
 
@@ -73,7 +72,7 @@ class Task(QObject):
             return
         self._last_emit = now
         try:
-            emit(self._progress, progress.snapshot())
+            self._progress.emit(progress.snapshot())
         except RuntimeError:  # the window went away meanwhile
             pass
 
@@ -81,12 +80,12 @@ class Task(QObject):
     @Slot(object)
     def _relay_progress(self, snapshot: dict[str, Any]) -> None:
         if not self.done:
-            emit(self.progress, snapshot)
+            self.progress.emit(snapshot)
 
     @Slot(object, object)
     def _deliver(self, result: Any, error: BaseException | None) -> None:
         self.done = True
-        emit(self.finished, result, error)
+        self.finished.emit(result, error)
 
 
 class _Runnable(QRunnable):
@@ -106,7 +105,7 @@ class _Runnable(QRunnable):
         except BaseException as exc:  # delivered to the GUI thread, which decides how to show it
             error = exc
         try:
-            emit(task._done, result, error)
+            task._done.emit(result, error)
         except RuntimeError:
             log.debug("task %s finished after its window closed", task.name)
 
