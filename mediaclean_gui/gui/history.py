@@ -83,6 +83,10 @@ class HistoryPanel(QWidget):
             return
         selected = self.selected_run_id()
         self.model.set_runs(runs or [])
+        if not runs:
+            self.itemsLabel.setText("No runs yet: confirmed plans and automatic cleanups are listed here.")
+        elif selected is None:
+            self.itemsLabel.setText("Select a run to see what happened to each item.")
         if selected is not None:
             for row, run in enumerate(self.model.runs):
                 if run["id"] == selected:

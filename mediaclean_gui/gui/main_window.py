@@ -546,7 +546,8 @@ class MainWindow(QMainWindow):
             return
         prefs = self.catalog.prefs()
         scope = next((p["scope_bytes"] for p in plan.preconditions if "scope_bytes" in p), 0)
-        reason = DeleteLimits.from_prefs(prefs).exceeded(files, nbytes, scope)
+        # uploads count only what they delete: their executor decides (and the refusal path below asks)
+        reason = None if plan.kind == "upload" else DeleteLimits.from_prefs(prefs).exceeded(files, nbytes, scope)
         confirm_large = False
         if reason:
             if not self.ask_confirmation(f"This plan is above your safety limit: {reason}.\n\n"
