@@ -38,8 +38,13 @@ class HistoryPanel(QWidget):
         self.historyView.setWordWrap(False)
         header = self.historyView.horizontalHeader()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        for col, width in enumerate((120, 60, 80, 0, 80, 60, 80, 55)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            if width:
+                header.resizeSection(col, width)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        compact = self.historyView.fontMetrics().height() + 8
+        self.historyView.verticalHeader().setDefaultSectionSize(compact)
         self.historyView.setToolTip("Past runs; select one to see what happened to each item")
         self.historyView.selectionModel().selectionChanged.connect(self._selected)
 
@@ -49,6 +54,7 @@ class HistoryPanel(QWidget):
         self.runItemsView.verticalHeader().setVisible(False)
         self.runItemsView.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.runItemsView.setWordWrap(False)
+        self.runItemsView.verticalHeader().setDefaultSectionSize(compact)
         items_header = self.runItemsView.horizontalHeader()
         items_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.runItemsView.setColumnWidth(0, 90)

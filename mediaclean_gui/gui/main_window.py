@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         self.projectsTable.verticalHeader().setVisible(False)
         self.projectsTable.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.projectsTable.setWordWrap(False)
+        self.projectsTable.verticalHeader().setDefaultSectionSize(self.projectsTable.fontMetrics().height() + 10)
         self.projectsTable.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.projectsTable.horizontalHeader()
         header.setStretchLastSection(False)
@@ -609,6 +610,9 @@ class MainWindow(QMainWindow):
             extra.append("cancelled: the rest was not touched")
         text = line + (" · " + " · ".join(extra) if extra else "")
         self.pane.set_message(text, error=bool(failed))
+        self.pane.summaryLabel.setText(
+            f"Plan {plan_id} was run ({result.status}): each item shows what happened to it; failed and skipped "
+            f"items say why. Make a new preview to clean again.")
         self.statusBar().showMessage(text, 15000)
         self._load_outcomes(result.run_id)
         self._after_background_run(plan_id)
@@ -738,4 +742,5 @@ class MainWindow(QMainWindow):
         self.workers.shutdown()
         if self.tray is not None:
             self.tray.hide()
+        self.catalog.close()  # this thread's connection; the workers' went with their threads
         super().closeEvent(event)
