@@ -22,7 +22,8 @@ def grace_days(grace_hours: int) -> int:
 
 
 def _rule_id(base: str, taken: set[str]) -> str:
-    rule_id = (RULE_PREFIX + _ID_CHARS.sub("_", base).strip("_"))[:240] or RULE_PREFIX + "rule"
+    slug = _ID_CHARS.sub("_", base).strip("_-")
+    rule_id = (RULE_PREFIX + (slug or "rule"))[:240]
     candidate, n = rule_id, 2
     while candidate in taken:
         candidate, n = f"{rule_id}-{n}", n + 1
