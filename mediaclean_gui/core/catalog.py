@@ -62,6 +62,8 @@ def from_db_path(blob: bytes | str) -> str:
 
 def display_path(path: str | bytes) -> str:
     """A path as printable text: undecodable bytes shown as U+FFFD."""
+    if isinstance(path, str) and path.isascii():
+        return path  # the common case, and the cheap one (called for every item of a run)
     raw = path if isinstance(path, bytes) else os.fsencode(path)
     return raw.decode("utf-8", "replace")
 

@@ -20,6 +20,10 @@ from .safety import DeleteLimits, DirFds, UnsafePath, fingerprint_matches, requi
 
 MB = 1024 * 1024
 
+#: Runs whose items' targets are local paths, which :func:`reconcile_interrupted_runs` settles against the
+#: disk (the local plans :func:`execute_plan` runs, and uploads, whose items end by deleting the local copy).
+LOCAL_KINDS = ("clean", "temp", "orphans", "upload")
+
 
 @dataclass
 class RunResult:
@@ -116,6 +120,11 @@ def execute_plan(
         progress.update(done=0, total=len(chosen), bytes_done=0, bytes_total=sum(i.size for i in chosen),
                         phase="deleting")
         cancelled = False
+        # The run and its items are on disk (synchronous commit above) before the first deletion. The
+        # outcomes that follow need not wait for an fsync each: a process crash loses none of them (WAL),
+        # and after a power loss the reconcile of the next start re-reads the disk (invariant 6).
+        sync = catalog.conn.execute("PRAGMA synchronous").fetchone()[0]
+        catalog.conn.execute("PRAGMA synchronous = NORMAL")
         try:
             for item in chosen:
                 if cancel is not None and cancel.cancelled:
@@ -124,12 +133,16 @@ def execute_plan(
                 outcome, detail, freed = _do_item(item, roots, mode)
                 _tally(result, item, outcome, detail, freed)
                 journal.record(item, outcome, detail, freed)
-                progress.update(done=progress.done + 1, bytes_done=progress.bytes_done + item.size,
-                                current=display_path(item.target))
+                progress.done += 1
+                progress.bytes_done += item.size
+                progress.current = display_path(item.target)
+                if progress.callback is not None:
+                    progress.callback(progress)
         finally:
             for dirs in roots.values():
                 dirs.close()
             journal.flush()
+            catalog.conn.execute(f"PRAGMA synchronous = {int(sync)}")
         if cancelled:
             done_ids = journal.recorded
             rest = [i for i in chosen if i.id not in done_ids]
@@ -204,7 +217,8 @@ def _do_item(item: PlanItem, roots: dict[str, DirFds], mode: str) -> tuple[str, 
         return _failed(item, exc)
     except Exception as exc:  # send2trash raises its own errors; the item fails, the run goes on
         return _failed(item, exc)
-    log_event(fs_log, logging.DEBUG, "local_file_deleted", file_path=display_path(path), size=item.size, mode=mode)
+    if fs_log.isEnabledFor(logging.DEBUG):
+        log_event(fs_log, logging.DEBUG, "local_file_deleted", file_path=display_path(path), size=item.size, mode=mode)
     return "deleted", detail, item.size
 
 
@@ -216,7 +230,6 @@ def _failed(item: PlanItem, exc: BaseException) -> tuple[str, str, int]:
 
 
 def _tally(result: RunResult, item: PlanItem, outcome: str, detail: str, freed: int) -> None:
-    target = display_path(item.target)
     if outcome == "deleted":
         if item.action is not Action.DELETE_DIR:
             result.deleted_count += 1
@@ -224,9 +237,9 @@ def _tally(result: RunResult, item: PlanItem, outcome: str, detail: str, freed: 
     elif outcome == "already_gone":
         result.already_gone += 1
     elif outcome == "failed":
-        result.failed.append({"target": target, "error": detail})
+        result.failed.append({"target": display_path(item.target), "error": detail})
     elif outcome == "skipped":
-        result.skipped.append({"target": target, "reason": detail})
+        result.skipped.append({"target": display_path(item.target), "reason": detail})
 
 
 class _Journal:
@@ -312,7 +325,10 @@ def reconcile_on_start(catalog: Catalog) -> list[int]:
     writer lock its runs may be live, so they are left for the next start. Returns the
     reconciled run ids.
     """
-    if catalog.conn.execute("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1").fetchone() is None:
+    if catalog.conn.execute(
+        f"SELECT 1 FROM runs WHERE status = 'running' AND kind IN ({', '.join('?' * len(LOCAL_KINDS))}) LIMIT 1",
+        LOCAL_KINDS,
+    ).fetchone() is None:
         return []
     try:
         with catalog.writer("reconcile interrupted runs", timeout=0):
@@ -328,7 +344,12 @@ def reconcile_interrupted_runs(catalog: Catalog) -> list[int]:
     as ``skipped`` (not done). Caller must hold the writer lock: runs only
     happen under it, so no live run owns such a row. Returns the reconciled run ids.
     """
-    rows = catalog.conn.execute("SELECT id, kind FROM runs WHERE status = 'running'").fetchall()
+    # only the runs of this executor: an interrupted sweep's targets are object keys, not paths
+    # (core/s3/sweep_run.py reconciles those against the bucket)
+    rows = catalog.conn.execute(
+        f"SELECT id, kind FROM runs WHERE status = 'running' AND kind IN ({', '.join('?' * len(LOCAL_KINDS))})",
+        LOCAL_KINDS,
+    ).fetchall()
     fixed = []
     for run in rows:
         run_id = run["id"]

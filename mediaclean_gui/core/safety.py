@@ -27,8 +27,15 @@ def fingerprint(st: os.stat_result) -> dict[str, Any]:
 
 
 def fingerprint_matches(expected: dict[str, Any], st: os.stat_result) -> bool:
-    """True when ``st`` is the same object, unchanged, as when the plan was made (invariant 4)."""
-    return fingerprint(st) == expected
+    """True when ``st`` is the same object, unchanged, as when the plan was made (invariant 4):
+    exactly ``fingerprint(st) == expected``, without building the dict (called for every item of a run)."""
+    mode = st.st_mode
+    kind = "dir" if stat.S_ISDIR(mode) else "link" if stat.S_ISLNK(mode) else "file"
+    if expected.get("dev") != st.st_dev or expected.get("ino") != st.st_ino or expected.get("kind") != kind:
+        return False
+    if kind == "dir":
+        return len(expected) == 3
+    return len(expected) == 5 and expected.get("size") == st.st_size and expected.get("mtime_ns") == st.st_mtime_ns
 
 
 def is_within(path: str, root: str) -> bool:
@@ -64,6 +71,7 @@ class DirFds:
         self.root_dev = os.fstat(self.root_fd).st_dev
         self._cache: OrderedDict[str, int] = OrderedDict()
         self._max = max_open
+        self._rel_dirs: dict[str, str] = {}  # absolute parent folder -> its relative path (lexical, checked once)
 
     def close(self) -> None:
         for fd in self._cache.values():
@@ -88,11 +96,17 @@ class DirFds:
         Raises :class:`UnsafePath` (outside root, a link or a mount on the way),
         ``FileNotFoundError`` when a folder on the way is gone.
         """
-        if not is_within(path, self.root) or os.path.normpath(path) == self.root:
-            raise UnsafePath("outside root")
-        rel = os.path.relpath(os.path.normpath(path), self.root)
-        head, name = os.path.split(rel)
-        return self._open_dir(head.replace(os.sep, "/")), name
+        head, name = os.path.split(path)
+        rel_dir = self._rel_dirs.get(head)
+        if rel_dir is None or not name or name in (".", ".."):
+            if not is_within(path, self.root) or os.path.normpath(path) == self.root:
+                raise UnsafePath("outside root")
+            rel = os.path.relpath(os.path.normpath(path), self.root)
+            rel_head, name = os.path.split(rel)
+            rel_dir = rel_head.replace(os.sep, "/")
+            if os.path.join(head, name) == path:  # already normal: remember the folder for its siblings
+                self._rel_dirs[head] = rel_dir
+        return self._open_dir(rel_dir), name
 
     def _open_dir(self, rel_dir: str) -> int:
         if not rel_dir:

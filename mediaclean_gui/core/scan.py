@@ -6,13 +6,17 @@ import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from .catalog import Catalog, iso
 from .clean import final_outputs, final_present
 from .events import CancelToken, Progress
-from .profiles import Role, get_profile
+from .profiles import Classified, Role, get_profile
 from .projects import Project, all_artifacts, get_project, list_projects
 from .walk import walk
+
+
+_UNKNOWN: Any = object()
 
 
 @dataclass
@@ -63,6 +67,17 @@ def scan_projects(
             root_dev = os.lstat(root).st_dev
         except OSError:
             continue
+        classify = profile.classify
+
+        def slot_of(found: Classified | None) -> list[int] | None:
+            """The ``[bytes, files]`` counter a file of this classification adds to (not shared cache)."""
+            if found is None or found.role is Role.SHARED_CACHE:
+                return None
+            owner = single or by_key.get(found.fields.get("project"))
+            return None if owner is None else sizes[owner.id][found.role.value]
+
+        # folder -> the counter of every file below it, when a folder pattern covers it (None: look at each)
+        covering: dict[str, list[int] | None] = {}
         for prefix in profile.walk_prefixes(None):
             for entry in walk(root, prefix, root_dev):
                 if entry.kind != "file" or entry.st is None:
@@ -70,29 +85,36 @@ def scan_projects(
                 files += 1
                 if cancel is not None and files % 1000 == 0:
                     cancel.raise_if_cancelled()
-                found = profile.classify(entry.rel, None)
-                if found is None:
-                    continue
-                size = entry.st.st_size
-                if found.role is Role.SHARED_CACHE:
-                    refs = shared_refs.get(entry.path, ())
-                    for pid in refs:
-                        if pid in sizes:
-                            slot = sizes[pid][found.role.value]
-                            slot[0] += size
-                            slot[1] += 1
-                            if pid in ready and all(o in ready for o in refs):
-                                reclaim[pid] += size
-                    continue
-                owner = single or by_key.get(found.fields.get("project"))
-                if owner is None:
-                    continue
-                slot = sizes[owner.id][found.role.value]
-                slot[0] += size
+                rel = entry.rel
+                folder = rel[: rel.rfind("/")]
+                slot = covering.get(folder, _UNKNOWN)
+                if slot is _UNKNOWN:
+                    slot = covering[folder] = slot_of(profile.covering_folder(folder) if folder else None)
+                if slot is None:
+                    found = classify(rel, None)
+                    if found is None:
+                        continue
+                    if found.role is Role.SHARED_CACHE:
+                        size = entry.st.st_size
+                        refs = shared_refs.get(entry.path, ())
+                        for pid in refs:
+                            if pid in sizes:
+                                shared = sizes[pid][found.role.value]
+                                shared[0] += size
+                                shared[1] += 1
+                                if pid in ready and all(o in ready for o in refs):
+                                    reclaim[pid] += size
+                        continue
+                    slot = slot_of(found)
+                    if slot is None:
+                        continue
+                slot[0] += entry.st.st_size
                 slot[1] += 1
-                if found.role is Role.INTERMEDIATE and owner.id in ready:
-                    reclaim[owner.id] += size
         progress.update(done=n + 1, current=root)
+
+    for pid, roles in sizes.items():  # intermediates are what a cleanup frees once the final exists
+        if pid in ready:
+            reclaim[pid] += roles[Role.INTERMEDIATE.value][0] if Role.INTERMEDIATE.value in roles else 0
 
     now = iso()
     with catalog.writer("scan"), catalog.transaction() as conn:

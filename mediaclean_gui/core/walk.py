@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One thing the walk met.
+class Entry(NamedTuple):
+    """One thing the walk met (a named tuple: one is made per file, so it has to be cheap).
 
     ``kind`` is ``file``, ``dir`` (yielded after everything inside it),
     ``link`` (a symbolic link: never followed), ``mount`` (a folder on another
@@ -64,36 +64,44 @@ def walk(root: str, prefix: str = "", root_dev: int | None = None) -> Iterator[E
 
 
 def _walk_dir(path: str, rel: str, root_dev: int) -> Iterator[Entry]:
-    try:
-        it = os.scandir(path)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        yield Entry("unreadable", rel, path, None, exc.strerror or str(exc))
-        return
-    subdirs: list[tuple[str, str, os.stat_result]] = []
-    with it:
-        for entry in it:
-            child_rel = f"{rel}/{entry.name}" if rel else entry.name
-            try:
-                st = entry.stat(follow_symlinks=False)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                yield Entry("unreadable", child_rel, entry.path, None, exc.strerror or str(exc))
-                continue
-            mode = st.st_mode
-            if stat.S_ISREG(mode):
-                yield Entry("file", child_rel, entry.path, st)
-            elif stat.S_ISDIR(mode):
-                if st.st_dev != root_dev:
-                    yield Entry("mount", child_rel, entry.path, st)
+    """Depth-first, a folder's own entries first, then each subfolder's contents followed by the
+    subfolder itself. Iterative (an explicit stack): a deep tree costs no chain of generators."""
+    stack: list[tuple[str, str, os.stat_result | None]] = [(path, rel, None)]
+    while stack:
+        path, rel, done = stack.pop()
+        if done is not None:  # every entry below this folder has been yielded
+            yield Entry("dir", rel, path, done)
+            continue
+        try:
+            it = os.scandir(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            yield Entry("unreadable", rel, path, None, exc.strerror or str(exc))
+            continue
+        subdirs: list[tuple[str, str, os.stat_result]] = []
+        with it:
+            for entry in it:
+                child_rel = f"{rel}/{entry.name}" if rel else entry.name
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue
+                except OSError as exc:
+                    yield Entry("unreadable", child_rel, entry.path, None, exc.strerror or str(exc))
+                    continue
+                mode = st.st_mode
+                if S_ISREG(mode):
+                    yield Entry("file", child_rel, entry.path, st)
+                elif S_ISDIR(mode):
+                    if st.st_dev != root_dev:
+                        yield Entry("mount", child_rel, entry.path, st)
+                    else:
+                        subdirs.append((entry.path, child_rel, st))
+                elif S_ISLNK(mode):
+                    yield Entry("link", child_rel, entry.path, st)
                 else:
-                    subdirs.append((entry.path, child_rel, st))
-            elif stat.S_ISLNK(mode):
-                yield Entry("link", child_rel, entry.path, st)
-            else:
-                yield Entry("special", child_rel, entry.path, st)
-    for sub_path, sub_rel, st in subdirs:
-        yield from _walk_dir(sub_path, sub_rel, root_dev)
-        yield Entry("dir", sub_rel, sub_path, st)
+                    yield Entry("special", child_rel, entry.path, st)
+        for sub_path, sub_rel, st in reversed(subdirs):
+            stack.append((sub_path, sub_rel, st))
+            stack.append((sub_path, sub_rel, None))

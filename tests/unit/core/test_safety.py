@@ -352,3 +352,19 @@ def test_non_utf8_project_folder_is_skipped_not_crashed(tmp_path, catalog, media
     os.makedirs(os.fsencode(root) + b"/.cache/audio/bad\xff")
     ids = add_project(catalog, root, "ai-video-generator")
     assert len(ids) == 1
+
+
+def test_fingerprint_matches_is_exactly_equality(tmp_path):
+    """The fast comparison agrees with ``fingerprint(st) == expected`` for files, folders and links."""
+    (tmp_path / "f").write_bytes(b"abc")
+    (tmp_path / "d").mkdir()
+    os.symlink(tmp_path / "f", tmp_path / "l")
+    stats = [os.lstat(tmp_path / n) for n in ("f", "d", "l")]
+    for st in stats:
+        good = fingerprint(st)
+        variants = [good, {**good, "extra": 1}, {k: v for k, v in good.items() if k != "ino"},
+                    {**good, "ino": good["ino"] + 1}, {**good, "kind": "file"}, {**good, "size": 10**9},
+                    {**good, "mtime_ns": 1}, {}]
+        for expected in variants:
+            for other in stats:
+                assert fingerprint_matches(expected, other) == (fingerprint(other) == expected)
