@@ -208,14 +208,18 @@ def make_client(
     read_timeout: float = 60.0,
     max_pool_connections: int = 10,
     session: Any = None,
+    sign_payload: bool | None = None,
 ) -> Any:
     """A boto3 S3 client for ``remote``: path-style addressing, signature v4,
     ``standard`` retry mode with ``max_attempts`` tries (exponential back-off
     with jitter, on throttling, 5xx and connection errors).
 
     Credentials come from boto3's standard chain of a session for
-    ``remote.aws_profile`` (or the default chain). Raises :class:`S3Error` when
-    the named profile does not exist.
+    ``remote.aws_profile`` (or the default chain). ``sign_payload=False`` sends
+    ``UNSIGNED-PAYLOAD`` even over plain http (botocore's default there is to
+    SHA-256 every body): only for requests that carry their own signed checksum
+    header, such as the uploader's. Raises :class:`S3Error` when the named
+    profile does not exist.
     """
     import boto3
     from botocore.config import Config
@@ -231,7 +235,7 @@ def make_client(
         ) from None
     config = Config(
         signature_version="s3v4",
-        s3={"addressing_style": "path"},
+        s3={"addressing_style": "path", **({} if sign_payload is None else {"payload_signing_enabled": sign_payload})},
         retries={"mode": "standard", "max_attempts": max_attempts},
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,

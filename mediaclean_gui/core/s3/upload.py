@@ -49,6 +49,7 @@ upload is aborted on the store.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import queue as queue_mod
@@ -76,6 +77,7 @@ from .remote import Remote, S3Error, check_bucket, error_code, explain_s3_error,
 
 MB = 1024 * 1024
 MIN_PART = 5 * MB
+PART_SIZE = 8 * MB
 _MISMATCH_CODES = {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
 _STOP_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AccessDenied", "NoCredentials",
                "ExpiredToken", "InvalidToken", "AllAccessDisabled", "ProfileNotFound"}
@@ -325,16 +327,23 @@ class UploadResult:
 
 @dataclass
 class _Job:
-    """One file on its way: hashed, submitted, answered, proved."""
+    """One file on its way: claimed, hashed, uploaded, proved, deleted.
+
+    ``local`` is set when the file was settled before any upload
+    (``(outcome, detail)``: gone, changed, unreadable); ``deletion`` by the
+    deleter thread (``(outcome, detail, freed bytes)``).
+    """
 
     item: PlanItem
     upload_id: int
     key: str
     size: int
     mtime_ns: int
-    digest: FileDigest | None = None
+    prior: uq.UploadRecord | None = None
     multipart: bool = False
+    digest: FileDigest | None = None
     verify_only: bool = False
+    local: tuple[str, str] | None = None
     future: Any = None
     future_done: threading.Event = field(default_factory=threading.Event)
     response: dict[str, Any] = field(default_factory=dict)
@@ -342,6 +351,13 @@ class _Job:
     verdict: Verdict | None = None
     proof: str = ""
     head: dict[str, Any] = field(default_factory=dict)
+    deletion: tuple[str, str, int] | None = None
+
+    @property
+    def wants_delete(self) -> bool:
+        """Proved, and the plan asks for the local copy to go."""
+        return (self.local is None and self.error is None and self.verdict is not None and self.verdict.verified
+                and self.item.action is Action.UPLOAD_THEN_DELETE)
 
 
 class _SharedProgress:
@@ -415,7 +431,9 @@ def execute_upload_plan(
         remote = get_remote(catalog, int(plan.params["remote_id"]))
         concurrency = max(1, int(prefs["upload_concurrency"]))
         if client is None:
-            client = make_client(remote, max_attempts=max_attempts, max_pool_connections=concurrency + 4)
+            # every upload request carries a signed checksum header, so the body need not be hashed twice
+            client = make_client(remote, max_attempts=max_attempts, max_pool_connections=concurrency + 4,
+                                 sign_payload=False)
         engine = _Engine(catalog, plan, remote, client, mode, prefs, progress, cancel, started_by,
                          bool(prefs["remove_empty_folders"]) if remove_empty_folders is None else remove_empty_folders)
         return engine.run(chosen)
@@ -438,14 +456,19 @@ class _Engine:
         self.remove_empty = remove_empty
         self.concurrency = max(1, int(prefs["upload_concurrency"]))
         self.threshold = max(MIN_PART, int(prefs["multipart_threshold_mb"]) * MB)
-        self.chunksize = self.threshold
+        # parts of 8 MB (boto3's default) keep every connection busy on a large file; measured on
+        # SeaweedFS, 512 MB: 8 MB parts 5.6 s, 64 MB parts 8.6-9.1 s
+        self.chunksize = min(PART_SIZE, self.threshold)
         self.events: queue_mod.Queue[tuple[str, Any]] = queue_mod.Queue()
         self.jobs_by_key: dict[str, _Job] = {}
         self.roots: dict[str, DirFds] = {}
         self.requests = 0
         self.stop_reason = ""
         self.cancelled = False
-        self.emptied: dict[str, tuple[str, str]] = {}  # emptied folder -> (workspace root, stop folder)
+        self.emptied: dict[str, tuple[str, str]] = {}
+        self.pool: Any = None
+        self.deleter: Any = None
+        self.jobs: dict[int, _Job] = {}
         self.enforcement = ChecksumEnforcement()
         self.result = UploadResult(0, plan.id, "running", mode)
 
@@ -504,6 +527,7 @@ class _Engine:
                 self._remove_empty_folders()
         finally:
             self._hooks(False)
+            self._durable(True)
         self.result.requests = self.requests
         self.result.seconds = time.monotonic() - started
         return self._finish()
@@ -574,46 +598,58 @@ class _Engine:
         return create_transfer_manager(self.client, config)
 
     def _loop(self, chosen: list[PlanItem], ids: dict[int, int]) -> None:
+        """The main thread claims, records and decides; files are hashed and uploaded on
+        ``upload_concurrency`` pool threads (single-part ``PutObject``) or by s3transfer
+        (multipart); local files are deleted on one deleter thread (DESIGN "Workers")."""
+        from concurrent.futures import ThreadPoolExecutor
+
         manager = self._transfer_manager()
+        # single-part files go straight to PutObject: s3transfer's per-file bookkeeping costs
+        # more CPU than the request itself for small files (measured 13.7 vs 7.5 ms per file)
+        self.pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="mediaclean-upload")
+        self.deleter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mediaclean-delete")
         window = self.concurrency * 2
         pending: set[int] = set()
-        todo = list(chosen)
         position = 0
         try:
-            while position < len(todo) or pending:
+            while position < len(chosen) or pending:
                 if self.cancel is not None and self.cancel.cancelled and not self.cancelled:
                     self.cancelled = True
-                    for running in list(self.jobs_by_key.values()):
-                        if running.future is not None and not running.future.done():
+                    for running in list(self.jobs.values()):
+                        if running.future is not None:
                             running.future.cancel()
-                while not self.cancelled and not self.stop_reason and position < len(todo) and len(pending) < window:
-                    item = todo[position]
-                    position += 1
-                    assert item.id is not None
-                    job = self._prepare(item, ids[item.id])
-                    if job is None:
-                        continue
-                    pending.add(job.upload_id)
-                    self._submit(manager, job)
-                if (self.cancelled or self.stop_reason) and position < len(todo):
-                    self._not_tried(todo[position:], ids)
-                    position = len(todo)
-                if not pending:
-                    continue
-                batch = self._drain()
-                self._handle(batch, pending)
+                while not self.cancelled and not self.stop_reason and position < len(chosen) \
+                        and len(pending) < window:
+                    take = chosen[position:position + window - len(pending)]
+                    position += len(take)
+                    for item, record in self._claim(take, ids):
+                        if record is None:
+                            self._record(item, "skipped", "being uploaded by another worker right now")
+                            continue
+                        job = _Job(item, record.id, key_of(item), item.size,
+                                   int(item.fingerprint.get("mtime_ns", 0)), prior=record,
+                                   multipart=item.size >= self.threshold)
+                        pending.add(job.upload_id)
+                        self.jobs[job.upload_id] = job
+                        self._start(manager, job)
+                if (self.cancelled or self.stop_reason) and position < len(chosen):
+                    self._not_tried(chosen[position:], ids)
+                    position = len(chosen)
+                if pending:
+                    self._handle(self._drain(), pending)
         except BaseException:
+            self.pool.shutdown(wait=True, cancel_futures=True)
             manager.shutdown(cancel=True)
+            self.deleter.shutdown(wait=True)
+            for upload_id in pending:  # interrupted: give the rows back to the queue
+                uq.release(self.catalog, upload_id, "interrupted")
             raise
-        else:
-            manager.shutdown(cancel=self.cancelled)
-        finally:
-            # anything still pending after shutdown (interrupt): give it back to the queue
-            for job in list(self.jobs_by_key.values()):
-                if job.upload_id in pending:
-                    uq.release(self.catalog, job.upload_id, "interrupted")
+        self.pool.shutdown(wait=True)
+        manager.shutdown(cancel=self.cancelled)
+        self.deleter.shutdown(wait=True)
 
     def _drain(self) -> list[tuple[str, Any]]:
+        """Every event that is ready (waiting up to 0.2 s for the first), so one commit covers many files."""
         batch: list[tuple[str, Any]] = []
         try:
             batch.append(self.events.get(timeout=0.2))
@@ -623,107 +659,151 @@ class _Engine:
             pass
         return batch
 
-    # -- preparing one file
-    def _prepare(self, item: PlanItem, upload_id: int) -> _Job | None:
-        """Claim, re-check and hash one file; ``None`` when it is settled here (journal written)."""
-        if not uq.claim(self.catalog, upload_id, uq.worker_id(self.result.run_id)):
-            self._record(item, "skipped", "being uploaded by another worker right now")
-            return None
+    def _durable(self, durable: bool) -> None:
+        """Whether the next commits wait for the disk (``synchronous=FULL``) or not (``NORMAL``: still
+        crash-safe in WAL mode — a killed process loses nothing; a power cut may lose the last
+        commits). Only a commit that records proofs before local files are deleted must be durable."""
+        self.catalog.conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+
+    def _claim(self, items: list[PlanItem], ids: dict[int, int]) -> list[tuple[PlanItem, uq.UploadRecord | None]]:
+        """Claim the queue rows of some items in one transaction: ``(item, row)``, ``row`` ``None``
+        when another worker holds it."""
+        worker = uq.worker_id(self.result.run_id)
+        self._durable(False)
+        out: list[tuple[PlanItem, uq.UploadRecord | None]] = []
+        with self.catalog.transaction():
+            for item in items:
+                upload_id = ids[item.id or 0]
+                out.append((item, uq.get_record(self.catalog, upload_id)
+                            if uq.claim(self.catalog, upload_id, worker) else None))
+        return out
+
+    # -- worker side: hash, upload, prove (pool threads; no catalog access)
+    def _start(self, manager: Any, job: _Job) -> None:
+        if not job.multipart:
+            job.future = self.pool.submit(self._small, job)
+            job.future.add_done_callback(lambda f, job=job: self._done(job, f))
+            return
+        fd = self._open_and_hash(job)  # on the main thread: a few large files
+        if fd is not None:
+            os.close(fd)
+        if job.local is not None or job.verify_only:
+            job.future = self.pool.submit(self._prove_only, job)
+            job.future.add_done_callback(lambda f, job=job: self._done(job, f))
+            return
+        self._submit_multipart(manager, job)
+
+    def _done(self, job: _Job, future: Any) -> None:
+        if future.cancelled() and job.error is None:
+            from concurrent.futures import CancelledError
+
+            job.error = CancelledError()
+        self.events.put(("done", job))
+
+    def _open_and_hash(self, job: _Job) -> int | None:
+        """Open the file (never through a final symbolic link), check it is the previewed file,
+        hash it; the open descriptor, or ``None`` with ``job.local`` set."""
+        item = job.item
         try:
-            dirs = self.roots.get(item.root)
-            if dirs is None:
-                dirs = self.roots[item.root] = DirFds(item.root)
-            parent_fd, name = dirs.parent_of(item.target)
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0), dir_fd=parent_fd)
+            fd = os.open(item.target, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
         except FileNotFoundError:
-            uq.release(self.catalog, upload_id)
-            uq.forget_path(self.catalog, upload_id)
-            self._record(item, "already_gone", "the file is gone; nothing to upload")
-            return None
-        except UnsafePath as exc:
-            uq.release(self.catalog, upload_id)
-            self._record(item, "skipped", f"not reached safely: {exc}")
+            job.local = ("already_gone", "the file is gone; nothing to upload")
             return None
         except OSError as exc:
-            uq.release(self.catalog, upload_id)
-            if exc.errno == 40:  # ELOOP: the file became a symbolic link
-                self._record(item, "skipped", "changed since preview (now a symbolic link)")
-            else:
-                uq.mark_failed(self.catalog, upload_id, exc.strerror or str(exc))
-                self._fail(item, f"cannot be read: {exc.strerror or exc}")
+            job.local = ("skipped", "changed since preview (now a symbolic link)") if exc.errno == errno.ELOOP \
+                else ("failed", f"cannot be read: {exc.strerror or exc}")
             return None
         try:
             st = os.fstat(fd)
             if not stat.S_ISREG(st.st_mode) or not fingerprint_matches(item.fingerprint, st):
-                uq.release(self.catalog, upload_id)
-                self._record(item, "skipped", "changed since preview")
-                return None
-            multipart = st.st_size >= self.threshold
-            part_size = None
-            if multipart and not self.enforcement.multipart_full_object:
-                from s3transfer.utils import ChunksizeAdjuster
+                job.local = ("skipped", "changed since preview")
+            else:
+                part_size = None
+                if job.multipart and not self.enforcement.multipart_full_object:
+                    from s3transfer.utils import ChunksizeAdjuster
 
-                part_size = ChunksizeAdjuster().adjust_chunksize(self.chunksize, st.st_size)
-            self.progress.update(current=f"checksum: {display_path(item.target)}")
-            digest = digest_fd(fd, DEFAULT_ALGORITHM, part_size=part_size)
-            after = os.fstat(fd)
+                    part_size = ChunksizeAdjuster().adjust_chunksize(self.chunksize, st.st_size)
+                job.digest = digest_fd(fd, DEFAULT_ALGORITHM, part_size=part_size)
+                after = os.fstat(fd)
+                if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) or job.digest.size != st.st_size:
+                    job.local = ("skipped", "changed while it was hashed (still being written?)")
         except OSError as exc:
-            uq.mark_failed(self.catalog, upload_id, exc.strerror or str(exc))
-            self._fail(item, f"cannot be read: {exc.strerror or exc}")
-            return None
-        finally:
+            job.local = ("failed", f"cannot be read: {exc.strerror or exc}")
+        if job.local is not None:
             os.close(fd)
-        if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) or digest.size != st.st_size:
-            uq.release(self.catalog, upload_id, "changed while it was hashed")
-            self._record(item, "skipped", "changed while it was hashed (still being written?)")
             return None
-        record = uq.get_record(self.catalog, upload_id)
-        verify_only = (record.verified_at is not None and record.checksum == digest.value
-                       and record.size == st.st_size and record.mtime_ns == st.st_mtime_ns)
-        job = _Job(item, upload_id, key_of(item), st.st_size, st.st_mtime_ns, digest, multipart, verify_only)
-        self.jobs_by_key[job.key] = job
-        return job
-
-    def _submit(self, manager: Any, job: _Job) -> None:
         assert job.digest is not None
-        self.progress.update(current=display_path(job.item.target))
-        if job.verify_only:  # uploaded and proved before; read it back again before the local copy goes
-            threading.Thread(target=self._verify_in_thread, args=(job,), daemon=True).start()
+        prior = job.prior
+        job.verify_only = (prior is not None and prior.verified_at is not None and prior.checksum == job.digest.value
+                           and prior.size == st.st_size and prior.mtime_ns == st.st_mtime_ns and prior.key == job.key)
+        return fd
+
+    def _small(self, job: _Job) -> None:
+        """Hash, ``PutObject`` with the checksum, prove — for one single-part file (pool thread)."""
+        try:
+            fd = self._open_and_hash(job)
+            if fd is None:
+                return
+            try:
+                self.progress.update(current=display_path(job.item.target))
+                if not job.verify_only:
+                    assert job.digest is not None
+                    with os.fdopen(fd, "rb", closefd=False) as body:  # the very bytes that were hashed
+                        body.seek(0)
+                        job.response = self.client.put_object(Bucket=self.remote.bucket, Key=job.key, Body=body,
+                                                              **{job.digest.header: job.digest.value})
+                    self.progress.add_bytes(job.size)
+            finally:
+                os.close(fd)
+            self._prove(job)
+        except BaseException as exc:  # noqa: BLE001 — every failure stays on the item
+            job.error = exc
+
+    def _prove_only(self, job: _Job) -> None:
+        if job.local is not None:
             return
+        try:
+            self._prove(job)
+        except BaseException as exc:  # noqa: BLE001
+            job.error = exc
+
+    def _submit_multipart(self, manager: Any, job: _Job) -> None:
+        assert job.digest is not None
         from s3transfer.subscribers import BaseSubscriber
 
         shared = self.progress
-
-        verify = self._verify_in_thread
+        finished = self._multipart_done
 
         class _Subscriber(BaseSubscriber):  # type: ignore[misc]
             def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
                 shared.add_bytes(bytes_transferred)
 
             def on_done(self, future: Any, **kwargs: Any) -> None:
-                verify(job)
+                finished(job)
 
-        if job.multipart and not self.enforcement.multipart_full_object:
-            extra = {"ChecksumAlgorithm": job.digest.algorithm}
+        if self.enforcement.multipart_full_object:
+            extra = {job.digest.header: job.digest.value}  # s3transfer sends ChecksumType=FULL_OBJECT
         else:
-            extra = {job.digest.header: job.digest.value}
+            extra = {"ChecksumAlgorithm": job.digest.algorithm}  # composite, compared part by part
+        self.jobs_by_key[job.key] = job
+        self.progress.update(current=display_path(job.item.target))
         job.future = manager.upload(job.item.target, self.remote.bucket, job.key, extra_args=extra,
                                     subscribers=[_Subscriber()])
         job.future_done.set()
 
-    # -- proof (runs on a transfer thread)
-    def _verify_in_thread(self, job: _Job) -> None:
+    def _multipart_done(self, job: _Job) -> None:
+        """s3transfer's ``on_done`` (a transfer thread): collect the outcome, prove, report."""
         try:
-            if not job.verify_only:
-                # on_done may run before manager.upload() has returned the future to _submit
-                job.future_done.wait(60)
-                job.future.result()
+            job.future_done.wait(60)  # on_done may run before manager.upload() returned the future
+            job.future.result()
             self._prove(job)
-        except BaseException as exc:  # noqa: BLE001 — every failure stays on the item
+        except BaseException as exc:  # noqa: BLE001
             job.error = exc
         self.events.put(("done", job))
 
     def _prove(self, job: _Job) -> None:
+        """Set ``job.verdict``: the store's checked acceptance (where the probe showed that is sound),
+        else a ``head_object`` read-back compared for size and checksum."""
         assert job.digest is not None
         resp = job.response
         if not job.verify_only and resp:
@@ -743,27 +823,49 @@ class _Engine:
         job.verdict = compare(job.digest, head)
         job.proof = f"head_object: size {head.get('ContentLength')} and {job.verdict.detail}"
 
-    # -- handling answers (main thread)
+    # -- main thread: record outcomes, then hand proved files to the deleter
     def _handle(self, batch: list[tuple[str, Any]], pending: set[int]) -> None:
+        done = [p for k, p in batch if k == "done"]
+        # the proofs are on disk before any local file goes (invariant 3)
+        self._durable(any(j.wants_delete for j in done))
         deletions: list[_Job] = []
         with self.catalog.transaction():
             for kind, payload in batch:
                 if kind == "mpu":
-                    job, upload_id = payload
-                    uq.record_multipart(self.catalog, job.upload_id, upload_id)
+                    job, multipart_id = payload
+                    uq.record_multipart(self.catalog, job.upload_id, multipart_id)
                     continue
                 job = payload
+                if kind == "done":
+                    self.jobs_by_key.pop(job.key, None)
+                    if self._settle_upload(job):
+                        deletions.append(job)
+                        continue
+                else:  # "deleted"
+                    self._settle_deletion(job)
                 pending.discard(job.upload_id)
-                self.jobs_by_key.pop(job.key, None)
-                if self._settle_upload(job):
-                    deletions.append(job)
+                self.jobs.pop(job.upload_id, None)
+            self._journal.flush()
         for job in deletions:
-            self._delete_local(job)
-        self._journal.flush()
+            future = self.deleter.submit(self._delete_local, job)
+            future.add_done_callback(lambda _f, job=job: self.events.put(("deleted", job)))
 
     def _settle_upload(self, job: _Job) -> bool:
         """Record the upload's outcome; ``True`` when the local file should now be deleted."""
         item = job.item
+        if job.local is not None:
+            outcome, detail = job.local
+            if outcome == "already_gone":
+                uq.release(self.catalog, job.upload_id)
+                uq.forget_path(self.catalog, job.upload_id)
+                self._record(item, outcome, detail)
+            elif outcome == "failed":
+                next_at = uq.mark_failed(self.catalog, job.upload_id, detail)
+                self._fail(item, detail, next_attempt_at=next_at)
+            else:
+                uq.release(self.catalog, job.upload_id, detail)
+                self._record(item, outcome, detail)
+            return False
         assert job.digest is not None
         if job.error is not None:
             exc = job.error
@@ -772,13 +874,14 @@ class _Engine:
                 self._record(item, "skipped", "cancelled")
                 return False
             code = error_code(exc)
+            explained = explain_s3_error(exc, self.remote, "Upload")
             if code in _MISMATCH_CODES:
                 message = ("checksum mismatch: the store received other bytes than were hashed (did the file change "
                            "during the upload?); the local file is kept")
             else:
-                message = explain_s3_error(exc, self.remote, "Upload").message + " The local file is kept."
+                message = explained.message + " The local file is kept."
             if code in _UNREACHABLE or code in _STOP_CODES:
-                self.stop_reason = self.stop_reason or explain_s3_error(exc, self.remote, "Upload").message
+                self.stop_reason = self.stop_reason or explained.message
             next_at = uq.mark_failed(self.catalog, job.upload_id, message)
             self._fail(item, message, next_attempt_at=next_at)
             return False
@@ -803,6 +906,8 @@ class _Engine:
                                checksum=job.digest.value, etag=etag, version_id=version, detail=detail)
             self._record(item, "skipped", detail)
             return False
+        if job.verify_only and job.prior is not None:
+            etag, version = etag or job.prior.etag, version or job.prior.version_id
         uq.mark_verified(self.catalog, job.upload_id, algorithm=job.digest.algorithm, checksum=job.digest.value,
                          etag=etag, version_id=version, proof=job.proof)
         log_event(s3_log, logging.INFO, "upload_verified", file_path=display_path(item.target), size=job.size,
@@ -813,53 +918,60 @@ class _Engine:
         return False
 
     def _delete_local(self, job: _Job) -> None:
-        """Invariant 3 holds here: the upload row is committed ``verified`` before this runs."""
+        """Delete (or trash) one proved file on the deleter thread; sets ``job.deletion``.
+
+        Runs only after the commit that marked the upload ``verified`` (invariant 3); the
+        fingerprint is checked once more first (the file is unchanged since it was hashed).
+        """
         item = job.item
         path = item.target
+        shown = display_path(path)
         try:
-            dirs = self.roots[item.root]
+            dirs = self.roots.get(item.root)
+            if dirs is None:
+                dirs = self.roots[item.root] = DirFds(item.root)
             parent_fd, name = dirs.parent_of(path)
             st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
-        except FileNotFoundError:
-            log_event(s3_log, logging.WARNING, "local_file_not_found", file_path=display_path(path), size=job.size)
-            self._record(item, "already_gone", "uploaded and verified; the local file was already gone")
-            self.result.already_gone += 1
-            return
-        except (UnsafePath, OSError) as exc:
-            self._delete_failed(job, str(exc))
-            return
-        if not fingerprint_matches(item.fingerprint, st) or (st.st_size, st.st_mtime_ns) != (job.size, job.mtime_ns):
-            self._record(item, "skipped", "changed since it was hashed: the uploaded object is the earlier version; "
-                                          "the local file is kept")
-            return
-        try:
+            if not fingerprint_matches(item.fingerprint, st) or (st.st_size, st.st_mtime_ns) != (job.size,
+                                                                                                job.mtime_ns):
+                job.deletion = ("skipped", "changed since it was hashed: the uploaded object is the earlier version; "
+                                           "the local file is kept", 0)
+                return
             if self.mode == "trash":
                 send2trash(path)
             else:
                 os.unlink(name, dir_fd=parent_fd)
         except FileNotFoundError:
-            log_event(s3_log, logging.WARNING, "local_file_not_found", file_path=display_path(path), size=job.size)
-            self._record(item, "already_gone", "uploaded and verified; the local file was already gone")
-            self.result.already_gone += 1
+            log_event(s3_log, logging.WARNING, "local_file_not_found", file_path=shown, size=job.size)
+            job.deletion = ("already_gone", "uploaded and verified; the local file was already gone", 0)
             return
-        except Exception as exc:  # noqa: BLE001 — OSError or send2trash's own errors: the item fails, the run goes on
-            self._delete_failed(job, exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc))
+        except Exception as exc:  # noqa: BLE001 — OSError, UnsafePath or send2trash's errors: the item fails
+            error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            log_event(s3_log, logging.ERROR, "failed_to_delete_local_file", file_path=shown, size=job.size,
+                      error=error)
+            job.deletion = ("failed", f"uploaded and verified, but the local file could not be deleted: {error}", 0)
             return
-        log_event(s3_log, logging.INFO, "local_file_deleted", file_path=display_path(path), size=job.size,
-                  key=job.key, mode=self.mode)
-        uq.mark_deleted_local(self.catalog, job.upload_id)
-        self.result.deleted_local.append({"path": display_path(path), "size": job.size, "key": job.key})
-        self.result.freed_bytes += job.size
-        self._record(item, "deleted", "moved to the trash after a verified upload" if self.mode == "trash"
-                     else "deleted after a verified upload", job.size)
-        if self.remove_empty:
-            stop = os.path.join(item.root, item.group) if item.group else item.root
-            self.emptied[os.path.dirname(path)] = (item.root, stop)
+        log_event(s3_log, logging.INFO, "local_file_deleted", file_path=shown, size=job.size, key=job.key,
+                  mode=self.mode)
+        job.deletion = ("deleted", "moved to the trash after a verified upload" if self.mode == "trash"
+                        else "deleted after a verified upload", job.size)
 
-    def _delete_failed(self, job: _Job, error: str) -> None:
-        log_event(s3_log, logging.ERROR, "failed_to_delete_local_file", file_path=display_path(job.item.target),
-                  size=job.size, error=error)
-        self._fail(job.item, f"uploaded and verified, but the local file could not be deleted: {error}")
+    def _settle_deletion(self, job: _Job) -> None:
+        item = job.item
+        outcome, detail, freed = job.deletion or ("failed", "the deletion did not report back", 0)
+        if outcome == "failed":
+            self._fail(item, detail)
+            return
+        self._record(item, outcome, detail, freed)
+        if outcome == "already_gone":
+            self.result.already_gone += 1
+        elif outcome == "deleted":
+            uq.mark_deleted_local(self.catalog, job.upload_id)
+            self.result.deleted_local.append({"path": display_path(item.target), "size": job.size, "key": job.key})
+            self.result.freed_bytes += freed
+            if self.remove_empty:
+                stop = os.path.join(item.root, item.group) if item.group else item.root
+                self.emptied[os.path.dirname(item.target)] = (item.root, stop)
 
     def _remove_empty_folders(self) -> None:
         """Remove folders the run emptied, bottom-up, stopping below each item's output folder
