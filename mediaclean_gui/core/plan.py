@@ -6,12 +6,14 @@ import enum
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import humanize
 
 from .catalog import Catalog, from_db_path, iso, to_db_path
 from .errors import NotFound
+
+T = TypeVar("T")
 
 
 class Action(str, enum.Enum):
@@ -127,17 +129,27 @@ class Plan:
         return [i for i in self.items if i.selected]
 
     def total_line(self) -> str:
-        """``Will delete 152 files · 1.2 GB · 3 kept`` for the selected items."""
-        return total_line(self.selected_items(), self.kept_count)
+        """``Will delete 152 files · 1.2 GB · 3 kept`` for the selected items (``Will upload`` for an
+        upload plan, objects for a sweep)."""
+        return total_line(self.selected_items(), self.kept_count, self.kind)
 
 
-def total_line(items: list[PlanItem], kept_count: int) -> str:
-    """``Will delete {n} files · {size} · {k} kept`` (objects instead of files for a sweep)."""
+def total_line(items: list[PlanItem], kept_count: int, kind: str | None = None) -> str:
+    """The preview's total line for the selected ``items`` (SPEC section 5).
+
+    ``Will delete 152 files · 1.2 GB · 3 kept`` for local plans; ``objects``
+    instead of files for a sweep (kind ``sweep`` or ``delete_object`` items);
+    ``Will upload 12 files · 40.0 MB · 3 kept`` for an upload plan (kind
+    ``upload`` or upload items). Folder removals are not counted as files.
+    Sizes with ``humanize.naturalsize`` (decimal units).
+    """
     files = sum(1 for i in items if i.action is not Action.DELETE_DIR)
     nbytes = sum(i.size for i in items)
-    objects = bool(items) and items[0].action is Action.DELETE_OBJECT
+    objects = kind == "sweep" or (bool(items) and items[0].action is Action.DELETE_OBJECT)
+    upload = kind == "upload" or (bool(items) and items[0].action in (Action.UPLOAD, Action.UPLOAD_THEN_DELETE))
+    verb = "upload" if upload else "delete"
     noun = ("object" if objects else "file") + ("" if files == 1 else "s")
-    return f"Will delete {files} {noun} · {humanize.naturalsize(nbytes)} · {kept_count} kept"
+    return f"Will {verb} {files} {noun} · {humanize.naturalsize(nbytes)} · {kept_count} kept"
 
 
 class PlanBuilder:
@@ -213,9 +225,12 @@ class PlanBuilder:
         return self.plan_id
 
 
+_ACTIONS = {a.value: a for a in Action}
+
+
 def _item(row: Any) -> PlanItem:
     return PlanItem(
-        action=Action(row["action"]),
+        action=_ACTIONS[row["action"]],
         target=from_db_path(row["target"]),
         size=row["size"],
         role=row["role"],
@@ -282,3 +297,63 @@ def set_selected(catalog: Catalog, plan_id: int, item_ids: list[int], selected: 
         "UPDATE plan_items SET selected = ? WHERE plan_id = ? AND id = ?",
         [(int(selected), plan_id, i) for i in item_ids],
     )
+
+
+# ---------------------------------------------------------------- pages (the window's preview of large plans)
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a plan's rows; pass ``cursor`` as ``after`` to read the next page (``rows`` is
+    empty at the end)."""
+
+    rows: list[T]
+    cursor: int
+
+
+def group_items_page(catalog: Catalog, plan_id: int, group: str, after: int = -1, limit: int = 500) -> Page[PlanItem]:
+    """The items of one group (``grp``) of plan ``plan_id`` whose ``seq`` is above ``after``, in plan
+    order, at most ``limit``; the cursor is the last item's ``seq``.
+
+    An indexed range read (``idx_plan_items_group``, migration 0006), so the tenth page of a
+    100,000-item sweep group costs what the first one does.
+    """
+    rows = catalog.conn.execute(
+        "SELECT * FROM plan_items WHERE plan_id = ? AND grp = ? AND seq > ? ORDER BY seq LIMIT ?",
+        (plan_id, group, after, limit)).fetchall()
+    return Page([_item(r) for r in rows], int(rows[-1]["seq"]) if rows else after)
+
+
+def kept_page(catalog: Catalog, plan_id: int, group: str | None = None, after: int = -1,
+              limit: int = 500) -> Page[KeptBack]:
+    """The kept-back items of plan ``plan_id`` (of one ``group`` when given) whose row id is above
+    ``after``, in the order they were kept, at most ``limit``; the cursor is the last row's id."""
+    if group is None:
+        rows = catalog.conn.execute("SELECT * FROM plan_kept WHERE plan_id = ? AND id > ? ORDER BY id LIMIT ?",
+                                    (plan_id, after, limit)).fetchall()
+    else:
+        rows = catalog.conn.execute(
+            "SELECT * FROM plan_kept WHERE plan_id = ? AND grp = ? AND id > ? ORDER BY id LIMIT ?",
+            (plan_id, group, after, limit)).fetchall()
+    return Page([_kept(r) for r in rows], int(rows[-1]["id"]) if rows else after)
+
+
+def kept_groups(catalog: Catalog, plan_id: int) -> list[tuple[str, int, int, str]]:
+    """``(group, count, bytes, reasons)`` of the plan's kept-back items, in the order they were first
+    kept; ``reasons`` lists each reason with its count (``newer than the retention period (3)``)."""
+    out = []
+    for row in catalog.conn.execute(
+            "SELECT grp, count(*) AS n, ifnull(sum(size), 0) AS b, min(id) AS first FROM plan_kept "
+            "WHERE plan_id = ? GROUP BY grp ORDER BY first", (plan_id,)).fetchall():
+        reasons = "; ".join(f"{r['reason']} ({r['n']})" for r in catalog.conn.execute(
+            "SELECT reason, count(*) AS n FROM plan_kept WHERE plan_id = ? AND grp = ? GROUP BY reason "
+            "ORDER BY n DESC", (plan_id, row["grp"])))
+        out.append((str(row["grp"]), int(row["n"]), int(row["b"]), reasons))
+    return out
+
+
+def set_group_selected(catalog: Catalog, plan_id: int, group: str, selected: bool) -> int:
+    """Leave a whole group of a plan out (or put it back) before it runs; returns how many items changed."""
+    cur = catalog.conn.execute("UPDATE plan_items SET selected = ? WHERE plan_id = ? AND grp = ? AND selected != ?",
+                               (int(selected), plan_id, group, int(selected)))
+    return int(cur.rowcount)
