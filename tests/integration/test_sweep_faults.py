@@ -127,7 +127,7 @@ def test_slowdown_is_retried_and_per_key_errors_are_recorded(old_clips, catalog,
     run_client.meta.events.register("before-send.s3.DeleteObjects", throttle)
     run_client.meta.events.register("before-parameter-build.s3.DeleteObjects", hold_back)
     run_client.meta.events.register("after-call.s3.DeleteObjects", add_errors)
-    monkeypatch.setattr("mediaclean_gui.core.s3.sweep_run.make_client", lambda remote: run_client)
+    monkeypatch.setattr("mediaclean_gui.core.s3.sweep_run.sweep_client", lambda remote: run_client)
 
     code, out = cli("sweep", "--remote", "r", "--as-of", iso(as_of), "--yes")
 

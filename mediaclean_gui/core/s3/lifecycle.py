@@ -10,7 +10,8 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..profiles import Profile, get_profile
-from .remote import Remote, error_code, explain_s3_error, get_remote, make_client
+from .remote import Remote, error_code, explain_s3_error, get_remote
+from .sweep_run import sweep_client
 
 RULE_PREFIX = "mediaclean-"
 _ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -200,7 +201,7 @@ def lifecycle_export(
     days = int(prefs["retention_days"] if retention_days is None else retention_days)
     hours = int(prefs["grace_hours"] if grace_hours is None else grace_hours)
     profile = get_profile(remote.layout)
-    client = client or make_client(remote)
+    client = client or sweep_client(remote)
     versioning = read_versioning(client, remote, "Lifecycle export")
     try:
         folders, loose = _discover(client, remote)
@@ -279,7 +280,7 @@ def apply_lifecycle(
     export = lifecycle_export(catalog, remote_name, retention_days=retention_days, grace_hours=grace_hours,
                               noncurrent_days=noncurrent_days, client=client)
     remote = get_remote(catalog, remote_name)
-    client = client or make_client(remote)
+    client = client or sweep_client(remote)
     try:
         client.put_bucket_lifecycle_configuration(Bucket=remote.bucket,
                                                   LifecycleConfiguration={"Rules": export.merged})

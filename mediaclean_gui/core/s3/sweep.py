@@ -19,7 +19,7 @@ from ..events import CancelToken, Cancelled, Progress, log_event, s3_log
 from ..plan import KeptBack, PlanBuilder, PlanItem, Action, Reason, iter_items, load_plan
 from ..profiles import get_profile
 from .pipeline import ClipRef, SortedLookup, SourceRef, empty_lookup, open_pipeline
-from .remote import Remote, explain_s3_error, get_remote, make_client, versioning_status
+from .remote import Remote, explain_s3_error, get_remote, versioning_status
 from .retention import Facts, ListedObject, RetentionPolicy, decide
 
 MB = 1024 * 1024
@@ -90,6 +90,12 @@ def list_objects(client: Any, remote: Remote, page_size: int = 1000) -> Iterator
     for page in paginator.paginate(Bucket=remote.bucket, Prefix=remote.prefix,
                                    PaginationConfig={"PageSize": page_size}):
         yield [ListedObject.from_listing(entry, remote.prefix) for entry in page.get("Contents", ())]
+
+
+def _client(remote: Remote) -> Any:
+    from .sweep_run import sweep_client
+
+    return sweep_client(remote)
 
 
 def is_store_error(exc: BaseException) -> bool:
@@ -184,7 +190,7 @@ def bucket_usage(
     progress = progress or Progress()
     counter = UsageCounter((as_of or utcnow()).astimezone(dt.timezone.utc))
     try:
-        client = client or make_client(remote)
+        client = client or _client(remote)
         for page in list_objects(client, remote):
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -262,7 +268,7 @@ def plan_sweep(
     profile = get_profile(remote.layout)
     progress = progress or Progress()
 
-    client = client or make_client(remote)
+    client = client or _client(remote)
     versioning = read_versioning(client, remote, "Sweep")
 
     link = open_pipeline(remote.pipeline_db, profile) if remote.pipeline_db else None
