@@ -7,16 +7,19 @@ import stat
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .catalog import Catalog
 from .events import CancelToken, Progress
 from .plan import Action, KeptBack, PlanBuilder, PlanItem, Reason
-from .profiles import Profile, Role, get_profile
+from .profiles import Classified, Profile, Role, get_profile
 from .projects import Project, all_artifacts, artifacts_of, get_project, list_projects
 from .safety import fingerprint, is_within
 from .walk import walk
 
 DELETABLE = (Role.INTERMEDIATE,)
+
+_UNKNOWN: Any = object()
 
 
 @dataclass
@@ -159,7 +162,8 @@ def _collect_project(
         if path in protected:
             keep(path, Reason.PROTECTED, protected[path], st.st_size, Role.FINAL.value)
             return
-        names = needed_by(other_refs.get(path, set())) if action is Action.DELETE_FILE else ""
+        others = other_refs.get(path)
+        names = needed_by(others) if others and action is Action.DELETE_FILE and others != {project.id} else ""
         if names:  # invariant 1: nothing a project without its final output references is deleted
             keep(path, Reason.REFERENCED, f"still needed by {names}, which has no final output yet", st.st_size,
                  role.value)
@@ -167,9 +171,11 @@ def _collect_project(
         if stat.S_ISLNK(st.st_mode):
             rule += " (a symbolic link: only the link is removed, never its target)"
         size = 0 if action is Action.DELETE_DIR else st.st_size
-        out.items.setdefault(path, PlanItem(action, path, size, role.value, rule, fingerprint(st), root,
-                                            project.id, role.value))
-        out.kept.pop(path, None)
+        role_name = role.value
+        out.items.setdefault(path, PlanItem(action, path, size, role_name, rule, fingerprint(st), root,
+                                            project.id, role_name))
+        if out.kept:
+            out.kept.pop(path, None)
 
     def shared(path: str, st: os.stat_result, rule: str) -> None:
         refs = shared_refs.get(path, set())
@@ -186,15 +192,24 @@ def _collect_project(
         else:
             add(path, st, Role.SHARED_CACHE, rule)
 
+    covering: dict[str, Classified | None] = {}  # folder -> how every file below it classifies, if one way
     for prefix in profile.walk_prefixes(key):
         for entry in walk(root, prefix, root_dev):
-            if entry.kind == "unreadable":
+            kind = entry.kind
+            if kind == "unreadable":
                 keep(entry.path, Reason.UNREADABLE, entry.error)
                 continue
-            if entry.kind == "link" and (prefix == entry.rel or prefix.startswith(entry.rel + "/")):
+            if kind == "link" and (prefix == entry.rel or prefix.startswith(entry.rel + "/")):
                 keep(entry.path, Reason.SYMLINK, f"the folder {entry.rel} is a symbolic link; it is not followed")
                 continue
-            found = profile.classify(entry.rel, key)
+            found = None
+            if kind == "file" or kind == "link":
+                folder = entry.rel[: entry.rel.rfind("/")]
+                found = covering.get(folder, _UNKNOWN)
+                if found is _UNKNOWN:
+                    found = covering[folder] = profile.covering_folder(folder, key) if folder else None
+            if found is None:
+                found = profile.classify(entry.rel, key)
             if found is None or entry.st is None:
                 continue
             if entry.kind == "mount":

@@ -190,12 +190,14 @@ class PlanBuilder:
         with self.catalog.transaction():
             if self._items:
                 start = self.item_count - len(self._items)
+                roots: dict[str, bytes] = {}  # one workspace root for thousands of items: encode it once
                 conn.executemany(
                     "INSERT INTO plan_items(plan_id, seq, action, target, root, size, role, project_id, rule, "
                     "fingerprint, grp, selected) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         (
-                            self.plan_id, start + n, i.action.value, to_db_path(i.target), to_db_path(i.root),
+                            self.plan_id, start + n, i.action.value, to_db_path(i.target),
+                            roots.get(i.root) or roots.setdefault(i.root, to_db_path(i.root)),
                             i.size, i.role, i.project_id, i.rule, json.dumps(i.fingerprint), i.group, int(i.selected),
                         )
                         for n, i in enumerate(self._items)
@@ -228,7 +230,13 @@ class PlanBuilder:
 _ACTIONS = {a.value: a for a in Action}
 
 
-def _item(row: Any) -> PlanItem:
+def _item(row: Any, roots: dict[bytes, str] | None = None) -> PlanItem:
+    raw_root = row["root"]
+    root = roots.get(raw_root) if roots is not None else None
+    if root is None:
+        root = from_db_path(raw_root)
+        if roots is not None:
+            roots[raw_root] = root
     return PlanItem(
         action=_ACTIONS[row["action"]],
         target=from_db_path(row["target"]),
@@ -236,7 +244,7 @@ def _item(row: Any) -> PlanItem:
         role=row["role"],
         rule=row["rule"],
         fingerprint=json.loads(row["fingerprint"]),
-        root=from_db_path(row["root"]),
+        root=root,
         project_id=row["project_id"],
         group=row["grp"],
         id=row["id"],
@@ -275,6 +283,7 @@ def load_plan(catalog: Catalog, plan_id: int, *, with_items: bool = True) -> Pla
 def iter_items(catalog: Catalog, plan_id: int, batch: int = 1000) -> Iterator[PlanItem]:
     """The plan's items in order, read ``batch`` rows at a time."""
     last = -1
+    roots: dict[bytes, str] = {}
     while True:
         rows = catalog.conn.execute(
             "SELECT * FROM plan_items WHERE plan_id = ? AND seq > ? ORDER BY seq LIMIT ?", (plan_id, last, batch)
@@ -282,7 +291,7 @@ def iter_items(catalog: Catalog, plan_id: int, batch: int = 1000) -> Iterator[Pl
         if not rows:
             return
         for row in rows:
-            yield _item(row)
+            yield _item(row, roots)
         last = rows[-1]["seq"]
 
 

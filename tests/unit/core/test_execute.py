@@ -294,3 +294,41 @@ def test_stored_plan_runs_exactly(workspace, catalog, imported, cli):
     for item in preview["items"]:
         if item["action"] == "delete_file":
             assert not os.path.lexists(item["target"])
+
+
+def _running_run(catalog, kind: str, target: str) -> int:
+    """A run left 'running' by a process that died, with one pending item."""
+    import json
+
+    from mediaclean_gui.core.catalog import iso, to_db_path
+
+    with catalog.transaction() as conn:
+        plan_id = conn.execute("INSERT INTO plans(kind, created_at, status) VALUES (?, ?, 'executed')",
+                               (kind, iso())).lastrowid
+        item_id = conn.execute(
+            "INSERT INTO plan_items(plan_id, seq, action, target, root, size, role, rule, fingerprint) "
+            "VALUES (?, 0, 'delete_file', ?, ?, 5, 'intermediate', 'test', ?)",
+            (plan_id, to_db_path(target), to_db_path("/"), json.dumps({}))).lastrowid
+        run_id = conn.execute("INSERT INTO runs(plan_id, kind, started_at, started_by, pid) VALUES (?, ?, ?, 'user', 1)",
+                              (plan_id, kind, iso())).lastrowid
+        conn.execute("INSERT INTO run_items(run_id, plan_item_id) VALUES (?, ?)", (run_id, item_id))
+    return run_id
+
+
+def test_reconcile_on_start_settles_local_runs_only(catalog, tmp_path, cli):
+    present = tmp_path / "still-here.mp4"
+    present.write_bytes(b"x")
+    local = _running_run(catalog, "clean", str(present))
+    gone = _running_run(catalog, "clean", str(tmp_path / "gone.mp4"))
+    sweep = _running_run(catalog, "sweep", "clips/old.mp4")  # an object key: the sweep reconciles it, not us
+
+    code, history = cli("history")
+
+    assert code == 0
+    status = {r["id"]: r["status"] for r in history["runs"]}
+    assert status == {local: "interrupted", gone: "interrupted", sweep: "running"}
+    assert [(i["outcome"], i["detail"]) for i in run_items(catalog, local)] == \
+        [("skipped", "not done: the run was interrupted")]
+    assert [(i["outcome"], i["freed_bytes"]) for i in run_items(catalog, gone)] == [("deleted", 5)]
+    assert [i["outcome"] for i in run_items(catalog, sweep)] == ["pending"]
+    assert present.exists()
