@@ -15,9 +15,11 @@ Everything it makes is removed at the end.
 from __future__ import annotations
 
 import argparse
+import resource
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -88,10 +90,28 @@ def count_files(root: Path) -> int:
     return sum(1 for p in root.rglob("*") if p.is_file())
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+CPU: dict[str, float] = {}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def server_cpu(server: SeaweedServer) -> float:
+    """user + system seconds the ``weed`` process has used so far."""
+    assert server.process is not None
+    fields = open(f"/proc/{server.process.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(cmd: list[str], env: dict[str, str], tool: str = "") -> tuple[float, str]:
+    """Run a command; wall seconds and stdout. Its CPU seconds (user + system) go to ``CPU[tool]``."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
     seconds = time.perf_counter() - start
+    CPU[tool] = _children_cpu() - cpu
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return seconds, proc.stdout
@@ -115,7 +135,10 @@ def run_case(label: str, server: SeaweedServer, work: Path, make: "callable", en
                    env=env, check=True, capture_output=True)
     subprocess.run([*mc, "remote", "add", f"bench-{label}", "--bucket", buckets["ours"], "--endpoint-url",
                     server.endpoint_url, "--region", server.region], env=env, check=True, capture_output=True)
-    seconds, out = timed([*mc, "upload", label, "--remote", f"bench-{label}", "--delete-after-upload", "--yes"], env)
+    weed = server_cpu(server)
+    seconds, out = timed([*mc, "upload", label, "--remote", f"bench-{label}", "--delete-after-upload", "--yes"], env,
+                         "ours")
+    results["server_cpu_ours"] = server_cpu(server) - weed
     payload = json.loads(out)
     assert payload["status"] == "complete", payload
     assert len(payload["deleted_local"]) == files, (len(payload["deleted_local"]), files)
@@ -129,14 +152,18 @@ def run_case(label: str, server: SeaweedServer, work: Path, make: "callable", en
                 RCLONE_CONFIG_X_ACCESS_KEY_ID=server.access_key, RCLONE_CONFIG_X_SECRET_ACCESS_KEY=server.secret_key,
                 RCLONE_CONFIG_X_ENDPOINT=server.endpoint_url, RCLONE_CONFIG_X_REGION=server.region,
                 RCLONE_CONFIG_X_FORCE_PATH_STYLE="true")
+    weed = server_cpu(server)
     seconds, _ = timed(["rclone", "move", str(roots["rclone"] / "backend"), f"X:{buckets['rclone']}/backend",
-                        "--transfers", str(concurrency), "--config", "/dev/null"], renv)
+                        "--transfers", str(concurrency), "--config", "/dev/null"], renv, "rclone")
+    results["server_cpu_rclone"] = server_cpu(server) - weed
     assert count_files(roots["rclone"]) == 0
     results["rclone"] = seconds
 
     # aws s3 mv --recursive (awscli, botocore's transfer manager)
+    weed = server_cpu(server)
     seconds, _ = timed(["aws", "s3", "mv", "--recursive", "--only-show-errors", "--endpoint-url", server.endpoint_url,
-                        str(roots["aws"] / "backend"), f"s3://{buckets['aws']}/backend"], env)
+                        str(roots["aws"] / "backend"), f"s3://{buckets['aws']}/backend"], env, "aws")
+    results["server_cpu_aws"] = server_cpu(server) - weed
     assert count_files(roots["aws"]) == 0
     results["aws"] = seconds
 
@@ -147,6 +174,8 @@ def run_case(label: str, server: SeaweedServer, work: Path, make: "callable", en
         assert listed == files, (tool, listed, files)
     results["files"] = files
     results["bytes"] = nbytes
+    for tool in ("ours", "rclone", "aws"):
+        results[f"cpu_{tool}"] = CPU[tool]
     return results
 
 
@@ -154,7 +183,8 @@ def report(label: str, r: dict[str, float]) -> None:
     mb = r["bytes"] / MB
     print(f"\n== {label}: {int(r['files'])} files, {mb:.1f} MB")
     for tool in ("ours", "rclone", "aws"):
-        print(f"  {tool:7s} {r[tool]:8.2f} s   {mb / r[tool]:8.1f} MB/s")
+        print(f"  {tool:7s} {r[tool]:8.2f} s   {mb / r[tool]:8.1f} MB/s   client CPU {r['cpu_' + tool]:6.2f} s   "
+              f"server CPU {r['server_cpu_' + tool]:6.2f} s")
     print(f"  ratio ours/rclone  {r['ours'] / r['rclone']:.2f}   ours/aws  {r['ours'] / r['aws']:.2f}")
     print(f"  our requests: {int(r['requests'])}  ({r['requests'] / r['files']:.2f} per file; "
           f"includes HeadBucket and ListMultipartUploads)  upload phase {r['ours_upload_seconds']:.2f} s")
@@ -167,6 +197,8 @@ def main() -> None:
     parser.add_argument("--big-mb", type=int, default=512)
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=1, help="run the small-file case N times (the machine may be "
+                                                               "shared: look at the median)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="mediaclean-bench-"))
@@ -196,9 +228,17 @@ def main() -> None:
         print(f"probe + one-file warm-up: {time.perf_counter() - start:.2f} s (once per endpoint)")
 
         sources = small_media(work / "small-media", args.file_kb)
-        small = run_case("small", server, work, lambda root: fill(root, sources, args.files), env, catalog,
-                         args.concurrency)
-        report(f"{args.files} files of ~{args.file_kb} KB", small)
+        ratios = []
+        for n in range(args.repeat):
+            small = run_case(f"small{n}", server, work, lambda root: fill(root, sources, args.files), env, catalog,
+                             args.concurrency)
+            report(f"{args.files} files of ~{args.file_kb} KB (round {n + 1})", small)
+            ratios.append(small["ours"] / small["rclone"])
+            for tool in ("ours", "rclone", "aws"):
+                shutil.rmtree(work / f"small{n}-{tool}", ignore_errors=True)
+        if args.repeat > 1:
+            print(f"\nsmall files, ours/rclone per round: {', '.join(f'{r:.2f}' for r in ratios)}; "
+                  f"median {statistics.median(ratios):.2f}")
         if not args.skip_big:
             big = big_media(work / "big-media", args.big_mb)
 
@@ -212,6 +252,8 @@ def main() -> None:
 
             large = run_case("large", server, work, make_big, env, catalog, args.concurrency)
             big.unlink()
+            for tool in ("ours", "rclone", "aws"):
+                shutil.rmtree(work / f"large-{tool}", ignore_errors=True)
             report(f"one file of {args.big_mb} MB", large)
     finally:
         server.stop()

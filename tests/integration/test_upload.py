@@ -419,3 +419,20 @@ def test_progress_counts_bytes_and_files(catalog, s3_env, bucket, mv_workspace):
     assert progress.bytes_done == progress.bytes_total == result.bytes_uploaded
     assert progress.bytes_total > total
     assert len({b for _, b in seen}) > 3  # bytes arrive in steps, not at the end only
+
+
+def test_versioned_bucket_records_the_version_id(catalog, s3_env, bucket, mv_workspace):
+    from mediaclean_gui.core.s3.remote import versioning_status
+
+    s3_env.client().put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    assert versioning_status(s3_env.client(), bucket) == "Enabled"
+    rels = mv_workspace.job("v1", image=False)
+    pid = setup_core(catalog, s3_env, bucket, mv_workspace)
+    result = execute_upload_plan(catalog, plan_upload(catalog, pid, "store", delete_after_upload=True))
+    assert result.status == "complete"
+    rows = {r["key"]: r for r in catalog.conn.execute("SELECT key, version_id, etag, status FROM uploads")}
+    for rel in rels:
+        row = rows[f"gen/mv/jobs/v1/{rel.rsplit('/', 1)[1]}"]
+        assert row["version_id"] and row["status"] == "deleted_local"
+        head = s3_env.client().head_object(Bucket=bucket, Key=row["key"], VersionId=row["version_id"])
+        assert head["ETag"].strip('"') == row["etag"]
