@@ -436,3 +436,26 @@ def test_versioned_bucket_records_the_version_id(catalog, s3_env, bucket, mv_wor
         assert row["version_id"] and row["status"] == "deleted_local"
         head = s3_env.client().head_object(Bucket=bucket, Key=row["key"], VersionId=row["version_id"])
         assert head["ETag"].strip('"') == row["etag"]
+
+
+def test_final_outputs_are_uploaded_but_never_deleted(catalog, s3_env, bucket, workspace):
+    """ai-video-generator: the final render and its thumbnail have key templates; they are protected roles."""
+    from mediaclean_gui.core.importdb import import_generator_db
+    from mediaclean_gui.core.projects import list_projects
+
+    workspace.add_project("p1", scenes=1)
+    import_generator_db(catalog, workspace.write_db(), workspace.root)
+    projects = {p.external_id: p for p in list_projects(catalog)}
+    catalog.set_pref("settle_seconds", 0)  # the helper writes the thumbnail just now
+    add_remote(catalog, "store", bucket, endpoint_url=s3_env.endpoint_url, prefix="gen")
+    plan_id = plan_upload(catalog, projects["p1"].id, "store", delete_after_upload=True)
+    actions = {os.fsdecode(r[0]): r[1] for r in catalog.conn.execute(
+        "SELECT target, action FROM plan_items WHERE plan_id = ?", (plan_id,))}
+    final, thumb = (str(workspace.path(p)) for p in workspace.projects["p1"]["final"])
+    assert actions == {final: "upload", thumb: "upload"}
+    result = execute_upload_plan(catalog, plan_id)
+    assert result.status == "complete" and result.deleted_local == []
+    assert {u["key"] for u in result.uploaded} == {"gen/videos/p1/final.mp4", "gen/videos/p1/final-thumb.jpg"}
+    assert os.path.exists(final) and os.path.exists(thumb)
+    objects = stored(s3_env, bucket)
+    assert sha(objects["gen/videos/p1/final.mp4"]) == sha(open(final, "rb").read())

@@ -402,7 +402,9 @@ def execute_upload_plan(
     ``failed`` (kept, queued for retry with back-off) or ``skipped``.
 
     ``progress.bytes_done``/``bytes_total`` count bytes sent (hashing is not
-    counted), ``done``/``total`` items. ``client`` replaces the boto3 client made
+    counted), ``done``/``total`` items, ``current`` the file being sent;
+    ``progress.callback`` is called from worker threads (under a lock), so a
+    window must hand the values to its GUI thread (a queued signal). ``client`` replaces the boto3 client made
     from the remote (tests wrap the real one); ``max_attempts`` is botocore's
     retry budget per request.
 
@@ -463,6 +465,7 @@ class _Engine:
         self.jobs_by_key: dict[str, _Job] = {}
         self.roots: dict[str, DirFds] = {}
         self.requests = 0
+        self.count_lock = threading.Lock()
         self.stop_reason = ""
         self.cancelled = False
         self.emptied: dict[str, tuple[str, str]] = {}
@@ -474,7 +477,8 @@ class _Engine:
 
     # -- hooks on the client
     def _count(self, **_: Any) -> None:
-        self.requests += 1
+        with self.count_lock:  # called from every transfer thread
+            self.requests += 1
 
     def _before_call(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         context["mediaclean_key"] = params.get("Key")
