@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -458,4 +459,4 @@ def test_final_outputs_are_uploaded_but_never_deleted(catalog, s3_env, bucket, w
     assert {u["key"] for u in result.uploaded} == {"gen/videos/p1/final.mp4", "gen/videos/p1/final-thumb.jpg"}
     assert os.path.exists(final) and os.path.exists(thumb)
     objects = stored(s3_env, bucket)
-    assert sha(objects["gen/videos/p1/final.mp4"]) == sha(open(final, "rb").read())
+    assert sha(objects["gen/videos/p1/final.mp4"]) == sha(Path(final).read_bytes())
