@@ -73,7 +73,10 @@ def cmd_clean(args: argparse.Namespace, catalog: Catalog) -> Outcome:
         raise ConfigError("Name one PROJECT, or --all, or --plan ID (see 'mediaclean clean --help').")
     if args.plan is not None:
         plan_id = args.plan
-        load_plan(catalog, plan_id, with_items=False)
+        kind = load_plan(catalog, plan_id, with_items=False).kind
+        if kind != "clean":
+            raise ConfigError(f"Plan {plan_id} is a {kind} plan, not a cleanup; run it with the command that made "
+                              f"it (mediaclean {kind} --plan {plan_id} --yes).")
     else:
         if args.all:
             ids = [p.id for p in list_projects(catalog)]

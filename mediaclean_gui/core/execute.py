@@ -12,13 +12,16 @@ from typing import Any
 from send2trash import send2trash
 
 from .catalog import Catalog, display_path, iso
-from .errors import CatalogLocked, SafetyRefusal
+from .errors import CatalogLocked, ConfigError, SafetyRefusal
 from .events import CancelToken, Progress, fs_log, log_event
 from .plan import Action, PlanItem, load_plan
 from .projects import CleanupStatus, set_cleanup_status
 from .safety import DeleteLimits, DirFds, UnsafePath, fingerprint_matches, require_confirmation
 
 MB = 1024 * 1024
+
+#: The plan kinds :func:`execute_plan` runs (``core.runner.EXECUTORS`` sends the others elsewhere).
+EXECUTES = ("clean", "temp", "orphans")
 
 #: Runs whose items' targets are local paths, which :func:`reconcile_interrupted_runs` settles against the
 #: disk (the local plans :func:`execute_plan` runs, and uploads, whose items end by deleting the local copy).
@@ -90,6 +93,9 @@ def execute_plan(
     with catalog.writer("clean"):
         reconcile_interrupted_runs(catalog)
         plan = load_plan(catalog, plan_id)
+        if plan.kind not in EXECUTES:
+            raise ConfigError(f"Plan {plan_id} is a {plan.kind} plan: this executor runs local cleanups only "
+                              f"({', '.join(EXECUTES)}); nothing was deleted.")
         if plan.status == "refused":
             raise SafetyRefusal(f"Plan {plan_id} was refused ({plan.summary}); nothing was deleted.")
         if plan.status == "executed":

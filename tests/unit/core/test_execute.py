@@ -332,3 +332,16 @@ def test_reconcile_on_start_settles_local_runs_only(catalog, tmp_path, cli):
     assert [(i["outcome"], i["freed_bytes"]) for i in run_items(catalog, gone)] == [("deleted", 5)]
     assert [i["outcome"] for i in run_items(catalog, sweep)] == ["pending"]
     assert present.exists()
+
+
+def test_a_sweep_plan_is_not_run_as_a_local_cleanup(catalog, cli):
+    _running_run(catalog, "sweep", "clips/old.mp4")
+    plan_id = catalog.conn.execute("SELECT max(id) FROM plans").fetchone()[0]
+    catalog.conn.execute("UPDATE plans SET status = 'ready' WHERE id = ?", (plan_id,))
+    code, out = cli("clean", "--plan", plan_id, "--yes")
+    assert code == 2 and out["error"].startswith(f"Plan {plan_id} is a sweep plan, not a cleanup")
+    from mediaclean_gui.core.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="this executor runs local cleanups only"):
+        execute_plan(catalog, plan_id)
+    assert catalog.conn.execute("SELECT status FROM plans WHERE id = ?", (plan_id,)).fetchone()[0] == "ready"
