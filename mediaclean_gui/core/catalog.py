@@ -182,7 +182,15 @@ class Catalog:
         self._local = threading.local()
         self._lock_depth = 0
         self._lock_fd: int | None = None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.conn.execute("SELECT 1").fetchone()
+        except (OSError, sqlite3.OperationalError) as exc:
+            self.close()
+            raise ConfigError(
+                f"The catalog {self.path} cannot be opened ({exc}). Check that its folder exists and is "
+                f"writable, or use another catalog with --catalog."
+            ) from None
         self._check_version_and_migrate()
 
     # -- connections

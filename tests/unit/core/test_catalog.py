@@ -302,3 +302,15 @@ def test_iso_times_are_utc():
     assert parse_iso(stamp).utcoffset().total_seconds() == 0
     assert parse_iso("2026-01-02T03:04:05").isoformat() == "2026-01-02T03:04:05+00:00"
     assert parse_iso("2026-01-02T05:04:05+02:00") == parse_iso("2026-01-02T03:04:05Z")
+
+
+def test_unusable_catalog_path_is_a_clear_error(tmp_path, capsys):
+    from mediaclean_gui.cli import main
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(ConfigError, match="cannot be opened"):
+        Catalog(blocker / "catalog.sqlite3")
+    capsys.readouterr()
+    assert main(["--catalog", str(blocker / "catalog.sqlite3"), "--json", "history"]) == 2
+    assert "Check that its folder exists and is writable" in capsys.readouterr().out
