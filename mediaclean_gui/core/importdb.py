@@ -65,9 +65,17 @@ def _ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def resolve_reference(workspace: str, value: str) -> str:
-    """A path from the database: absolute, or relative to the workspace; ``..`` normalised away."""
-    return os.path.normpath(value if os.path.isabs(value) else os.path.join(workspace, value))
+def resolve_reference(workspace: str, value: str, given: str | None = None) -> str:
+    """A path from the database: absolute, or relative to the workspace; ``..`` normalised away.
+
+    ``workspace`` is the real root; ``given`` the workspace as the user named it (through a
+    symbolic link, say): an absolute path under ``given`` is taken to the same place under the
+    real root. No other link is resolved, so a path through a linked folder stays outside.
+    """
+    path = os.path.normpath(value if os.path.isabs(value) else os.path.join(workspace, value))
+    if given and given != workspace and (path == given or path.startswith(given.rstrip(os.sep) + os.sep)):
+        path = workspace + path[len(given.rstrip(os.sep)):]
+    return path
 
 
 def import_generator_db(catalog: Catalog, db_file: str | os.PathLike[str], workspace: str | os.PathLike[str]) -> ImportResult:
@@ -81,6 +89,7 @@ def import_generator_db(catalog: Catalog, db_file: str | os.PathLike[str], works
     :class:`ConfigError` for a missing workspace, file, table or column.
     """
     root = normalise_root(workspace)
+    given = os.path.normpath(os.path.abspath(os.fspath(workspace)))
     if not os.path.isdir(root):
         raise ConfigError(f"The workspace folder {workspace} does not exist or is not a folder.")
     source = str(db_file)
@@ -93,7 +102,7 @@ def import_generator_db(catalog: Catalog, db_file: str | os.PathLike[str], works
         def add(pid: object, value: object, role: Role, detail: str) -> None:
             if value is None or str(pid) not in refs or not str(value).strip():
                 return
-            refs[str(pid)].append((resolve_reference(root, str(value)), role, detail))
+            refs[str(pid)].append((resolve_reference(root, str(value), given), role, detail))
 
         for row in conn.execute("SELECT project_id, file_path FROM audio_files"):
             add(row["project_id"], row["file_path"], Role.INTERMEDIATE, "scene audio (audio_files.file_path, seed 002 AC-002)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from pathlib import Path
 
@@ -218,3 +219,18 @@ def test_reference_the_layout_does_not_match_is_still_cleaned(workspace, catalog
     assert str(unreferenced) not in planned
     execute_plan(catalog, plan.id)
     assert not take.exists() and unreferenced.exists()
+
+
+def test_workspace_named_through_a_link(workspace, catalog, tmp_path):
+    """The generator knows its workspace by a linked path: absolute references through that path count as inside."""
+    workspace.add_project("p1")
+    alias = tmp_path / "alias"
+    os.symlink(workspace.root, alias)
+    extra = workspace.media.copy("mp3", workspace.path("renders/p1-mix.mp3"))
+    db = workspace.write_db(extra_audio=[("p1", str(alias / "renders/p1-mix.mp3"))])
+    result = import_generator_db(catalog, db, alias)
+    assert result.outside_root == []
+    project = list_projects(catalog)[0]
+    assert project.root == str(workspace.root.resolve())
+    execute_plan(catalog, plan_cleanup(catalog, [project.id]))
+    assert not extra.exists() and workspace.path(".cache/output/p1/final.mp4").exists()
