@@ -18,6 +18,9 @@ class Actions:
     sweep: QAction
     temp: QAction
     orphans: QAction
+    bucket_usage: QAction
+    lifecycle: QAction
+    run_due: QAction
     preferences: QAction
     auto_toggle: QAction
     quit: QAction
@@ -62,6 +65,15 @@ def build_actions(window: QMainWindow) -> Actions:
         orphans=_action(window, "actionOrphans", "Find orphan files", "Ctrl+Shift+O",
                         "Files in the selected projects' output folders that the catalog does not know",
                         sp.SP_FileDialogDetailedView),
+        bucket_usage=_action(window, "actionBucketUsage", "Bucket usage…", None,
+                             "A picture of a remote's bucket by prefix and age (lists the bucket; deletes nothing)",
+                             sp.SP_DriveNetIcon),
+        lifecycle=_action(window, "actionLifecycle", "Lifecycle rules…", None,
+                          "Export a remote's retention as S3 lifecycle rules, and apply them to the bucket",
+                          sp.SP_FileDialogInfoView),
+        run_due=_action(window, "actionRunDueJobs", "Run due jobs now", None,
+                        "Run the scheduled jobs that are due (auto-cleanup, temp, orphan and bucket sweeps)",
+                        sp.SP_MediaPlay),
         preferences=_action(window, "actionPreferences", "Preferences…", "Ctrl+,",
                             "Auto-cleanup, delete mode, limits, retention, thresholds and remotes",
                             sp.SP_FileDialogListView),
@@ -102,9 +114,13 @@ def build_actions(window: QMainWindow) -> Actions:
         clean_menu.addAction(a)
     clean_menu.addSeparator()
     clean_menu.addAction(acts.auto_toggle)
+    clean_menu.addAction(acts.run_due)
     remote_menu = menu.addMenu("&Remote")
     remote_menu.addAction(acts.upload)
     remote_menu.addAction(acts.sweep)
+    remote_menu.addSeparator()
+    remote_menu.addAction(acts.bucket_usage)
+    remote_menu.addAction(acts.lifecycle)
     window.view_menu = menu.addMenu("&View")  # type: ignore[attr-defined]
     help_menu = menu.addMenu("&Help")
     help_menu.addAction(acts.about)

@@ -67,7 +67,12 @@ def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         log.info("demo catalog %s", catalog_path)
     window = MainWindow(Catalog(catalog_path or default_catalog_path()))
     if args.demo:
-        window.statusBar().showMessage(f"Demo workspace: {catalog_path.parent if catalog_path else ''}", 15000)
+        # let the user preview the demo first: the scheduled jobs (auto-cleanup every few minutes by
+        # default) start one auto-cleanup interval later instead of at once
+        minutes = int(window.catalog.pref("schedule_auto_minutes")) or 5
+        window.schedule.start(delay_ms=minutes * 60_000)
+        window.statusBar().showMessage(f"Demo workspace: {catalog_path.parent if catalog_path else ''} — scheduled "
+                                       f"jobs start in {minutes} minutes", 15000)
     return window
 
 

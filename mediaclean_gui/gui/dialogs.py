@@ -191,10 +191,17 @@ class RemoteChoiceDialog(QDialog):
         self.retention.setRange(0, 3650)
         self.retention.setValue(retention_days)
         self.retention.setSuffix(" days")
+        self.look_ahead = QSpinBox()
+        self.look_ahead.setObjectName("sweepLookAhead")
+        self.look_ahead.setRange(0, 3650)
+        self.look_ahead.setSuffix(" days from now")
+        self.look_ahead.setSpecialValueText("now")
+        self.look_ahead.setToolTip("Measure ages at a later instant: what would the sweep take next week?")
         if upload:
             form.addRow("", self.delete_after)
         else:
             form.addRow("Keep clips newer than:", self.retention)
+            form.addRow("Measure ages as of:", self.look_ahead)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Preview")
         buttons.accepted.connect(self.accept)

@@ -5,21 +5,48 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSplitter, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..core.catalog import Catalog
 from ..core.history import list_runs, run_items
+from ..core.trash import LOCAL_KINDS, Restorability, RestoreResult, restorable, restore_run
 from .models import HistoryModel, RecordRole, RunItemsModel
-from .workers import TaskContext, Workers
+from .remotes import error_sentence
+from .workers import Task, TaskContext, Workers
 
 #: Items shown for one run; the rest are summarised (a sweep can have 100,000+).
 MAX_RUN_ITEMS = 5000
 
 
+def not_restorable_reason(run: dict[str, Any]) -> str | None:
+    """Why a run can never be restored, said plainly without asking the trash (``None``: ask it)."""
+    if run["kind"] not in LOCAL_KINDS:
+        return f"Run {run['id']} ({run['kind']}) did not move local files to the trash: nothing to restore."
+    if run.get("mode") != "trash":
+        return (f"Run {run['id']} deleted its files permanently: they cannot be restored. Choose the delete mode "
+                f"“trash” in Preferences to make later runs restorable.")
+    return None
+
+
 class HistoryPanel(QWidget):
-    """``historyView`` (runs, newest first) beside the selected run's items."""
+    """``historyView`` (runs, newest first) beside the selected run's items, with **Restore from trash**
+    for runs in trash mode while ``core.trash.restorable`` says their files are still in the trash."""
 
     errorRaised = Signal(object)
+    #: ``(sentence, restored anything)`` after a restore.
+    restored = Signal(str, bool)
+    #: The Restore button's state was decided for the selected run (``run id``, ``possible``).
+    restoreChecked = Signal(int, bool)
 
     def __init__(self, catalog: Catalog, workers: Workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,12 +88,29 @@ class HistoryPanel(QWidget):
         self.runItemsView.setColumnWidth(2, 80)
         self.runItemsView.setColumnWidth(3, 160)
         self.itemsLabel = QLabel("Select a run to see its items.")
+        self.restoreButton = QPushButton("Restore from trash")
+        self.restoreButton.setObjectName("restoreButton")
+        self.restoreButton.setEnabled(False)
+        self.restoreButton.setToolTip("Move this run's files back from the trash to where they were (never "
+                                      "overwrites a file that took their place)")
+        self.restoreButton.clicked.connect(lambda: self.restore())
+        self.restoreNote = QLabel("")
+        self.restoreNote.setObjectName("restoreNote")
+        self.restoreNote.setWordWrap(True)
+        self.restoreNote.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.check_task: Task | None = None
+        self.restore_task: Task | None = None
+        self.last_restore: tuple[int, str] | None = None
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.itemsLabel)
         right_layout.addWidget(self.runItemsView)
+        restore_row = QHBoxLayout()
+        restore_row.addWidget(self.restoreButton)
+        restore_row.addWidget(self.restoreNote, 1)
+        right_layout.addLayout(restore_row)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.historyView)
@@ -105,8 +149,13 @@ class HistoryPanel(QWidget):
         run = rows[0].data(RecordRole)
         return int(run["id"]) if run else None
 
+    def selected_run(self) -> dict[str, Any] | None:
+        rows = self.historyView.selectionModel().selectedRows()
+        return rows[0].data(RecordRole) if rows else None
+
     def _selected(self, selected: QItemSelection, deselected: QItemSelection) -> None:
         run_id = self.selected_run_id()
+        self.check_restore()
         if run_id is None:
             self.items_model.set_items([])
             self.itemsLabel.setText("Select a run to see its items.")
@@ -133,3 +182,61 @@ class HistoryPanel(QWidget):
         text = ", ".join(f"{n:,} {outcome}" for outcome, n in sorted(counts.items())) or "no items"
         more = f" (first {MAX_RUN_ITEMS:,} shown, failures first)" if len(items) > MAX_RUN_ITEMS else ""
         self.itemsLabel.setText(f"Run {run_id}: {text}{more}")
+
+    # ------------------------------------------------------------ restore from the trash
+    def check_restore(self) -> Task | None:
+        """Enable **Restore** for the selected run while its files are in the trash (asked in a worker)."""
+        run = self.selected_run()
+        self.restoreButton.setEnabled(False)
+        if run is None:
+            self.restoreNote.setText("")
+            return None
+        run_id = int(run["id"])
+        plain = not_restorable_reason(run)
+        if plain is not None:
+            self.restoreNote.setText(plain)
+            self.restoreChecked.emit(run_id, False)
+            return None
+        self.restoreNote.setText("Looking in the trash…")
+
+        def work(ctx: TaskContext) -> Restorability:
+            return restorable(self.catalog, run_id)
+
+        def done(check: Restorability | None, error: BaseException | None) -> None:
+            if run_id != self.selected_run_id():
+                return
+            if error is not None or check is None:
+                self.restoreNote.setText(error_sentence(error) if error else "")
+                return
+            self.restoreButton.setEnabled(check.possible and self.restore_task is None)
+            done_before = self.last_restore[1] + " " if self.last_restore and self.last_restore[0] == run_id else ""
+            self.restoreNote.setText(done_before + check.reason)
+            self.restoreChecked.emit(run_id, check.possible)
+
+        self.check_task = self.workers.run_task(work, done, name="restorable")
+        return self.check_task
+
+    def restore(self) -> Task | None:
+        """``core.trash.restore_run`` for the selected run, in the deleting pool; one sentence after."""
+        run_id = self.selected_run_id()
+        if run_id is None or self.restore_task is not None:
+            return None
+        self.restoreButton.setEnabled(False)
+        self.restoreNote.setText(f"Restoring run {run_id} from the trash…")
+
+        def work(ctx: TaskContext) -> RestoreResult:
+            return restore_run(self.catalog, run_id)
+
+        def done(result: RestoreResult | None, error: BaseException | None) -> None:
+            self.restore_task = None
+            if error is not None or result is None:
+                text = error_sentence(error) if error else "The restore gave no result."
+                self.restoreNote.setText(text)
+                self.restored.emit(text, False)
+                return
+            self.last_restore = (run_id, result.message)
+            self.restoreNote.setText(result.message)
+            self.restored.emit(result.message, result.possible and bool(result.items))
+
+        self.restore_task = self.workers.run_task(work, done, name="restore", destructive=True)
+        return self.restore_task

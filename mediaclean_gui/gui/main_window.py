@@ -38,7 +38,7 @@ from ..core.events import CancelToken, Cancelled, Progress
 from ..core.execute import reconcile_interrupted_runs
 from ..core.history import run_items
 from ..core.importdb import import_generator_db
-from ..core.plan import set_selected
+from ..core.plan import Action, set_group_selected, set_selected
 from ..core.projects import (
     Project,
     add_project,
@@ -50,16 +50,23 @@ from ..core.projects import (
 from ..core.runner import execute_any
 from ..core.safety import DeleteLimits
 from ..core.scan import role_sizes, scan_projects
+from ..core.scheduler import JobReport
 from . import plans
 from .actions import build_actions
 from .auto_watch import AutoCleanupWatcher
 from .breakdown import BreakdownWidget
+from .bucket import BucketPanel
 from .dialogs import AddProjectDialog, ImportDbDialog, confirmation_box
 from .history import HistoryPanel
+from .lifecycle_view import LifecycleDialog
 from .models import ProjectsModel, ProjectsProxy, RecordRole, size_text
 from .plan_model import PlanSummary, load_summary
 from .preview import PreviewPane
 from .prefs_dialog import PreferencesDialog
+from .progress import RateMeter, progress_line
+from .schedule import ScheduleDriver, worth_telling
+from .thumbnail import is_video
+from .tray import make_tray, tooltip_text, total_reclaimed
 from .workers import Task, TaskContext, Workers
 
 log = logging.getLogger("mediaclean.gui")
@@ -79,6 +86,8 @@ class MainWindow(QMainWindow):
     runFinished = Signal(object)
     #: The projects table was reloaded.
     projectsRefreshed = Signal()
+    #: The tray's "total reclaimed" was read again (bytes).
+    reclaimedChanged = Signal(int)
 
     def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,15 +99,27 @@ class MainWindow(QMainWindow):
         self.active_task: Task | None = None
         self.running = False
         self._run_started = 0.0
+        self.rate = RateMeter()
+        self.reclaimed = 0
+        self.tray_menu: QMenu | None = None
         self.setWindowTitle(f"mediaclean — {catalog.path}")
         self.setAcceptDrops(True)
 
         self.acts = build_actions(self)
         self._build_central()
         self._build_history()
+        self._build_bucket()
         self._build_status()
         self._connect()
         self.tray = self._make_tray()
+        self.last_orphan_plan: int | None = None
+        if self.tray is not None:
+            self.tray.messageClicked.connect(self._tray_message_clicked)
+
+        self.schedule = ScheduleDriver(catalog, self.workers, parent=self)
+        self.schedule.reportReady.connect(self._schedule_report)
+        self.schedule.idle.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.schedule.unseenEvents.connect(self._unseen_events)
 
         self.auto_watch = AutoCleanupWatcher(catalog, self.workers, parent=self)
         self.auto_watch.cleaned.connect(lambda name, text: self.notify(f"Auto-cleanup: {name}", text))
@@ -117,6 +138,9 @@ class MainWindow(QMainWindow):
         self.history.refresh()
         self._reconcile_if_needed()
         self.auto_watch.start()
+        self.schedule.start()
+        self.schedule.unseen()
+        self.refresh_reclaimed()
 
     # ================================================================ layout
     def _build_central(self) -> None:
@@ -184,7 +208,7 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.tableStack, 1)
         left_layout.addWidget(self.breakdown)
 
-        self.pane = PreviewPane(self.catalog)
+        self.pane = PreviewPane(self.catalog, self.workers)
         self.previewPane = self.pane
         self.planView = self.pane.planView
         self.confirmButton = self.pane.confirmButton
@@ -212,6 +236,22 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(dock.toggleViewAction())  # type: ignore[attr-defined]
         self.history_dock = dock
 
+    def _build_bucket(self) -> None:
+        """The "Bucket" dock (tabbed with History): a remote's usage by prefix and age."""
+        self.bucket = BucketPanel(self.catalog, self.workers)
+        dock = QDockWidget("Bucket", self)
+        dock.setObjectName("bucketDock")
+        dock.setWidget(self.bucket)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable |
+                         QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.tabifyDockWidget(self.history_dock, dock)
+        self.history_dock.raise_()
+        self.view_menu.addAction(dock.toggleViewAction())  # type: ignore[attr-defined]
+        self.bucket_dock = dock
+        self.bucket.errorRaised.connect(self.show_error)
+        self.bucket.reload_remotes()
+
     def _build_status(self) -> None:
         self.statusProgress = QProgressBar()
         self.statusProgress.setObjectName("statusProgress")
@@ -233,6 +273,9 @@ class MainWindow(QMainWindow):
         a.sweep.triggered.connect(lambda: plans.start_sweep(self))
         a.temp.triggered.connect(lambda: plans.start_temp(self))
         a.orphans.triggered.connect(lambda: plans.start_orphans(self))
+        a.bucket_usage.triggered.connect(lambda: self.show_bucket_usage(refresh=True))
+        a.lifecycle.triggered.connect(lambda: self.open_lifecycle())
+        a.run_due.triggered.connect(self.run_due_jobs_now)
         a.preferences.triggered.connect(self.open_preferences)
         a.auto_toggle.toggled.connect(self._auto_toggled)
         a.quit.triggered.connect(self.close)
@@ -245,15 +288,30 @@ class MainWindow(QMainWindow):
         self.cancelButton.clicked.connect(self.cancel)
         self.pane.model.on_toggle = self._store_selection
         self.pane.model.on_group_toggle = self._store_group_selection
+        self.pane.expireButton.clicked.connect(self._expire_versions)
+        self.planView.selectionModel().currentChanged.connect(self._plan_current_changed)
         self.history.errorRaised.connect(self.show_error)
+        self.history.restored.connect(self._restored)
 
     def _make_tray(self) -> QSystemTrayIcon | None:
-        if not QSystemTrayIcon.isSystemTrayAvailable():
-            return None
-        tray = QSystemTrayIcon(self.style().standardIcon(self.style().StandardPixmap.SP_DriveHDIcon), self)
-        tray.setToolTip("mediaclean")
-        tray.show()
-        return tray
+        return make_tray(self)
+
+    def show_from_tray(self) -> None:
+        self.showNormal()
+        self.raise_()
+        self.activateWindow()
+
+    def refresh_reclaimed(self) -> Task:
+        """Read the total reclaimed (sum of ``runs.freed_bytes``) for the tray's tooltip, in a worker."""
+        def done(freed: int | None, error: BaseException | None) -> None:
+            if error is not None or freed is None:
+                return
+            self.reclaimed = freed
+            if self.tray is not None:
+                self.tray.setToolTip(tooltip_text(freed))
+            self.reclaimedChanged.emit(freed)
+
+        return self.workers.run_task(lambda ctx: total_reclaimed(self.catalog), done, name="reclaimed")
 
     # ================================================================ projects
     def refresh_projects(self, select: list[int] | None = None) -> None:
@@ -433,10 +491,52 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Auto-cleanup {'on' if checked else 'off'} (projects may override it)", 5000)
 
     def open_preferences(self) -> None:
-        dialog = PreferencesDialog(self.catalog, self)
-        if self.run_dialog(dialog):
+        dialog = PreferencesDialog(self.catalog, self, workers=self.workers)
+        accepted = self.run_dialog(dialog)
+        self.bucket.reload_remotes()  # remotes are saved as they are edited, whatever the OK
+        if accepted:
             self._sync_auto_toggle()
             self.refresh_projects()
+            self.schedule.check()  # intervals may have changed
+
+    # ================================================================ remotes: bucket usage, lifecycle
+    def show_bucket_usage(self, remote: str | None = None, refresh: bool = False) -> Task | None:
+        """Raise the Bucket dock on ``remote`` (default: the one chosen there); ``refresh`` lists the bucket."""
+        self.bucket_dock.show()
+        self.bucket_dock.raise_()
+        name = remote or self.bucket.remote.currentText()
+        if not name:
+            names = plans.remote_names(self) or []
+            if not names:
+                plans._need_remote(self, "Bucket usage", False)
+                return None
+            name = names[0]
+        return self.bucket.load(name, refresh=refresh)
+
+    def open_lifecycle(self, remote: str | None = None) -> LifecycleDialog | None:
+        """The lifecycle export view (F8) for a remote."""
+        names = plans.remote_names(self) or []
+        if not names:
+            plans._need_remote(self, "Lifecycle rules", False)
+            return None
+        dialog = LifecycleDialog(self.catalog, self.workers, names, remote, self)
+        self.lifecycle_dialog = dialog
+        self.run_dialog(dialog)
+        return dialog
+
+    def _expire_versions(self) -> None:
+        plan = self.pane.model.plan
+        remote = str(plan.params.get("remote", "")) if plan is not None else ""
+        self.open_lifecycle(remote or None)
+
+    # ================================================================ thumbnails
+    def _plan_current_changed(self, current: Any, previous: Any) -> None:
+        """A video item selected in the plan shows a frame next to it (made in a worker, cancelled on change)."""
+        target = self.pane.model.local_target(current)
+        if target is not None and is_video(target):
+            self.pane.thumbnail.show_video(target)
+        else:
+            self.pane.thumbnail.clear()
 
     # ================================================================ preview
     def preview(self, make_plan: MakePlan, title: str) -> Task | None:
@@ -481,6 +581,10 @@ class MainWindow(QMainWindow):
         self.current_plan_id = summary.plan.id
         self.pane.show_plan(title, summary)
         self.statusBar().showMessage(self.pane.model.total_line() or "Plan ready", 8000)
+        if summary.plan.kind == "sweep" and summary.plan.params.get("remote"):
+            # the sweep listed the bucket: its usage picture is fresh
+            self.bucket.show_stored(str(summary.plan.params["remote"]))
+            self.bucket_dock.raise_()
         self.previewReady.emit(summary.plan.id)
 
     def preview_cleanup(self) -> Task | None:
@@ -509,12 +613,8 @@ class MainWindow(QMainWindow):
         if plan_id is None:
             return
 
-        def work(ctx: TaskContext) -> None:
-            ids = [r[0] for r in self.catalog.conn.execute(
-                "SELECT id FROM plan_items WHERE plan_id = ? AND grp = ?", (plan_id, group))]
-            set_selected(self.catalog, plan_id, ids, selected)
-
-        self.workers.run_task(work, lambda _, e: self.show_error(e) if e else None, name="select", destructive=True)
+        self.workers.run_task(lambda ctx: set_group_selected(self.catalog, plan_id, group, selected),
+                              lambda _, e: self.show_error(e) if e else None, name="select", destructive=True)
 
     # ================================================================ confirm and run
     def confirmation_box(self, text: str, title: str = "Confirm", action: str = "Delete") -> QMessageBox:
@@ -540,6 +640,8 @@ class MainWindow(QMainWindow):
         how = "moved to the trash" if mode == "trash" else "deleted permanently"
         if plan.kind == "upload":
             how = "uploaded; local copies go only once the store proves it holds the same bytes"
+        elif plan.kind == "sweep":
+            how = sweep_words(str(plan.params.get("versioning", "")))
         text = (f"{model.total_line()}.\n\nThe selected items will be {how}. "
                 f"Everything kept back stays where it is.\n\nRun plan {plan.id} now?")
         if not self.ask_confirmation(text, title=self.current_title or "Confirm"):
@@ -547,8 +649,14 @@ class MainWindow(QMainWindow):
             return
         prefs = self.catalog.prefs()
         scope = next((p["scope_bytes"] for p in plan.preconditions if "scope_bytes" in p), 0)
-        # uploads count only what they delete: their executor decides (and the refusal path below asks)
-        reason = None if plan.kind == "upload" else DeleteLimits.from_prefs(prefs).exceeded(files, nbytes, scope)
+        reason: str | None = None
+        if plan.kind == "sweep":  # invariant 8 for objects: a count, or a share of the objects listed
+            from ..core.s3.sweep_run import limit_reason
+
+            scanned = int(plan.params.get("stats", {}).get("total_files_scanned", 0))
+            reason = limit_reason(prefs, model.selected_count(), scanned, None)
+        elif plan.kind != "upload":  # uploads count only what they delete: their executor decides
+            reason = DeleteLimits.from_prefs(prefs).exceeded(files, nbytes, scope)
         confirm_large = False
         if reason:
             if not self.ask_confirmation(f"This plan is above your safety limit: {reason}.\n\n"
@@ -562,6 +670,7 @@ class MainWindow(QMainWindow):
         """Execute a stored plan in the deleting pool with progress and Cancel."""
         self.running = True
         self._run_started = time.monotonic()
+        self.rate.reset()
         self.pane.set_running(True)
         self.pane.set_message("Running…")
         self.statusProgress.setRange(0, 0)
@@ -633,6 +742,7 @@ class MainWindow(QMainWindow):
     def _after_background_run(self, plan_id: int | None = None) -> None:
         """After any run: rescan the projects it touched (all for an automatic run), reload table and history."""
         self.history.refresh()
+        self.refresh_reclaimed()
 
         def work(ctx: TaskContext) -> None:
             ids: list[int] | None = None
@@ -657,13 +767,17 @@ class MainWindow(QMainWindow):
             bar.setFormat(f"%v / %m {snap.get('phase') or ''}".strip())
         else:
             bar.setRange(0, 0)
-        current = str(snap.get("current") or "")
-        rate = ""
-        elapsed = time.monotonic() - self._run_started
-        if self.running and snap.get("bytes_done") and elapsed > 0.5:
-            rate = f" · {humanize.naturalsize(snap['bytes_done'] / elapsed)}/s"
-        if current:
-            self.pane.set_current(f"{done:,}/{total:,}{rate} · {os.path.basename(current) or current}")
+        summary = self.pane.model.summary
+        noun = "objects" if summary is not None and summary.objects else "files"
+        if self.running:
+            bytes_done, bytes_total = int(snap.get("bytes_done") or 0), int(snap.get("bytes_total") or 0)
+            rate = self.rate.add(bytes_done) if bytes_total else None
+            self.pane.set_current(progress_line(snap, rate, noun))
+            self.pane.set_bytes_progress(bytes_done, bytes_total,
+                                         f"{size_text(bytes_done)} of {size_text(bytes_total)}"
+                                         + (f" · {size_text(int(rate))}/s" if rate else ""))
+        elif snap.get("current"):
+            self.pane.set_current(progress_line({**snap, "bytes_total": 0, "bytes_done": 0}, None, "items"))
 
     def _progress_done(self) -> None:
         self.statusProgress.hide()
@@ -684,6 +798,59 @@ class MainWindow(QMainWindow):
             text = f"Unexpected error: {error} (details in the log)"
         self.statusBar().showMessage(text, 20000)
         self.pane.set_message(text, error=True)
+
+    # ================================================================ the scheduler
+    def _schedule_report(self, report: JobReport) -> None:
+        """A scheduled job ended: notify (tray, else status bar) with the seed's summary and any errors."""
+        if worth_telling(report):
+            self.notify(report.title, report.message())
+        else:
+            self.statusBar().showMessage(f"{report.title}: {report.summary_line()}", 8000)
+        if report.job.value == "orphans" and report.found_count and report.plan_ids:
+            self.last_orphan_plan = report.plan_ids[-1]
+        if report.run_ids:
+            self._after_background_run()
+
+    def _tray_message_clicked(self) -> None:
+        self.show_from_tray()
+        if self.last_orphan_plan is not None and not self.running:
+            self.show_stored_plan(self.last_orphan_plan, "Scheduled orphan report")
+            self.last_orphan_plan = None
+
+    def _unseen_events(self, events: list[dict[str, Any]]) -> None:
+        runs = [e for e in events if e["kind"] in ("run", "error", "missed")]
+        if runs:
+            lines = [str(e["summary"]) for e in runs[:5]] + ([f"… and {len(runs) - 5} more"] if len(runs) > 5 else [])
+            self.notify("Scheduled runs while the window was closed", "\n".join(lines))
+            self.history.refresh()
+
+    def run_due_jobs_now(self) -> Task | None:
+        """Run the scheduled jobs that are due now (tray and Clean menu)."""
+        task = self.schedule.run_due()
+        if task is None:
+            self.statusBar().showMessage("Scheduled jobs are running already.", 5000)
+        else:
+            self.statusBar().showMessage("Running the scheduled jobs that are due…", 5000)
+        return task
+
+    def show_stored_plan(self, plan_id: int, title: str) -> Task:
+        """Load a stored plan (e.g. a scheduled orphan report) into the preview pane, in a worker."""
+        if self.active_task is not None and not self.running:
+            self.active_task.cancel()
+        self.current_title = title
+
+        def work(ctx: TaskContext) -> PlanSummary:
+            return load_summary(self.catalog, plan_id)
+
+        task = self.workers.run_task(work, None, name="plan")
+        task.finished.connect(lambda summary, error: self._plan_ready(task, title, summary, error))
+        self.active_task = task
+        return task
+
+    def _restored(self, text: str, ok: bool) -> None:
+        self.statusBar().showMessage(text, 20000)
+        if ok:
+            self._after_background_run()
 
     def notify(self, title: str, text: str) -> None:
         """Tell the user something happened in the background: tray message, else the status bar."""
@@ -738,9 +905,23 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.auto_watch.stop()
+        self.schedule.stop()
+        self.pane.thumbnail.cancel()
         self._clock.stop()
         self.workers.shutdown()
         if self.tray is not None:
             self.tray.hide()
         self.catalog.close()  # this thread's connection; the workers' went with their threads
         super().closeEvent(event)
+
+
+def sweep_words(versioning: str) -> str:
+    """What Confirm says happens to a sweep's objects, by the bucket's versioning state (SPEC F4)."""
+    if versioning in ("Enabled", "Suspended"):
+        return ("deleted from the bucket — but the bucket is versioned, so each delete only adds a delete marker: "
+                "the data stays stored (and billed) as noncurrent versions until a lifecycle rule expires them "
+                "(Remote → Lifecycle rules…)")
+    if versioning == "unknown":
+        return ("deleted from the bucket (its versioning state could not be read: on a versioned bucket a delete "
+                "only adds a delete marker)")
+    return "deleted from the bucket for good (it is not versioned)"

@@ -13,7 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
 from ..core.catalog import Catalog, display_path, from_db_path
-from ..core.plan import Action, KeptBack, Plan, PlanItem, _item, _kept, load_plan
+from ..core.plan import Action, KeptBack, Plan, PlanItem, group_items_page, kept_groups, kept_page, load_plan
 from .models import size_text
 
 Index = QModelIndex | QPersistentModelIndex
@@ -52,6 +52,17 @@ class GroupInfo:
 
 
 @dataclass
+class KeptInfo:
+    """One node of kept-back items: a plan group's (sweeps keep by prefix and reason), or all of them
+    (``key`` ``None``, local plans). ``reasons`` reads ``newer than the retention period (3); …``."""
+
+    key: str | None
+    count: int
+    bytes: int
+    reasons: str
+
+
+@dataclass
 class PlanSummary:
     """What the pane needs to show a plan without loading its items (read in a worker)."""
 
@@ -62,6 +73,11 @@ class PlanSummary:
     kept_reasons: dict[str, int] = field(default_factory=dict)
     project_roots: dict[int, str] = field(default_factory=dict)
     project_count: int = 0
+    kept: list[KeptInfo] = field(default_factory=list)
+
+    @property
+    def upload(self) -> bool:
+        return self.plan.kind == "upload"
 
 
 def load_summary(catalog: Catalog, plan_id: int) -> PlanSummary:
@@ -85,19 +101,28 @@ def load_summary(catalog: Catalog, plan_id: int) -> PlanSummary:
         roots[r["id"]] = from_db_path(r["root"])
     reasons = {r["reason"]: r["n"] for r in catalog.conn.execute(
         "SELECT reason, count(*) AS n FROM plan_kept WHERE plan_id = ? GROUP BY reason ORDER BY n DESC", (plan_id,))}
-    objects = first is not None and first["action"] == Action.DELETE_OBJECT.value
+    objects = plan.kind == "sweep" or (first is not None and first["action"] == Action.DELETE_OBJECT.value)
     count = catalog.conn.execute(
         "SELECT count(*) FROM (SELECT project_id FROM plan_items WHERE plan_id = ? AND project_id IS NOT NULL "
         "UNION SELECT project_id FROM plan_kept WHERE plan_id = ? AND project_id IS NOT NULL)",
         (plan_id, plan_id)).fetchone()[0]
-    return PlanSummary(plan, groups, names, objects, reasons, roots, int(count))
+    kept: list[KeptInfo] = []
+    if plan.kept_count:
+        if plan.kind == "sweep":  # by top-level prefix and reason, like the items
+            kept = [KeptInfo(key, n, nbytes, text) for key, n, nbytes, text in kept_groups(catalog, plan_id)]
+        else:
+            nbytes = catalog.conn.execute("SELECT ifnull(sum(size), 0) FROM plan_kept WHERE plan_id = ?",
+                                          (plan_id,)).fetchone()[0]
+            kept = [KeptInfo(None, plan.kept_count, int(nbytes),
+                             "; ".join(f"{reason} ({n})" for reason, n in reasons.items()))]
+    return PlanSummary(plan, groups, names, objects, reasons, roots, int(count), kept)
 
 
 class _Group:
-    def __init__(self, row: int, info: GroupInfo | None, kept_count: int = 0) -> None:
+    def __init__(self, row: int, info: GroupInfo | None, kept: KeptInfo | None = None) -> None:
         self.row = row
         self.info = info
-        self.kept_count = kept_count
+        self.kept = kept
         self.children: list[_Row] = []
         self.cursor = -1  # last seq (items) or id (kept) fetched
 
@@ -107,7 +132,9 @@ class _Group:
 
     @property
     def count(self) -> int:
-        return self.kept_count if self.info is None else self.info.count
+        if self.info is not None:
+            return self.info.count
+        return self.kept.count if self.kept is not None else 0
 
 
 class _Row:
@@ -148,8 +175,8 @@ class PlanModel(QAbstractItemModel):
         self.groups = []
         if summary is not None:
             self.groups = [_Group(n, g) for n, g in enumerate(summary.groups)]
-            if summary.plan.kept_count:
-                self.groups.append(_Group(len(self.groups), None, summary.plan.kept_count))
+            for kept in summary.kept:
+                self.groups.append(_Group(len(self.groups), None, kept))
             self.read_only = summary.plan.status != "ready"
         self.endResetModel()
         self.totalsChanged.emit()
@@ -183,24 +210,19 @@ class PlanModel(QAbstractItemModel):
         if not isinstance(node, _Group) or self.summary is None:
             return
         plan_id = self.summary.plan.id
-        conn = self.catalog.conn
+        first_row = len(node.children)
         if node.info is not None:
-            rows = conn.execute(
-                "SELECT * FROM plan_items WHERE plan_id = ? AND grp = ? AND seq > ? ORDER BY seq LIMIT ?",
-                (plan_id, node.info.key, node.cursor, PAGE)).fetchall()
-            new = [_Row(node, len(node.children) + n, item=_item(r)) for n, r in enumerate(rows)]
-            if rows:
-                node.cursor = rows[-1]["seq"]
+            items = group_items_page(self.catalog, plan_id, node.info.key, node.cursor, PAGE)
+            new = [_Row(node, first_row + n, item=item) for n, item in enumerate(items.rows)]
+            node.cursor = items.cursor
         else:
-            rows = conn.execute("SELECT * FROM plan_kept WHERE plan_id = ? AND id > ? ORDER BY id LIMIT ?",
-                                (plan_id, node.cursor, PAGE)).fetchall()
-            new = [_Row(node, len(node.children) + n, kept=_kept(r)) for n, r in enumerate(rows)]
-            if rows:
-                node.cursor = rows[-1]["id"]
+            kept = kept_page(self.catalog, plan_id, node.kept.key if node.kept else None, node.cursor, PAGE)
+            new = [_Row(node, first_row + n, kept=k) for n, k in enumerate(kept.rows)]
+            node.cursor = kept.cursor
         if not new:  # the catalog holds fewer rows than counted: stop asking
-            if node.info is None:
-                node.kept_count = len(node.children)
-            else:
+            if node.kept is not None:
+                node.kept.count = len(node.children)
+            elif node.info is not None:
                 node.info.count = len(node.children)
             return
         first = len(node.children)
@@ -233,7 +255,7 @@ class PlanModel(QAbstractItemModel):
         if self.summary is None:
             return ""
         files, nbytes, kept = self.totals()
-        verb = "upload" if self.summary.plan.kind == "upload" else "delete"
+        verb = "upload" if self.summary.upload else "delete"
         return format_total_line(files, nbytes, kept, self.summary.objects, verb)
 
     # ------------------------------------------------------------ Qt model
@@ -302,13 +324,19 @@ class PlanModel(QAbstractItemModel):
         info = group.info
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                label = "Kept back" if info is None else GROUP_LABELS.get(info.key, info.key or "Items")
+                if info is None:
+                    key = group.kept.key if group.kept is not None else None
+                    label = f"Kept: {key}" if key else "Kept back"
+                else:
+                    label = GROUP_LABELS.get(info.key, info.key or "Items")
                 noun = "item" if group.count == 1 else "items"
                 return f"{label} — {group.count:,} {noun}"
-            if col == 1 and info is not None:
-                return size_text(info.bytes)
-            if col == 3 and info is None and self.summary:
-                return "; ".join(f"{reason} ({n})" for reason, n in self.summary.kept_reasons.items())
+            if col == 1:
+                if info is not None:
+                    return size_text(info.bytes)
+                return size_text(group.kept.bytes) if group.kept is not None and group.kept.bytes else None
+            if col == 3 and info is None and group.kept is not None:
+                return group.kept.reasons
             return None
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
@@ -417,6 +445,16 @@ class PlanModel(QAbstractItemModel):
         info.sel_bytes += sign * item.size
 
     # ------------------------------------------------------------ lookups
+    def local_target(self, index: Index) -> str | None:
+        """The local path of the file row at ``index`` (item or kept back), ``None`` for groups,
+        folders and object keys."""
+        node = self._node(index)
+        if not isinstance(node, _Row) or self.summary is None or self.summary.objects:
+            return None
+        if node.item is not None:
+            return None if node.item.action is Action.DELETE_DIR else node.item.target
+        return node.kept.target if node.kept is not None else None
+
     def find_item(self, target: str) -> QModelIndex:
         """The index of the loaded item or kept-back row whose target is ``target``."""
         for group in self.groups:

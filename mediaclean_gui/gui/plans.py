@@ -6,6 +6,7 @@ whatever parts of the core this build has; a missing part is said in a sentence.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import sqlite3
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QFileDialog
 
+from ..core.catalog import utcnow
 from .dialogs import RemoteChoiceDialog, RemoteNeededDialog
 
 if TYPE_CHECKING:
@@ -85,9 +87,16 @@ def start_sweep(window: MainWindow) -> None:
         return
     remote = dialog.remote.currentText()
     days = dialog.retention.value()
+    ahead = dialog.look_ahead.value()
+    title = f"Sweep preview — {remote} (clips kept {days} days)"
+    as_of = None
+    if ahead:
+        as_of = utcnow() + dt.timedelta(days=ahead)
+        title = f"Sweep preview — {remote} (clips kept {days} days, ages as of {ahead} days from now)"
     window.preview(
-        lambda cat, progress, cancel: planner(cat, remote, retention_days=days, progress=progress, cancel=cancel),
-        f"Sweep preview — {remote} (clips kept {days} days)",
+        lambda cat, progress, cancel: planner(cat, remote, retention_days=days, as_of=as_of, progress=progress,
+                                              cancel=cancel),
+        title,
     )
 
 

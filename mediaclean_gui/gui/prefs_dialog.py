@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,25 +11,32 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QListWidget,
+    QPushButton,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from ..core.catalog import Catalog
+from ..core.catalog import Catalog, display_path, iso
 from ..core.errors import KnownError
 from ..core.projects import env_allows_auto_cleanup
+from ..core.scheduler import JobState, Scheduler, add_temp_root, remove_temp_root, temp_roots
+from .models import local_time
+from .remotes import ERROR_COLOUR, RemotesPage, error_sentence
+from .workers import Task, TaskContext, Workers
 
 
 @dataclass(frozen=True)
 class PrefField:
     key: str
     label: str
-    kind: str  # bool | int | share | choice
+    kind: str  # bool | int | share | choice | minutes
     tip: str
     suffix: str = ""
     maximum: int = 1_000_000_000
@@ -65,17 +71,29 @@ TABS: dict[str, list[PrefField]] = {
         PrefField("grace_hours", "Grace period", "int",
                   "S3 sweep: other objects are deleted only once older than this", " h"),
     ],
+    "Schedule": [
+        PrefField("schedule_auto_minutes", "Auto-cleanup check every", "minutes",
+                  "While the window is open: clean every project whose final output has settled (F2)", " min"),
+        PrefField("schedule_temp_minutes", "Temp sweep every", "minutes",
+                  "Delete orphaned render temp folders in the temp roots below (F6)", " min"),
+        PrefField("schedule_orphans_minutes", "Orphan report every", "minutes",
+                  "Look for orphan files and report them; nothing is deleted without your preview (F7)", " min"),
+        PrefField("schedule_sweep_minutes", "Bucket sweep every", "minutes",
+                  "Run the retention sweep of every remote (F4, F5); above the delete limits it does not run",
+                  " min"),
+    ],
 }
 
 
 class PreferencesDialog(QDialog):
     """Tabs of preference fields; OK stores what changed. A bad value is one sentence, not a crash."""
 
-    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog: Catalog, parent: QWidget | None = None, workers: Workers | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("preferencesDialog")
         self.setWindowTitle("Preferences")
         self.catalog = catalog
+        self.workers = workers or Workers(self)
         self.prefs = catalog.prefs()
         self.widgets: dict[str, QWidget] = {}
         self.fields: dict[str, PrefField] = {}
@@ -97,8 +115,11 @@ class PreferencesDialog(QDialog):
                               "whatever is chosen here.")
                 note.setWordWrap(True)
                 form.addRow(note)
+            if title == "Schedule":
+                self._schedule_extras(form)
             self.tabs.addTab(page, title)
-        self.tabs.addTab(self._remotes_page(), "Remotes")
+        self.remotes = RemotesPage(catalog, self.workers)
+        self.tabs.addTab(self.remotes, "Remotes")
         self.error = QLabel("")
         self.error.setObjectName("prefsError")
         self.error.setStyleSheet("color: #b3261e;")
@@ -110,7 +131,7 @@ class PreferencesDialog(QDialog):
         layout.addWidget(self.tabs)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-        self.resize(520, 360)
+        self.resize(640, 480)
 
     @staticmethod
     def _make(f: PrefField, value: Any) -> QWidget:
@@ -123,6 +144,13 @@ class PreferencesDialog(QDialog):
             combo.addItems(list(f.choices))
             combo.setCurrentText(str(value))
             return combo
+        if f.kind == "minutes":
+            minutes = QSpinBox()
+            minutes.setRange(0, 7 * 24 * 60)
+            minutes.setSuffix(f.suffix)
+            minutes.setSpecialValueText("off")
+            minutes.setValue(int(value))
+            return minutes
         if f.kind == "share":
             spin = QDoubleSpinBox()
             spin.setRange(0.0, 100.0)
@@ -136,33 +164,97 @@ class PreferencesDialog(QDialog):
         ispin.setValue(int(value))
         return ispin
 
-    def _remotes_page(self) -> QWidget:
-        """Remotes are added by the S3 part of mediaclean; this page lists what the catalog has."""
-        page = QWidget()
-        page.setObjectName("remotesPage")
-        layout = QVBoxLayout(page)
-        names: list[str] | None = None
+    def _schedule_extras(self, form: QFormLayout) -> None:
+        """The Schedule tab: each job's last and next run, and the temp roots the temp sweep visits."""
+        note = QLabel("While the window is open one scheduler runs these jobs (0 = off); runs are recorded as "
+                      "started by the schedule and you are notified after each. A run missed while the window "
+                      "was closed runs once when it opens.")
+        note.setWordWrap(True)
+        form.addRow(note)
+        self.jobStates = QLabel("")
+        self.jobStates.setObjectName("scheduleStates")
+        self.jobStates.setWordWrap(True)
         try:
-            remote = importlib.import_module("mediaclean_gui.core.s3.remote")
-            names = [r.name for r in remote.list_remotes(self.catalog)]
-        except (ImportError, AttributeError):
-            names = None
-        except Exception as exc:  # a catalog without the remotes table yet
-            names = None
-            layout.addWidget(QLabel(f"Remotes cannot be read: {exc}"))
-        if names:
-            listing = QListWidget()
-            listing.setObjectName("remotesList")
-            listing.addItems(names)
-            layout.addWidget(listing)
-        text = ("No remote yet. " if not names else "") + (
-            "Add a remote with 'mediaclean remote add NAME --bucket BUCKET [--endpoint-url URL]'. "
-            "Credentials come from the standard AWS chain and are never stored.")
-        hint = QLabel(text)
-        hint.setWordWrap(True)
-        layout.addWidget(hint)
-        layout.addStretch(1)
-        return page
+            self.jobStates.setText("\n".join(describe_job(state) for state in Scheduler(self.catalog).states()))
+        except Exception as exc:  # noqa: BLE001 — a catalog without the schedule tables: say it, do not crash
+            self.jobStates.setText(f"The schedule cannot be read: {exc}")
+        form.addRow("Jobs:", self.jobStates)
+        self.tempRoots = QListWidget()
+        self.tempRoots.setObjectName("tempRootsList")
+        self.tempRoots.setToolTip("Render back ends' temp folders (seed 003); only folders named like "
+                                  "intro_*, trim_*, concatenate_* … in them are ever deleted")
+        self.tempRoots.setMaximumHeight(90)
+        add = QPushButton("Add folder…")
+        add.setObjectName("addTempRootButton")
+        remove = QPushButton("Remove")
+        remove.setObjectName("removeTempRootButton")
+        add.clicked.connect(lambda: self._pick_temp_root())
+        remove.clicked.connect(lambda: self.remove_temp_root())
+        self.tempStatus = QLabel("")
+        self.tempStatus.setObjectName("tempRootsStatus")
+        self.tempStatus.setWordWrap(True)
+        buttons = QVBoxLayout()
+        buttons.addWidget(add)
+        buttons.addWidget(remove)
+        buttons.addStretch(1)
+        row = QWidget()
+        row_layout = QHBoxLayout(row)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        row_layout.addWidget(self.tempRoots, 1)
+        row_layout.addLayout(buttons)
+        form.addRow("Temp roots:", row)
+        form.addRow(self.tempStatus)
+        self.reload_temp_roots()
+
+    def reload_temp_roots(self) -> Task:
+        def done(roots: list[str] | None, error: BaseException | None) -> None:
+            if error is not None:
+                self.tempStatus.setText(error_sentence(error))
+                return
+            self.tempRoots.clear()
+            self.tempRoots.addItems([display_path(r) for r in roots or []])
+            for n, root in enumerate(roots or []):
+                self.tempRoots.item(n).setData(256, root)  # Qt.UserRole: the real path
+            if not roots:
+                self.tempStatus.setText("No temp root yet: the scheduled temp sweep has nothing to visit.")
+
+        return self.workers.run_task(lambda ctx: temp_roots(self.catalog), done, name="temp roots")
+
+    def _pick_temp_root(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a render temp folder")
+        if folder:
+            self.add_temp_root(folder)
+
+    def add_temp_root(self, folder: str) -> Task:
+        """Register a temp root (``core.scheduler.add_temp_root``) in a worker."""
+        def done(real: str | None, error: BaseException | None) -> None:
+            if error is not None:
+                self.tempStatus.setStyleSheet(ERROR_COLOUR)
+                self.tempStatus.setText(error_sentence(error))
+                return
+            self.tempStatus.setStyleSheet("")
+            self.tempStatus.setText(f"Added {real}.")
+            self.reload_temp_roots()
+
+        return self.workers.run_task(lambda ctx: add_temp_root(self.catalog, folder), done, name="temp roots")
+
+    def remove_temp_root(self, folder: str | None = None) -> Task | None:
+        """Forget a temp root (its files are not touched)."""
+        if folder is None:
+            item = self.tempRoots.currentItem()
+            if item is None:
+                return None
+            folder = str(item.data(256))
+
+        def done(_: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self.tempStatus.setText(error_sentence(error))
+                return
+            self.tempStatus.setStyleSheet("")
+            self.tempStatus.setText(f"Removed {folder}; its files were not touched.")
+            self.reload_temp_roots()
+
+        return self.workers.run_task(lambda ctx: remove_temp_root(self.catalog, folder), done, name="temp roots")
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -188,3 +280,17 @@ class PreferencesDialog(QDialog):
             self.error.setText(str(exc))
             return
         super().accept()
+
+
+def describe_job(state: JobState) -> str:
+    """``Temp sweep: every 60 min; last run 2026-11-21 10:00:00 (complete); next 11:00:00`` for the Schedule tab."""
+    if not state.enabled:
+        return f"{state.job.label}: off"
+    last = f"last run {local_time(iso(state.last_run_at))} ({state.last_status or 'running'})" \
+        if state.last_run_at else "not run yet (runs when the window opens)"
+    text = f"{state.job.label}: every {state.interval_minutes} min; {last}"
+    if state.next_due_at:
+        text += f"; next {local_time(iso(state.next_due_at))}"
+    if state.missed_count:
+        text += f"; {state.missed_count} run(s) missed so far"
+    return text

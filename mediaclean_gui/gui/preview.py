@@ -5,19 +5,23 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.catalog import Catalog
+from ..core.s3.sweep import versioning_notes
 from .plan_model import PlanModel, PlanSummary
+from .thumbnail import ThumbnailView
+from .workers import Workers
 
 EMPTY_TEXT = ("Select a project and press Preview cleanup (Ctrl+P). Nothing is deleted until you confirm "
               "the plan shown here.")
@@ -34,10 +38,11 @@ class _MiddleElide(QStyledItemDelegate):
 class PreviewPane(QWidget):
     """Shows one stored plan; the window wires :attr:`confirmButton` and :attr:`cancelButton`."""
 
-    def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog: Catalog, workers: Workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("previewPane")
         self.model = PlanModel(catalog, self)
+        self.thumbnail = ThumbnailView(workers)
 
         self.titleLabel = QLabel("Preview")
         self.titleLabel.setObjectName("previewTitle")
@@ -84,6 +89,28 @@ class PreviewPane(QWidget):
         self.currentLabel.setTextFormat(Qt.TextFormat.PlainText)
         self.currentLabel.hide()
 
+        self.runProgress = QProgressBar()
+        self.runProgress.setObjectName("runProgress")
+        self.runProgress.setToolTip("Bytes of the run done so far")
+        self.runProgress.setTextVisible(True)
+        self.runProgress.hide()
+
+        self.notesLabel = QLabel("")
+        self.notesLabel.setObjectName("planNotes")
+        self.notesLabel.setWordWrap(True)
+        self.notesLabel.setStyleSheet("color: #8a6d00;")
+        self.notesLabel.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.expireButton = QPushButton("Expire noncurrent versions…")
+        self.expireButton.setObjectName("expireVersionsButton")
+        self.expireButton.setToolTip("Open the lifecycle rules of this remote: a NoncurrentVersionExpiration rule "
+                                     "removes the data delete markers hide")
+        self.notesRow = QWidget()
+        notes_layout = QHBoxLayout(self.notesRow)
+        notes_layout.setContentsMargins(0, 0, 0, 0)
+        notes_layout.addWidget(self.notesLabel, 1)
+        notes_layout.addWidget(self.expireButton, 0, Qt.AlignmentFlag.AlignTop)
+        self.notesRow.hide()
+
         self.confirmButton = QPushButton("Confirm…")
         self.confirmButton.setObjectName("confirmButton")
         self.confirmButton.setToolTip("Run exactly this plan (asks once more first)")
@@ -102,7 +129,12 @@ class PreviewPane(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.titleLabel)
         layout.addWidget(self.summaryLabel)
-        layout.addWidget(self.planView, 1)
+        layout.addWidget(self.notesRow)
+        middle = QHBoxLayout()
+        middle.addWidget(self.planView, 1)
+        middle.addWidget(self.thumbnail, 0)
+        layout.addLayout(middle, 1)
+        layout.addWidget(self.runProgress)
         layout.addWidget(self.currentLabel)
         layout.addWidget(self.messageLabel)
         layout.addLayout(buttons)
@@ -117,6 +149,8 @@ class PreviewPane(QWidget):
         self.summaryLabel.setText(text)
         self.set_message("")
         self.set_current("")
+        self.set_notes([])
+        self.thumbnail.clear()
         self._update_buttons()
 
     def show_busy(self, title: str, text: str) -> None:
@@ -124,7 +158,26 @@ class PreviewPane(QWidget):
         self.titleLabel.setText(title)
         self.summaryLabel.setText(text)
         self.set_message("")
+        self.set_notes([])
+        self.thumbnail.clear()
         self._update_buttons()
+
+    def set_notes(self, notes: list[str], versioned: bool = False) -> None:
+        """Plan notes above the tree (e.g. a versioned bucket: deletes only add delete markers)."""
+        self.notesLabel.setText("\n".join(notes))
+        self.expireButton.setVisible(versioned)
+        self.notesRow.setVisible(bool(notes))
+
+    def set_bytes_progress(self, done: int, total: int, text: str = "") -> None:
+        """The run's byte progress (uploads, sweeps); ``total`` 0 hides the bar."""
+        if total <= 0:
+            self.runProgress.hide()
+            return
+        scale = max(1, total // 1_000_000_000 + 1)  # QProgressBar holds 32-bit ints
+        self.runProgress.setRange(0, total // scale)
+        self.runProgress.setValue(min(done, total) // scale)
+        self.runProgress.setFormat(text or "%p%")
+        self.runProgress.show()
 
     def show_plan(self, title: str, summary: PlanSummary) -> None:
         plan = summary.plan
@@ -142,6 +195,10 @@ class PreviewPane(QWidget):
         self.summaryLabel.setText(text)
         self.set_message("")
         self.set_current("")
+        self.thumbnail.clear()
+        versioning = str(plan.params.get("versioning", "")) if plan.kind == "sweep" else ""
+        self.set_notes(versioning_notes(versioning, str(plan.params.get("remote", ""))),
+                       versioned=versioning in ("Enabled", "Suspended"))
         self.planView.setColumnHidden(2, summary.project_count <= 1)
         for group in self.model.groups:
             if group.count <= (200 if group.info is not None else 50):
@@ -162,6 +219,8 @@ class PreviewPane(QWidget):
     def set_current(self, text: str) -> None:
         self.currentLabel.setText(text)
         self.currentLabel.setVisible(bool(text))
+        if not text:
+            self.runProgress.hide()
 
     def _update_total(self) -> None:
         self.totalLabel.setText(self.model.total_line())

@@ -20,6 +20,7 @@ def take(out: Path, project: str = "Ocean Documentary", small: bool = False) -> 
     app = ensure_app()
     catalog_path = create_demo(Path(tempfile.mkdtemp(prefix="mediaclean-shot-")), small=small)
     window = create_main_window(catalog_path)
+    window.schedule.stop()  # the picture shows the demo as built, not after a scheduled auto-cleanup
     window.show()
 
     def wait(condition: object, ms: int = 15000) -> None:

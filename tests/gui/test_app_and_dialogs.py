@@ -81,7 +81,7 @@ def test_preferences_dialog_reads_and_writes_the_catalog(tmp_path, qtbot):
     dialog = PreferencesDialog(catalog)
     qtbot.addWidget(dialog)
     tabs = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
-    assert tabs == ["Cleanup", "Safety", "Retention", "Remotes"]
+    assert tabs == ["Cleanup", "Safety", "Retention", "Schedule", "Remotes"]
     assert dialog.widgets["settle_seconds"].value() == 60
     dialog.widgets["settle_seconds"].setValue(5)
     dialog.widgets["delete_mode"].setCurrentText("trash")

@@ -197,6 +197,55 @@ def remove_remote(catalog: Catalog, name: str, *, force: bool = False) -> Remote
     return remote
 
 
+def update_remote(
+    catalog: Catalog,
+    name: str,
+    *,
+    new_name: str | None = None,
+    bucket: str,
+    prefix: str = "",
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    aws_profile: str | None = None,
+    pipeline_db: str | os.PathLike[str] | None = None,
+    layout: str = "clips-bucket",
+) -> Remote:
+    """Change remote ``name`` in place (the window's Edit) and return it; every field is given again.
+
+    Its upload records, protections and usage snapshot stay with it. The checks
+    are those of :func:`add_remote` (:class:`ConfigError`; :class:`NotFound` for an
+    unknown remote). A sweep plan made before a change of bucket or prefix is
+    refused when run (``sweep_run._remote_of``), so nothing is deleted from the
+    wrong place.
+    """
+    current = get_remote(catalog, name)
+    renamed = (new_name or name).strip()
+    if not _NAME.match(renamed):
+        raise ConfigError(f"'{renamed}' is not a usable remote name (letters, digits, '.', '_' and '-', up to 64).")
+    bucket = bucket.strip()
+    if not _BUCKET.match(bucket):
+        raise ConfigError(f"'{bucket}' is not a valid bucket name (3-63 lowercase letters, digits, '.', '-').")
+    url = _check_endpoint(endpoint_url) if endpoint_url else None
+    get_profile(layout)
+    db: bytes | None = None
+    if pipeline_db is not None and os.fspath(pipeline_db):
+        real = os.path.abspath(os.fspath(pipeline_db))
+        if not os.path.isfile(real):
+            raise ConfigError(f"The pipeline database {pipeline_db} does not exist or is not a file.")
+        db = to_db_path(real)
+    with catalog.writer("remote edit"):
+        if renamed != current.name and catalog.conn.execute("SELECT 1 FROM remotes WHERE name = ?",
+                                                            (renamed,)).fetchone():
+            raise ConfigError(f"A remote named '{renamed}' already exists; choose another name.")
+        catalog.conn.execute(
+            "UPDATE remotes SET name = ?, bucket = ?, prefix = ?, endpoint_url = ?, region = ?, aws_profile = ?, "
+            "pipeline_db = ?, layout = ? WHERE id = ?",
+            (renamed, bucket, normalise_prefix(prefix), url, region or None, aws_profile or None, db, layout,
+             current.id),
+        )
+    return get_remote(catalog, current.id)
+
+
 # ---------------------------------------------------------------- clients
 
 
