@@ -231,3 +231,28 @@ def test_folder_registered_project_uses_the_layout(workspace, catalog):
     kept = {os.path.relpath(k.target, workspace.root): k.reason for k in plan.kept}
     assert kept["assets/cache/pexels/11.mp4"] is Reason.UNREFERENCED_CACHE
     assert load_plan(catalog, plan_cleanup(catalog, [by_key["p2"]])).status == "refused"
+
+
+def test_final_inside_an_intermediate_folder_is_kept(tmp_path, catalog, media_pool, monkeypatch):
+    """A user layout whose final render lies in the folder it cleans: the folder empties, the final stays."""
+    config = tmp_path / "config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    (config / "mediaclean" / "profiles").mkdir(parents=True)
+    (config / "mediaclean" / "profiles" / "renders.toml").write_text(
+        'name = "renders"\nfinal = "renders/{project}/final.mp4"\n'
+        '[[artifact]]\npattern = "renders/{project}/"\nrole = "intermediate"\n'
+        '[[artifact]]\npattern = "renders/{project}/final.mp4"\nrole = "final"\n'
+        '[[artifact]]\npattern = "renders/{project}/thumbs/cover.jpg"\nrole = "thumbnail"\n',
+        encoding="utf-8")
+    root = tmp_path / "ws"
+    final = media_pool.copy("mp4", root / "renders" / "r1" / "final.mp4")
+    cover = media_pool.copy("jpg", root / "renders" / "r1" / "thumbs" / "cover.jpg")
+    parts = [media_pool.copy("mp4", root / "renders" / "r1" / "parts" / f"{n}.mp4") for n in range(3)]
+    parts.append(media_pool.copy("jpg", root / "renders" / "r1" / "thumbs" / "other.jpg"))
+    (pid,) = add_project(catalog, root, "renders")
+    plan = load_plan(catalog, plan_cleanup(catalog, [pid]))
+    assert {i.target for i in plan.items if i.action is Action.DELETE_FILE} == {str(p) for p in parts}
+    assert {k.target: k.reason for k in plan.kept} == {str(final): Reason.PROTECTED, str(cover): Reason.PROTECTED}
+    result = execute_plan(catalog, plan.id)
+    assert final.exists() and cover.exists() and not any(p.exists() for p in parts)
+    assert result.deleted_count == 4 and not result.failed

@@ -260,3 +260,22 @@ def test_user_profile_overrides_builtin(user_profiles):
     # without the user folder the built-in is back
     (user_profiles / "override.toml").unlink()
     assert get_profile("ai-video-generator").source == "built-in ai-video-generator.toml"
+
+
+def test_covering_folder():
+    """A folder pattern classifies a whole folder at once, unless a rule tried first may match inside it."""
+    profile = get_profile("ai-video-generator")
+    found = profile.covering_folder(".cache/assembly/p1", "p1")
+    assert found is not None and found.role is Role.INTERMEDIATE and found.fields == {}
+    deep = profile.covering_folder(".cache/assembly/p1/scenes/03", None)
+    assert deep is not None and deep.role is Role.INTERMEDIATE and deep.fields == {"project": "p1"}
+    for folder in (".cache/audio/p1", ".cache/output/p1", ".cache/assembly", ".cache", "assets/cache/pexels"):
+        assert profile.covering_folder(folder, None) is None, folder
+    assert profile.covering_folder(".cache/assembly/p2", "p1") is None
+    # a final inside an intermediate folder: every file there must be looked at one by one
+    nested = parse_profile({"name": "t", "artifact": [
+        {"pattern": "renders/{project}/", "role": "intermediate"},
+        {"pattern": "renders/{project}/final.mp4", "role": "final"}]}, "t")
+    assert nested.covering_folder("renders/p1", "p1") is None
+    assert nested.covering_folder("renders/p1/tmp", "p1") is not None  # below the final's folder nothing else matches
+    assert nested.classify("renders/p1/final.mp4", "p1").role is Role.FINAL
