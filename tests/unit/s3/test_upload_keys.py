@@ -40,10 +40,17 @@ def test_output_folders_never_the_outputs_root():
 
 
 def test_without_a_template_the_key_is_the_workspace_path():
+    profile = parse_profile({"name": "t", "artifact": [{"pattern": "renders/{project}/**", "role": "output"}]}, "t")
+    rel = "renders/p1/cut/final.mp4"
+    found = profile.classify(rel, "p1")
+    assert object_key(_remote("up/"), _project("t", "p1"), rel, found) == "up/" + rel
+
+
+def test_ai_video_generator_final_key():
     profile = get_profile("ai-video-generator")
     rel = ".cache/output/p1/final.mp4"
     found = profile.classify(rel, "p1")
-    assert object_key(_remote("up/"), _project("ai-video-generator", "p1"), rel, found) == "up/" + rel
+    assert object_key(_remote("up/"), _project("ai-video-generator", "p1"), rel, found) == "up/videos/p1/final.mp4"
 
 
 def test_a_template_naming_an_uncaptured_placeholder_is_a_clear_error():
