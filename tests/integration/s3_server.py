@@ -200,6 +200,11 @@ class SeaweedServer:
         while time.monotonic() < deadline and not all(_port_free(p) for p in self.ports):
             time.sleep(0.1)
 
+    def destroy(self) -> None:
+        """Stop the server and remove its folder (data, config, log) for good."""
+        self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
     def new_bucket(self, prefix: str = "mc") -> str:
         name = f"{prefix}-{uuid.uuid4().hex[:12]}"
         self.client().create_bucket(Bucket=name)
@@ -214,7 +219,10 @@ class SeaweedServer:
 
 
 def start_server(base: Path | None = None) -> SeaweedServer:
-    """Start a server in ``base`` (default: a new temporary folder) and return it, ready."""
+    """Start a server in ``base`` (default: a new temporary folder) and return it, ready.
+
+    ``destroy()`` it when done: ``stop()`` keeps the data folder so that ``start()`` can resume.
+    """
     folder = base or Path(tempfile.mkdtemp(prefix="mediaclean-weed-"))
     server = SeaweedServer(folder)
     server.start()
