@@ -15,8 +15,8 @@ from typing import Any
 
 from ..catalog import Catalog, iso, parse_iso, utcnow
 from ..errors import ConfigError, NotFound
-from ..events import CancelToken, Cancelled, Progress, log_event, s3_log
-from ..plan import KeptBack, PlanBuilder, PlanItem, Action, Reason, iter_items, load_plan
+from ..events import CancelToken, Progress, log_event, s3_log
+from ..plan import Action, KeptBack, PlanBuilder, PlanItem, iter_items, load_plan
 from ..profiles import get_profile
 from .pipeline import ClipRef, SortedLookup, SourceRef, empty_lookup, open_pipeline
 from .remote import Remote, explain_s3_error, get_remote, versioning_status
@@ -493,11 +493,6 @@ def plan_groups(catalog: Catalog, plan_id: int) -> dict[str, Any]:
             "GROUP BY grp, reason ORDER BY grp, reason", (plan_id,))
     ]
     return {"delete": delete, "kept": kept}
-
-
-def kept_reasons() -> list[str]:
-    """The reasons a sweep keeps an object with, for the preview's legend."""
-    return [Reason.PROTECTED.value, Reason.TOO_NEW.value, Reason.UNFINISHED_JOB.value]
 
 
 from .sweep_run import SweepRunResult, execute_sweep_plan, reconcile_interrupted_sweeps  # noqa: E402
