@@ -100,6 +100,8 @@ class MainWindow(QMainWindow):
         self.running = False
         self._run_started = 0.0
         self.rate = RateMeter()
+        #: ``(title, text)`` of the last 100 notifications, oldest first.
+        self.notifications: list[tuple[str, str]] = []
         self.reclaimed = 0
         self.tray_menu: QMenu | None = None
         self.setWindowTitle(f"mediaclean — {catalog.path}")
@@ -854,6 +856,8 @@ class MainWindow(QMainWindow):
 
     def notify(self, title: str, text: str) -> None:
         """Tell the user something happened in the background: tray message, else the status bar."""
+        self.notifications.append((title, text))
+        del self.notifications[:-100]
         self.notified.emit(title, text)
         if self.tray is not None and self.tray.isVisible():
             self.tray.showMessage(title, text, QSystemTrayIcon.MessageIcon.Information, 10000)

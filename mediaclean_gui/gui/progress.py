@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import humanize
@@ -18,7 +19,7 @@ RATE_MIN_SPAN = 0.05
 class RateMeter:
     """Bytes per second over the last :data:`RATE_WINDOW` seconds of ``(time, bytes_done)`` samples."""
 
-    def __init__(self, clock: Any = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
         self.samples: deque[tuple[float, int]] = deque()
 

@@ -1,0 +1,172 @@
+"""The window's scheduler (issue 5): due jobs run in workers, runs say "schedule", notifications carry the
+figures, a missed run is noted and run once; the tray's menu and its total reclaimed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import time
+from pathlib import Path
+
+from conftest import import_workspace
+from mediaclean_gui.core.catalog import Catalog, utcnow
+from mediaclean_gui.core.history import list_runs
+from mediaclean_gui.core.scheduler import Job, Scheduler, add_temp_root
+from mediaclean_gui.gui.prefs_dialog import describe_job
+from mediaclean_gui.gui.tray import make_tray
+
+MB = 1024 * 1024
+
+
+def old_temp_folder(root: Path, name: str, sizes: list[int], hours: float = 48) -> list[Path]:
+    folder = root / name
+    folder.mkdir(parents=True)
+    when = time.time() - hours * 3600
+    files = []
+    for n, size in enumerate(sizes):
+        f = folder / f"part-{n}.mp4"
+        f.write_bytes(b"v" * size)
+        os.utime(f, (when, when))
+        files.append(f)
+    os.utime(folder, (when, when))
+    return files
+
+
+def summary_of(run: dict) -> str:
+    return f"Cleanup: Deleted {run['deleted_count']} files, freed {run['freed_bytes'] / MB:.2f} MB"
+
+
+def test_a_due_temp_sweep_runs_notifies_and_is_in_the_history_as_schedule(tmp_path, catalog_path, qtbot,
+                                                                         open_window):
+    root = tmp_path / "render-tmp"
+    files = old_temp_folder(root, "intro_a1b2", [300_000, 200_000]) + old_temp_folder(root, "trim_x9", [500_000])
+    keep = root / "not-a-render-folder"
+    keep.mkdir()
+    catalog = Catalog(catalog_path)
+    add_temp_root(catalog, root)
+    catalog.set_pref("schedule_temp_minutes", 60)
+    catalog.close()
+
+    window = open_window(catalog_path)
+    with qtbot.waitSignal(window.notified, timeout=30000) as note:
+        window.schedule.check()  # the timer would do this a few seconds after start
+    title, text = note.args
+    runs = list_runs(Catalog(catalog_path))
+    assert len(runs) == 1 and runs[0]["started_by"] == "schedule" and runs[0]["kind"] == "temp"
+    assert runs[0]["freed_bytes"] == 1_000_000
+    assert title == "Scheduled temp sweep"
+    assert text == summary_of(runs[0]) == "Cleanup: Deleted 3 files, freed 0.95 MB"
+    assert not any(f.exists() for f in files) and keep.exists()
+    # no tray offscreen: the status bar carries it
+    assert window.statusBar().currentMessage() == f"{title}: {text}"
+    qtbot.waitUntil(lambda: window.history.model.rowCount() == 1, timeout=10000)
+    assert window.history.model.index(0, 2).data() == "schedule"
+    qtbot.waitUntil(lambda: window.reclaimed == 1_000_000, timeout=10000)
+    # ran once: checking again finds nothing due
+    with qtbot.waitSignal(window.schedule.idle, timeout=10000) as idle:
+        window.schedule.check()
+    assert idle.args[0].startswith("Next scheduled job at ")
+    assert len(list_runs(Catalog(catalog_path))) == 1
+
+
+def test_a_missed_run_is_noted_and_run_once(tmp_path, catalog_path, qtbot, open_window):
+    root = tmp_path / "render-tmp"
+    root.mkdir()
+    catalog = Catalog(catalog_path)
+    add_temp_root(catalog, root)
+    catalog.set_pref("schedule_temp_minutes", 60)
+    five_hours_ago = utcnow() - dt.timedelta(hours=5, minutes=1)
+    [first] = Scheduler(catalog, lambda: five_hours_ago).run_due()  # e.g. the last time the window was open
+    assert first.job is Job.TEMP and first.missed == 0
+    catalog.close()
+    files = old_temp_folder(root, "concatenate_77", [100_000, 100_000])
+
+    window = open_window(catalog_path)
+    notes = window.notifications
+    window.schedule.check()
+    qtbot.waitUntil(lambda: any(t == "Scheduled temp sweep" for t, _ in notes), timeout=30000)
+    qtbot.waitUntil(lambda: len(notes) == 2, timeout=10000)
+    # what ran while the window was closed is told once, when it opens
+    assert ("Scheduled runs while the window was closed", "Cleanup: Deleted 0 files, freed 0.00 MB") in notes
+    title, text = next(n for n in notes if n[0] == "Scheduled temp sweep")
+    lines = text.splitlines()
+    runs = list_runs(Catalog(catalog_path))
+    assert len(runs) == 1 and runs[0]["started_by"] == "schedule"
+    assert lines[0] == summary_of(runs[0]) == "Cleanup: Deleted 2 files, freed 0.19 MB"
+    assert lines[1] == ("Missed 4 scheduled run(s) while the app was closed or the machine slept; ran once now.")
+    assert not any(f.exists() for f in files)
+    state = Scheduler(Catalog(catalog_path)).state(Job.TEMP)
+    assert state.missed_count == 4
+    assert describe_job(state).endswith("; 4 run(s) missed so far")
+    with qtbot.waitSignal(window.schedule.idle, timeout=10000):
+        window.schedule.check()  # once, not once per missed interval
+    assert len(list_runs(Catalog(catalog_path))) == 1
+
+
+def test_auto_cleanup_and_orphan_report_on_the_schedule_with_an_injected_clock(workspace, catalog_path, qtbot,
+                                                                               open_window):
+    workspace.add_project("p1", "Rendered", scenes=2)
+    import_workspace(workspace, catalog_path)
+    orphan = workspace.path(".cache/output/p1/old-export.mp4")
+    orphan.write_bytes(b"o" * 4000)
+    past = time.time() - 3 * 86400
+    os.utime(orphan, (past, past))
+    catalog = Catalog(catalog_path)
+    catalog.set_pref("schedule_auto_minutes", 5)
+    catalog.set_pref("schedule_orphans_minutes", 60)
+    catalog.close()
+    window = open_window(catalog_path)
+    window.schedule.stop()  # driven by hand with a clock of our own
+    later = utcnow() + dt.timedelta(minutes=1)
+    window.schedule.clock = lambda: later
+    reports = []
+    window.schedule.reportReady.connect(reports.append)
+    notes: list[tuple[str, str]] = []
+    window.notified.connect(lambda title, text: notes.append((title, text)))
+    window.schedule.stopped = False
+    task = window.schedule.check()
+    assert task is not None
+    qtbot.waitUntil(lambda: len(reports) == 2, timeout=30000)
+    assert [r.job for r in reports] == [Job.AUTO, Job.ORPHANS]
+    runs = list_runs(Catalog(catalog_path))
+    assert len(runs) == 1 and runs[0]["started_by"] == "schedule" and runs[0]["projects"] == ["Rendered"]
+    assert notes[0] == ("Auto-cleanup", summary_of(runs[0]))
+    assert not workspace.path(".cache/audio/p1/scene-1.mp3").exists()
+    assert workspace.path(".cache/output/p1/final.mp4").exists()
+    title, text = notes[1]
+    assert title == "Scheduled orphan sweep"
+    assert re.match(r"Orphan sweep: 1 files, 0\.00 MB not known to the catalog and not uploaded; nothing was "
+                    r"deleted; review plan \d+ to delete them", text), text
+    assert orphan.exists()  # report only
+    assert window.last_orphan_plan == reports[1].plan_ids[-1]
+    with qtbot.waitSignal(window.previewReady, timeout=10000):
+        window._tray_message_clicked()  # the tray message opens the report in the preview pane
+    assert window.pane.model.summary.plan.kind == "orphans"
+    assert window.pane.titleLabel.text() == "Scheduled orphan report"
+
+
+def test_the_tray_menu_and_the_total_reclaimed_tooltip(tmp_path, catalog_path, qtbot, open_window):
+    root = tmp_path / "render-tmp"
+    old_temp_folder(root, "persona_1", [1_500_000])
+    catalog = Catalog(catalog_path)
+    add_temp_root(catalog, root)
+    catalog.close()
+    window = open_window(catalog_path)
+    tray = make_tray(window, force=True)  # the offscreen platform has no system tray
+    window.tray = tray
+    labels = [a.text() for a in tray.contextMenu().actions()]
+    assert labels == ["Show mediaclean", "Preview cleanup", "Run due jobs now", "", "Quit"]
+    qtbot.waitUntil(lambda: not window.workers.running("reclaimed"), timeout=10000)
+    with qtbot.waitSignal(window.reclaimedChanged, timeout=10000):
+        window.refresh_reclaimed()
+    assert tray.toolTip() == "mediaclean — 0 Bytes reclaimed in total"
+
+    # "Run due jobs now" with the temp job switched on in between
+    Catalog(catalog_path).set_pref("schedule_temp_minutes", 30)
+    with qtbot.waitSignal(window.reclaimedChanged, timeout=30000, check_params_cb=lambda freed: freed > 0) as freed:
+        tray.contextMenu().actions()[2].trigger()
+    assert freed.args[0] == 1_500_000
+    assert tray.toolTip() == "mediaclean — 1.5 MB reclaimed in total"
+    assert list_runs(Catalog(catalog_path))[0]["started_by"] == "schedule"
+    tray.hide()
