@@ -14,7 +14,7 @@ from send2trash import send2trash
 from .catalog import Catalog, display_path, iso
 from .errors import CatalogLocked, ConfigError, SafetyRefusal
 from .events import CancelToken, Progress, fs_log, log_event
-from .plan import Action, PlanItem, load_plan
+from .plan import Action, PlanItem, iter_items, load_plan
 from .projects import CleanupStatus, set_cleanup_status
 from .safety import DeleteLimits, DirFds, UnsafePath, fingerprint_matches, require_confirmation
 
@@ -92,7 +92,8 @@ def execute_plan(
     progress = progress or Progress()
     with catalog.writer("clean"):
         reconcile_interrupted_runs(catalog)
-        plan = load_plan(catalog, plan_id)
+        plan = load_plan(catalog, plan_id, with_items=False)  # the kept-back list is not needed here
+        plan.items = list(iter_items(catalog, plan_id))
         if plan.kind not in EXECUTES:
             raise ConfigError(f"Plan {plan_id} is a {plan.kind} plan: this executor runs local cleanups only "
                               f"({', '.join(EXECUTES)}); nothing was deleted.")
