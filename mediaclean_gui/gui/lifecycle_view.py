@@ -88,6 +88,9 @@ class LifecycleDialog(QDialog):
         self.notesList = QListWidget()
         self.notesList.setObjectName("lifecycleNotes")
         self.notesList.setWordWrap(True)
+        for listing in (self.cannotList, self.notesList):
+            listing.setSpacing(4)
+            listing.setAlternatingRowColors(True)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.rulesText, "Our rules")
         self.tabs.addTab(self.cannotList, "What rules cannot express")

@@ -36,7 +36,6 @@ from ..core.catalog import Catalog
 from ..core.errors import KnownError, SafetyRefusal
 from ..core.events import CancelToken, Cancelled, Progress
 from ..core.execute import reconcile_interrupted_runs
-from ..core.history import run_items
 from ..core.importdb import import_generator_db
 from ..core.plan import Action, set_group_selected, set_selected
 from ..core.projects import (
@@ -60,10 +59,11 @@ from .dialogs import AddProjectDialog, ImportDbDialog, confirmation_box
 from .history import HistoryPanel
 from .lifecycle_view import LifecycleDialog
 from .models import ProjectsModel, ProjectsProxy, RecordRole, size_text
-from .plan_model import PlanSummary, load_summary
+from .plan_model import PlanSummary, load_summary, run_outcomes
 from .preview import PreviewPane
 from .prefs_dialog import PreferencesDialog
 from .progress import RateMeter, progress_line
+from .responsive import keep_gui_responsive
 from .schedule import ScheduleDriver, worth_telling
 from .thumbnail import is_video
 from .tray import make_tray, tooltip_text, total_reclaimed
@@ -141,6 +141,7 @@ class MainWindow(QMainWindow):
         self._reconcile_if_needed()
         self.auto_watch.start()
         self.schedule.start()
+        keep_gui_responsive()
         self.schedule.unseen()
         self.refresh_reclaimed()
 
@@ -730,14 +731,18 @@ class MainWindow(QMainWindow):
         self.runFinished.emit(result)
 
     def _load_outcomes(self, run_id: int) -> None:
+        """Mark each loaded row with its outcome (read in a worker); rows paged in later read their own."""
+        ids = self.pane.model.loaded_item_ids()
+        self.pane.model.outcome_run = run_id  # pages loaded from now on read their own
+
         def work(ctx: TaskContext) -> dict[int, tuple[str, str]]:
-            return {i["item_id"]: (i["outcome"], i["detail"]) for i in run_items(self.catalog, run_id)}
+            return run_outcomes(self.catalog, run_id, ids)
 
         def done(outcomes: dict[int, tuple[str, str]] | None, error: BaseException | None) -> None:
             if error is not None:
                 self.show_error(error)
             elif outcomes is not None:
-                self.pane.model.set_outcomes(outcomes)
+                self.pane.model.set_outcomes(outcomes, run_id)
 
         self.workers.run_task(work, done, name="outcomes")
 

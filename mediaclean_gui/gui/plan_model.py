@@ -164,6 +164,7 @@ class PlanModel(QAbstractItemModel):
         self.groups: list[_Group] = []
         self.read_only = True
         self.outcomes: dict[int, tuple[str, str]] = {}
+        self.outcome_run: int | None = None  # rows paged in after the run read their outcomes themselves
         self.on_toggle: Callable[[list[int], bool], None] | None = None
         self.on_group_toggle: Callable[[str, bool], None] | None = None
 
@@ -172,6 +173,7 @@ class PlanModel(QAbstractItemModel):
         self.beginResetModel()
         self.summary = summary
         self.outcomes = {}
+        self.outcome_run = None
         self.groups = []
         if summary is not None:
             self.groups = [_Group(n, g) for n, g in enumerate(summary.groups)]
@@ -190,9 +192,15 @@ class PlanModel(QAbstractItemModel):
         if self.groups:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self.groups) - 1, 0))
 
-    def set_outcomes(self, outcomes: dict[int, tuple[str, str]]) -> None:
-        """``{plan item id: (outcome, detail)}`` from the run; the plan becomes read-only."""
-        self.outcomes = dict(outcomes)
+    def loaded_item_ids(self) -> list[int]:
+        """The ids of the item rows paged in so far (a 100,000-item plan has only a few pages loaded)."""
+        return [c.item.id for g in self.groups for c in g.children if c.item is not None and c.item.id is not None]
+
+    def set_outcomes(self, outcomes: dict[int, tuple[str, str]], run_id: int | None = None) -> None:
+        """``{plan item id: (outcome, detail)}`` from the run for the rows loaded now; with ``run_id``,
+        rows paged in later read theirs as they come. The plan becomes read-only."""
+        self.outcomes.update(outcomes)
+        self.outcome_run = run_id
         self.read_only = True
         last = len(self.COLUMNS) - 1
         for group in self.groups:
@@ -215,6 +223,9 @@ class PlanModel(QAbstractItemModel):
             items = group_items_page(self.catalog, plan_id, node.info.key, node.cursor, PAGE)
             new = [_Row(node, first_row + n, item=item) for n, item in enumerate(items.rows)]
             node.cursor = items.cursor
+            if self.outcome_run is not None and items.rows:
+                self.outcomes.update(run_outcomes(self.catalog, self.outcome_run,
+                                                  [i.id for i in items.rows if i.id is not None]))
         else:
             kept = kept_page(self.catalog, plan_id, node.kept.key if node.kept else None, node.cursor, PAGE)
             new = [_Row(node, first_row + n, kept=k) for n, k in enumerate(kept.rows)]
@@ -463,6 +474,19 @@ class PlanModel(QAbstractItemModel):
                 if value == target:
                     return self.index(child.row, 0, self.index(group.row, 0))
         return QModelIndex()
+
+
+def run_outcomes(catalog: Catalog, run_id: int, item_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """``{plan item id: (outcome, detail)}`` of run ``run_id`` for these items (primary-key lookups)."""
+    out: dict[int, tuple[str, str]] = {}
+    for start in range(0, len(item_ids), 500):
+        chunk = item_ids[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for r in catalog.conn.execute(
+                f"SELECT plan_item_id, outcome, detail FROM run_items WHERE run_id = ? AND plan_item_id IN ({marks})",
+                (run_id, *chunk)):
+            out[int(r[0])] = (str(r[1]), str(r[2]))
+    return out
 
 
 def _is_checked(value: Any) -> bool:

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTreeView,
@@ -87,6 +88,9 @@ class PreviewPane(QWidget):
         self.currentLabel = QLabel("")
         self.currentLabel.setObjectName("currentItem")
         self.currentLabel.setTextFormat(Qt.TextFormat.PlainText)
+        # a new text 20 times a second must not lay the pane out again: fixed height, any width
+        self.currentLabel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.currentLabel.setMinimumWidth(1)
         self.currentLabel.hide()
 
         self.runProgress = QProgressBar()
@@ -174,10 +178,12 @@ class PreviewPane(QWidget):
             self.runProgress.hide()
             return
         scale = max(1, total // 1_000_000_000 + 1)  # QProgressBar holds 32-bit ints
-        self.runProgress.setRange(0, total // scale)
+        if self.runProgress.maximum() != total // scale:
+            self.runProgress.setRange(0, total // scale)
         self.runProgress.setValue(min(done, total) // scale)
         self.runProgress.setFormat(text or "%p%")
-        self.runProgress.show()
+        if self.runProgress.isHidden():
+            self.runProgress.show()
 
     def show_plan(self, title: str, summary: PlanSummary) -> None:
         plan = summary.plan
@@ -200,6 +206,8 @@ class PreviewPane(QWidget):
         self.set_notes(versioning_notes(versioning, str(plan.params.get("remote", ""))),
                        versioned=versioning in ("Enabled", "Suspended"))
         self.planView.setColumnHidden(2, summary.project_count <= 1)
+        # sweep groups are named by prefix and reason ("uploads/ · temporary, older than 24 h"): more room
+        self.planView.header().resizeSection(0, 420 if summary.objects else 290)
         for group in self.model.groups:
             if group.count <= (200 if group.info is not None else 50):
                 self.planView.expand(self.model.index(group.row, 0))
@@ -217,9 +225,11 @@ class PreviewPane(QWidget):
         self.messageLabel.setVisible(bool(text))
 
     def set_current(self, text: str) -> None:
-        self.currentLabel.setText(text)
-        self.currentLabel.setVisible(bool(text))
-        if not text:
+        if text != self.currentLabel.text():
+            self.currentLabel.setText(text)
+        if bool(text) == self.currentLabel.isHidden():
+            self.currentLabel.setVisible(bool(text))
+        if not text and not self.runProgress.isHidden():
             self.runProgress.hide()
 
     def _update_total(self) -> None:

@@ -1,4 +1,9 @@
-"""``python -m mediaclean_gui.gui.screenshot OUT.png``: the window on a fresh demo, a project previewed, grabbed."""
+"""``python -m mediaclean_gui.gui.screenshot [--sweep ENDPOINT_URL] OUT.png``: the window on a fresh demo, grabbed.
+
+Without ``--sweep``: a project's cleanup previewed. With it: a bucket on that S3 endpoint
+(credentials from the environment, as always) is filled with clips, uploads and audio, and
+its sweep is previewed (ages as of 7 days from now) beside the Bucket dock's usage picture.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,76 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+
+
+def _wait(condition: object, ms: int = 15000) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(lambda: loop.quit() if condition() else None)  # type: ignore[operator]
+    timer.start()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+    timer.stop()
+
+
+def take_sweep(out: Path, endpoint_url: str) -> Path:
+    """Fill a new bucket at ``endpoint_url``, add it as remote ``clips``, preview its sweep, save the window."""
+    import uuid
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import Qt
+
+    from ..core.catalog import Catalog
+    from ..core.demo import create_demo
+    from ..core.s3.remote import add_remote, make_client
+    from ..core.s3.sweep import protect_keys
+    from . import create_main_window, ensure_app
+    from .dialogs import RemoteChoiceDialog
+
+    app = ensure_app()
+    catalog_path = create_demo(Path(tempfile.mkdtemp(prefix="mediaclean-shot-")), small=True)
+    catalog = Catalog(catalog_path)
+    bucket = f"clips-{uuid.uuid4().hex[:8]}"
+    remote = add_remote(catalog, "clips", bucket=bucket, endpoint_url=endpoint_url)
+    client = make_client(remote)
+    client.create_bucket(Bucket=bucket)
+    sizes = {"clips": 2_400_000, "uploads": 38_000_000, "audio": 3_100_000, "thumbnails": 90_000}
+    for job in range(6):
+        for clip in range(4):
+            client.put_object(Bucket=bucket, Key=f"clips/job-{job}/clip-{clip}.mp4",
+                              Body=b"c" * (sizes["clips"] + 1000 * clip))
+        client.put_object(Bucket=bucket, Key=f"uploads/job-{job}/original.mov", Body=b"u" * sizes["uploads"])
+        client.put_object(Bucket=bucket, Key=f"audio/job-{job}/extracted.mp3", Body=b"a" * sizes["audio"])
+        client.put_object(Bucket=bucket, Key=f"thumbnails/job-{job}.jpg", Body=b"t" * sizes["thumbnails"])
+    protect_keys(catalog, "clips", ["clips/job-0/clip-0.mp4", "clips/job-0/clip-1.mp4"], note="kept for the reel")
+    catalog.close()
+
+    window = create_main_window(catalog_path)
+    window.schedule.stop()
+    window.show()
+    _wait(lambda: window.projects_model.rowCount() > 0)
+
+    def answer(dialog: object) -> bool:
+        if isinstance(dialog, RemoteChoiceDialog):
+            dialog.look_ahead.setValue(7)
+            return True
+        return False
+
+    window.run_dialog = answer  # type: ignore[method-assign]
+    loaded: list[str] = []
+    window.bucket.loaded.connect(loaded.append)
+    window.acts.sweep.trigger()
+    _wait(lambda: bool(loaded), 30000)
+    window.resizeDocks([window.bucket_dock], [250], Qt.Orientation.Vertical)
+    _wait(lambda: False, 400)
+    app.processEvents()  # type: ignore[attr-defined]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    window.grab().save(str(out))
+    window.close()
+    return out
 
 
 def take(out: Path, project: str = "Ocean Documentary", small: bool = False) -> Path:
@@ -51,4 +126,8 @@ def take(out: Path, project: str = "Ocean Documentary", small: bool = False) -> 
 
 
 if __name__ == "__main__":
-    print(take(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshot.png")))
+    args = sys.argv[1:]
+    if args[:1] == ["--sweep"]:
+        print(take_sweep(Path(args[2] if len(args) > 2 else "docs/screenshot-sweep.png"), args[1]))
+    else:
+        print(take(Path(args[0] if args else "docs/screenshot.png")))

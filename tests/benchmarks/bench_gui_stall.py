@@ -1,0 +1,168 @@
+"""Benchmark (issue 5): does the GUI thread stall while the window scans and sweeps a 100,000-file tree?
+
+Plain script, not collected by pytest. Run: ``python tests/benchmarks/bench_gui_stall.py [--files N]``.
+
+Builds a render temp root of ``N`` files (default 100,000) in folders named like seed 003's
+(``intro_*``, ``trim_*``…), registers it as a ``render-temp`` project, opens the real window
+offscreen and starts a 5 ms heartbeat ``QTimer`` on the GUI thread. Then, through the window's
+own actions and workers: a scan (F5), a temp sweep preview (plan), and Confirm (execute, with
+the second confirmation above the delete limit answered yes), until the window has shown the
+outcomes and rescanned. Reports each phase's duration and the longest gap between heartbeats.
+Goal: no gap above 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+_HOME = Path(tempfile.mkdtemp(prefix="mediaclean-bench-gui-"))
+for _var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+    os.environ[_var] = str(_HOME / _var.lower())
+
+from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
+
+from mediaclean_gui.core.catalog import Catalog  # noqa: E402
+from mediaclean_gui.core.projects import add_project  # noqa: E402
+from mediaclean_gui.gui import create_main_window, plans  # noqa: E402
+
+PREFIXES = ("concatenate_", "trim_", "intro_", "demo_")
+GOAL_MS = 50.0
+
+
+def build(root: Path, files: int, per_folder: int = 200) -> None:
+    """``files`` 512-byte files in render temp folders of ``per_folder`` (half in ``parts/``), 3 days old."""
+    root.mkdir(parents=True)
+    old = time.time() - 72 * 3600
+    payload = b"\0" * 512
+    made = n = 0
+    while made < files:
+        folder = root / f"{PREFIXES[n % len(PREFIXES)]}{n:05d}"
+        parts = folder / "parts"
+        parts.mkdir(parents=True)
+        count = min(per_folder, files - made)
+        for i in range(count):
+            path = (parts if i % 2 else folder) / f"seg_{i:03d}.mp4"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            os.write(fd, payload)
+            os.close(fd)
+            os.utime(path, (old, old))
+        os.utime(parts, (old, old))
+        os.utime(folder, (old, old))
+        made += count
+        n += 1
+
+
+class Heartbeat:
+    """A 5 ms precise timer on the GUI thread; records the gaps between its beats."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._beat)
+        self.gaps: list[float] = []
+        self.last = 0.0
+
+    def _beat(self) -> None:
+        now = time.perf_counter()
+        if self.last:
+            self.gaps.append((now - self.last) * 1000)
+        self.last = now
+
+    def start(self) -> None:
+        self.gaps = []
+        self.last = 0.0
+        self.timer.start()
+
+    def stop(self) -> list[float]:
+        self.timer.stop()
+        return self.gaps
+
+
+def wait(condition: Callable[[], bool], timeout_s: float = 900.0) -> None:
+    """Spin the GUI event loop until ``condition()`` (checked every 20 ms)."""
+    loop = QEventLoop()
+    check = QTimer()
+    check.setInterval(20)
+    check.timeout.connect(lambda: loop.quit() if condition() else None)
+    check.start()
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    check.stop()
+    if not condition():
+        raise TimeoutError("the window did not finish in time")
+
+
+def phase(name: str, beat: Heartbeat, start: Callable[[], None], done: Callable[[], bool]) -> dict[str, float]:
+    beat.start()
+    t0 = time.perf_counter()
+    start()
+    wait(done)
+    seconds = time.perf_counter() - t0
+    gaps = beat.stop() or [0.0]
+    worst = max(gaps)
+    p99 = statistics.quantiles(gaps, n=100)[98] if len(gaps) >= 100 else worst
+    over = sum(1 for g in gaps if g > GOAL_MS)
+    print(f"{name:<28} {seconds:7.2f} s   beats {len(gaps):6d}   longest gap {worst:6.1f} ms   "
+          f"p99 {p99:5.1f} ms   gaps > {GOAL_MS:.0f} ms: {over}", flush=True)
+    return {"seconds": seconds, "worst_ms": worst}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, default=100_000)
+    args = parser.parse_args()
+
+    base = Path(tempfile.mkdtemp(prefix="mediaclean-bench-gui-tree-"))
+    root = base / "render-tmp"
+    t0 = time.perf_counter()
+    build(root, args.files)
+    print(f"built {args.files:,} files in {time.perf_counter() - t0:.1f} s under {root}", flush=True)
+    catalog_path = base / "catalog.sqlite3"
+    catalog = Catalog(catalog_path)
+    [project_id] = add_project(catalog, root, "render-temp", name="Render temp")
+    catalog.close()
+
+    window = create_main_window(catalog_path)
+    window.schedule.stop()  # the scheduled jobs are not what is measured here
+    window.show()
+    wait(lambda: window.projects_model.rowCount() == 1 and not window.workers.busy)
+    window.ask_confirmation = lambda text, title="": True  # type: ignore[method-assign]
+    beat = Heartbeat()
+    results = {}
+
+    refreshed: list[int] = []
+    window.projectsRefreshed.connect(lambda: refreshed.append(1))
+    results["scan"] = phase("scan (F5)", beat, lambda: window.scan([project_id]),
+                            lambda: bool(refreshed) and not window.workers.busy)
+    print(f"    {window.statusBar().currentMessage()}")
+
+    ready: list[int] = []
+    window.previewReady.connect(ready.append)
+    results["plan"] = phase("temp sweep preview (plan)", beat, lambda: plans.start_temp(window, str(root)),
+                            lambda: bool(ready) and not window.workers.busy)
+    print(f"    {window.pane.totalLabel.text()}")
+
+    finished: list[object] = []
+    window.runFinished.connect(finished.append)
+    results["run"] = phase("confirm → run → outcomes", beat, window.confirmButton.click,
+                           lambda: bool(finished) and not window.workers.busy)
+    print(f"    {window.pane.messageLabel.text()}")
+    left = sum(len(files) for _, _, files in os.walk(root))
+    worst = max(r["worst_ms"] for r in results.values())
+    print(f"files left in the temp root: {left:,}")
+    print(f"longest GUI-thread gap: {worst:.1f} ms (goal ≤ {GOAL_MS:.0f} ms): {'met' if worst <= GOAL_MS else 'NOT met'}")
+    window.close()
+    return 0 if worst <= GOAL_MS else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
