@@ -235,7 +235,7 @@ class MainWindow(QMainWindow):
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable |
                          QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        self.resizeDocks([dock], [170], Qt.Orientation.Vertical)
+        self.resizeDocks([dock], [190], Qt.Orientation.Vertical)
         self.view_menu.addAction(dock.toggleViewAction())  # type: ignore[attr-defined]
         self.history_dock = dock
 

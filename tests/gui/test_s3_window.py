@@ -278,6 +278,15 @@ def test_sweep_preview_groups_by_prefix_and_reason_and_paints_the_bucket(swept_b
                 orange += 1
     assert orange > 200, "the 5–30 days bars must be painted"
 
+    # "List bucket" lists it again now: every object is young again
+    server.client().put_object(Bucket=bucket, Key="renders/new.mp4", Body=b"r" * 5000)
+    with qtbot.waitSignal(window.bucket.loaded, timeout=30000):
+        window.bucket.refreshButton.click()
+    assert [(p, s) for p, s, _ in chart.rows()] == [
+        ("uploads/", [("under 1 day", 200_000)]), ("clips/", [("under 1 day", 120_000)]),
+        ("audio/", [("under 1 day", 20_000)]), ("renders/", [("under 1 day", 5_000)])]
+    assert "13 objects, listed now" in window.bucket.caption.text()
+
 
 def test_above_the_max_delete_a_second_confirmation_names_the_limit(swept_bucket, catalog_path, qtbot, open_window,
                                                                    monkeypatch):

@@ -170,3 +170,35 @@ def test_the_tray_menu_and_the_total_reclaimed_tooltip(tmp_path, catalog_path, q
     assert tray.toolTip() == "mediaclean — 1.5 MB reclaimed in total"
     assert list_runs(Catalog(catalog_path))[0]["started_by"] == "schedule"
     tray.hide()
+
+
+def test_schedule_tab_sets_intervals_and_edits_temp_roots(tmp_path, catalog_path, qtbot):
+    from mediaclean_gui.gui.prefs_dialog import PreferencesDialog
+    from mediaclean_gui.core.scheduler import temp_roots
+
+    first, second = tmp_path / "render-a", tmp_path / "render-b"
+    first.mkdir()
+    second.mkdir()
+    catalog = Catalog(catalog_path)
+    dialog = PreferencesDialog(catalog)
+    qtbot.addWidget(dialog)
+    assert dialog.widgets["schedule_temp_minutes"].text() == "off"
+    assert "Temp sweep: off" in dialog.jobStates.text()
+    qtbot.waitUntil(lambda: dialog.tempStatus.text().startswith("No temp root yet"), timeout=5000)
+    for folder in (first, second):
+        dialog.add_temp_root(str(folder))
+        qtbot.waitUntil(lambda f=folder: dialog.tempStatus.text() == f"Added {f}.", timeout=5000)
+    qtbot.waitUntil(lambda: dialog.tempRoots.count() == 2, timeout=5000)
+    dialog.add_temp_root(str(tmp_path / "missing"))
+    qtbot.waitUntil(lambda: "does not exist or is not a folder" in dialog.tempStatus.text(), timeout=5000)
+    dialog.tempRoots.setCurrentRow(0)
+    dialog.remove_temp_root()
+    qtbot.waitUntil(lambda: dialog.tempRoots.count() == 1, timeout=5000)
+    assert dialog.tempStatus.text() == f"Removed {first}; its files were not touched."
+    assert temp_roots(catalog) == [str(second)] and first.is_dir()
+
+    dialog.widgets["schedule_temp_minutes"].setValue(45)
+    dialog.widgets["schedule_sweep_minutes"].setValue(1440)
+    assert dialog.changed() == {"schedule_temp_minutes": 45, "schedule_sweep_minutes": 1440}
+    dialog.accept()
+    assert (catalog.pref("schedule_temp_minutes"), catalog.pref("schedule_sweep_minutes")) == (45, 1440)
