@@ -35,14 +35,27 @@ def _chattr(flag: str, path: Path) -> bool:
     return done.returncode == 0
 
 
+def _read_only_bind(folder: Path) -> bool:
+    if shutil.which("mount") is None:
+        return False
+    if subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True).returncode != 0:
+        return False
+    if subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True).returncode != 0:
+        subprocess.run(["umount", str(folder)], capture_output=True)
+        return False
+    return True
+
+
 @pytest.fixture
 def undeletable() -> Iterator[Callable[[Path], None]]:
     """Make the entries of a folder impossible to delete, by a real mechanism.
 
     As a normal user ``chmod 0o555`` on the folder does it. As root permission
     bits do not stop ``unlink``, so the folder gets the immutable attribute
-    (``chattr +i``); the test is skipped, saying why, when neither works.
-    Everything is undone at teardown so the temporary folders can be removed.
+    (``chattr +i``), or where the file system has none (overlayfs, tmpfs) it is
+    bind-mounted read-only onto itself (same device: the walk still enters it);
+    the test is skipped, saying why, when nothing works. Everything is undone at
+    teardown so the temporary folders can be removed.
     """
     undo: list[Callable[[], None]] = []
 
@@ -51,10 +64,13 @@ def undeletable() -> Iterator[Callable[[Path], None]]:
             mode = stat.S_IMODE(folder.stat().st_mode)
             folder.chmod(0o555)
             undo.append(lambda: folder.chmod(mode))
-        elif _chattr("+i", folder):
+        elif os.environ.get("MEDIACLEAN_TEST_NO_CHATTR") != "1" and _chattr("+i", folder):
             undo.append(lambda: _chattr("-i", folder))
+        elif _read_only_bind(folder):
+            undo.append(lambda: subprocess.run(["umount", str(folder)], capture_output=True))
         else:
-            pytest.skip("running as root and 'chattr +i' is not available here: nothing can make a file undeletable")
+            pytest.skip("running as root, and neither 'chattr +i' nor a read-only bind mount works here: "
+                        "nothing can make a file undeletable")
         probe = folder / ".mediaclean-probe"
         try:
             probe.write_bytes(b"")
