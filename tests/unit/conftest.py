@@ -54,8 +54,9 @@ def undeletable() -> Iterator[Callable[[Path], None]]:
     bits do not stop ``unlink``, so the folder gets the immutable attribute
     (``chattr +i``), or where the file system has none (overlayfs, tmpfs) it is
     bind-mounted read-only onto itself (same device: the walk still enters it);
-    the test is skipped, saying why, when nothing works. Everything is undone at
-    teardown so the temporary folders can be removed.
+    the test is skipped, saying why, when nothing works (``MEDIACLEAN_TEST_NO_CHATTR=1``
+    tries the bind mount first). Everything is undone at teardown so the temporary
+    folders can be removed.
     """
     undo: list[Callable[[], None]] = []
 
