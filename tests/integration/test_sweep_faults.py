@@ -276,3 +276,50 @@ def test_a_crash_mid_run_is_reconciled(old_clips, catalog, bucket):
         execute_sweep_plan(catalog, plan_id)
     again = execute_sweep_plan(catalog, plan_sweep(catalog, "r", as_of=as_of))
     assert again.deleted_count == 8 and listing(client, bucket) == {}
+
+
+def _listing_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name == "mediaclean-list"]
+
+
+def test_cancel_while_listing_leaves_no_plan(old_clips, catalog, monkeypatch):
+    from mediaclean_gui.core.events import Cancelled
+
+    monkeypatch.setattr("mediaclean_gui.core.s3.sweep.PAGE_SIZE", 5)
+    token = CancelToken()
+    progress = Progress(callback=lambda p: token.cancel() if p.done >= 5 else None)
+    with pytest.raises(Cancelled):
+        plan_sweep(catalog, "r", progress=progress, cancel=token)
+    assert progress.done == 5
+    assert catalog.conn.execute("SELECT count(*) FROM plans").fetchone()[0] == 0
+    assert catalog.conn.execute("SELECT count(*) FROM plan_items").fetchone()[0] == 0
+    assert _listing_threads() == []
+
+
+def test_store_error_in_the_middle_of_the_listing(old_clips, catalog, bucket, monkeypatch):
+    """The listing runs a page ahead on a helper thread; its errors still reach the caller as one sentence."""
+    from botocore.awsrequest import AWSResponse
+
+    from mediaclean_gui.core.s3.remote import S3Error
+
+    monkeypatch.setattr("mediaclean_gui.core.s3.sweep.PAGE_SIZE", 5)
+    client = make_client(catalog_remote(catalog))
+    calls = {"n": 0}
+
+    def deny(request, **_):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            body = b"<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+            return AWSResponse(request.url, 403, {"Content-Type": "application/xml"}, _Raw(body))
+        return None
+
+    client.meta.events.register("before-send.s3.ListObjectsV2", deny)
+    with pytest.raises(S3Error) as info:
+        plan_sweep(catalog, "r", client=client)
+    assert str(info.value) == (f"Sweep failed: access denied to bucket '{bucket}' (check "
+                               f"AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the remote's profile and the bucket's "
+                               f"policy).")
+    assert catalog.conn.execute("SELECT count(*) FROM plans").fetchone()[0] == 0
+    assert _listing_threads() == []

@@ -46,7 +46,7 @@ class ListedObject:
         """The plan item's fingerprint (SPEC section 1): ETag, LastModified (UTC ISO-8601), size, VersionId."""
         fp: dict[str, Any] = {
             "etag": self.etag,
-            "last_modified": self.last_modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "last_modified": self.last_modified.isoformat()[:19] + "Z",  # UTC, whole seconds
             "size": self.size,
         }
         if self.version_id:

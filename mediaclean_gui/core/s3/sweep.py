@@ -9,7 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ from .retention import Facts, ListedObject, RetentionPolicy, decide
 
 MB = 1024 * 1024
 SAMPLE_SIZE = 10
+PAGE_SIZE = 1000  # keys per list_objects_v2 page (the most S3 returns)
 #: Age buckets of the usage picture: (label, upper bound in days).
 AGE_BUCKETS: tuple[tuple[str, float], ...] = (
     ("under 1 day", 1), ("1–5 days", 5), ("5–30 days", 30), ("over 30 days", float("inf")),
@@ -81,15 +84,60 @@ def catalog_protections(catalog: Catalog, remote: Remote) -> list[tuple[str, str
 # ---------------------------------------------------------------- listing
 
 
-def list_objects(client: Any, remote: Remote, page_size: int = 1000) -> Iterator[list[ListedObject]]:
+def list_objects(client: Any, remote: Remote, page_size: int = 0,
+                 prefetch: bool = True) -> Iterator[list[ListedObject]]:
     """The objects under the remote's prefix, one ``list_objects_v2`` page at a time (sorted by key).
 
-    botocore errors propagate; callers wrap them with :func:`explain_s3_error`.
+    With ``prefetch`` the next page is requested on a helper thread while the
+    caller works on the current one (at most two pages wait: memory stays
+    constant). botocore errors propagate to the caller; callers wrap them
+    with :func:`explain_s3_error`.
     """
     paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=remote.bucket, Prefix=remote.prefix,
-                                   PaginationConfig={"PageSize": page_size}):
+    pages = paginator.paginate(Bucket=remote.bucket, Prefix=remote.prefix,
+                               PaginationConfig={"PageSize": page_size or PAGE_SIZE})
+    for page in (_prefetched(pages) if prefetch else pages):
         yield [ListedObject.from_listing(entry, remote.prefix) for entry in page.get("Contents", ())]
+
+
+def _prefetched(pages: Iterable[dict[str, Any]], depth: int = 2) -> Iterator[dict[str, Any]]:
+    """Run the page iterator on a daemon thread, ``depth`` pages ahead; its exceptions re-raised here.
+    Closing the generator (a cancel, an error in the caller) stops the thread after its current request."""
+    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        slots.put(("page", page), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slots.put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 — handed to the consuming thread
+            slots.put(("error", exc))
+
+    worker = threading.Thread(target=run, name="mediaclean-list", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        while worker.is_alive():
+            try:
+                slots.get_nowait()
+            except queue.Empty:
+                worker.join(0.05)
 
 
 def _client(remote: Remote) -> Any:
