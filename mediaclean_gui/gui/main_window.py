@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.running = False
         self._run_started = 0.0
         self.rate = RateMeter()
+        self._bar_state: dict[str, Any] = {}  # what the status bar's progress shows now (see _on_progress)
         #: ``(title, text)`` of the last 100 notifications, oldest first.
         self.notifications: list[tuple[str, str]] = []
         self.reclaimed = 0
@@ -765,24 +766,31 @@ class MainWindow(QMainWindow):
 
     # ================================================================ progress, errors, notifications
     def _on_progress(self, snap: dict[str, Any]) -> None:
+        """Up to 20 times a second during a scan, plan or run. Each Qt call here may wait for the GIL
+        behind a busy worker, so only what changed is sent to Qt (the last values are kept here)."""
         total, done = int(snap.get("total") or 0), int(snap.get("done") or 0)
         bar = self.statusProgress
-        bar.show()
+        shown = self._bar_state
+        if not shown.get("visible"):
+            bar.show()
+        phase = str(snap.get("phase") or "")
+        if shown.get("total") != total:
+            bar.setRange(0, total) if total > 0 else bar.setRange(0, 0)
         if total > 0:
-            bar.setRange(0, total)
             bar.setValue(min(done, total))
-            bar.setFormat(f"%v / %m {snap.get('phase') or ''}".strip())
-        else:
-            bar.setRange(0, 0)
+            if shown.get("phase") != phase or shown.get("total") != total:
+                bar.setFormat(f"%v / %m {phase}".strip())
+        self._bar_state = {"visible": True, "total": total, "phase": phase}
         summary = self.pane.model.summary
         noun = "objects" if summary is not None and summary.objects else "files"
         if self.running:
             bytes_done, bytes_total = int(snap.get("bytes_done") or 0), int(snap.get("bytes_total") or 0)
             rate = self.rate.add(bytes_done) if bytes_total else None
             self.pane.set_current(progress_line(snap, rate, noun))
-            self.pane.set_bytes_progress(bytes_done, bytes_total,
-                                         f"{size_text(bytes_done)} of {size_text(bytes_total)}"
-                                         + (f" · {size_text(int(rate))}/s" if rate else ""))
+            if bytes_total:
+                self.pane.set_bytes_progress(bytes_done, bytes_total,
+                                             f"{size_text(bytes_done)} of {size_text(bytes_total)}"
+                                             + (f" · {size_text(int(rate))}/s" if rate else ""))
         elif snap.get("current"):
             self.pane.set_current(progress_line({**snap, "bytes_total": 0, "bytes_done": 0}, None, "items"))
 
@@ -790,6 +798,7 @@ class MainWindow(QMainWindow):
         self.statusProgress.hide()
         self.statusProgress.setRange(0, 1)
         self.statusProgress.setValue(0)
+        self._bar_state = {}
         self.pane.set_current("")
 
     def show_error(self, error: BaseException | None) -> None:

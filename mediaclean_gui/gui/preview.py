@@ -145,6 +145,9 @@ class PreviewPane(QWidget):
 
         self.model.totalsChanged.connect(self._update_total)
         self.running = False
+        self._current_text = ""
+        self._bytes_shown = False
+        self._bytes_max = -1
 
     # ------------------------------------------------------------ states
     def show_empty(self, text: str = EMPTY_TEXT) -> None:
@@ -173,17 +176,21 @@ class PreviewPane(QWidget):
         self.notesRow.setVisible(bool(notes))
 
     def set_bytes_progress(self, done: int, total: int, text: str = "") -> None:
-        """The run's byte progress (uploads, sweeps); ``total`` 0 hides the bar."""
+        """The run's byte progress (uploads, sweeps); ``total`` 0 hides the bar. Only changes reach Qt."""
         if total <= 0:
-            self.runProgress.hide()
+            if self._bytes_shown:
+                self.runProgress.hide()
+                self._bytes_shown = False
             return
         scale = max(1, total // 1_000_000_000 + 1)  # QProgressBar holds 32-bit ints
-        if self.runProgress.maximum() != total // scale:
-            self.runProgress.setRange(0, total // scale)
+        if self._bytes_max != total // scale:
+            self._bytes_max = total // scale
+            self.runProgress.setRange(0, self._bytes_max)
         self.runProgress.setValue(min(done, total) // scale)
         self.runProgress.setFormat(text or "%p%")
-        if self.runProgress.isHidden():
+        if not self._bytes_shown:
             self.runProgress.show()
+            self._bytes_shown = True
 
     def show_plan(self, title: str, summary: PlanSummary) -> None:
         plan = summary.plan
@@ -225,12 +232,14 @@ class PreviewPane(QWidget):
         self.messageLabel.setVisible(bool(text))
 
     def set_current(self, text: str) -> None:
-        if text != self.currentLabel.text():
+        """The line under the plan while something runs ("" hides it, and the byte bar with it)."""
+        if text != self._current_text:
             self.currentLabel.setText(text)
-        if bool(text) == self.currentLabel.isHidden():
-            self.currentLabel.setVisible(bool(text))
-        if not text and not self.runProgress.isHidden():
-            self.runProgress.hide()
+            if bool(text) != bool(self._current_text):
+                self.currentLabel.setVisible(bool(text))
+            self._current_text = text
+        if not text:
+            self.set_bytes_progress(0, 0)
 
     def _update_total(self) -> None:
         self.totalLabel.setText(self.model.total_line())
