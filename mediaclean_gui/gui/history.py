@@ -19,23 +19,13 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Catalog
 from ..core.history import list_runs, run_items
-from ..core.trash import LOCAL_KINDS, Restorability, RestoreResult, restorable, restore_run
+from ..core.trash import Restorability, RestoreResult, restorable, restore_run
 from .models import HistoryModel, RecordRole, RunItemsModel
 from .remotes import error_sentence
 from .workers import Task, TaskContext, Workers
 
 #: Items shown for one run; the rest are summarised (a sweep can have 100,000+).
 MAX_RUN_ITEMS = 5000
-
-
-def not_restorable_reason(run: dict[str, Any]) -> str | None:
-    """Why a run can never be restored, said plainly without asking the trash (``None``: ask it)."""
-    if run["kind"] not in LOCAL_KINDS:
-        return f"Run {run['id']} ({run['kind']}) did not move local files to the trash: nothing to restore."
-    if run.get("mode") != "trash":
-        return (f"Run {run['id']} deleted its files permanently: they cannot be restored. Choose the delete mode "
-                f"“trash” in Preferences to make later runs restorable.")
-    return None
 
 
 class HistoryPanel(QWidget):
@@ -192,12 +182,7 @@ class HistoryPanel(QWidget):
             self.restoreNote.setText("")
             return None
         run_id = int(run["id"])
-        plain = not_restorable_reason(run)
-        if plain is not None:
-            self.restoreNote.setText(plain)
-            self.restoreChecked.emit(run_id, False)
-            return None
-        self.restoreNote.setText("Looking in the trash…")
+        self.restoreNote.setText("Looking in the trash…" if run.get("mode") == "trash" else "")
 
         def work(ctx: TaskContext) -> Restorability:
             return restorable(self.catalog, run_id)

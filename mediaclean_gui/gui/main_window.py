@@ -512,7 +512,7 @@ class MainWindow(QMainWindow):
         if not name:
             names = plans.remote_names(self) or []
             if not names:
-                plans._need_remote(self, "Bucket usage", False)
+                plans.need_remote(self, "Bucket usage")
                 return None
             name = names[0]
         return self.bucket.load(name, refresh=refresh)
@@ -521,7 +521,7 @@ class MainWindow(QMainWindow):
         """The lifecycle export view (F8) for a remote."""
         names = plans.remote_names(self) or []
         if not names:
-            plans._need_remote(self, "Lifecycle rules", False)
+            plans.need_remote(self, "Lifecycle rules")
             return None
         dialog = LifecycleDialog(self.catalog, self.workers, names, remote, self)
         self.lifecycle_dialog = dialog

@@ -42,7 +42,8 @@ def remote_names(window: MainWindow) -> list[str] | None:
         return None
 
 
-def _need_remote(window: MainWindow, what: str, missing_engine: bool) -> None:
+def need_remote(window: MainWindow, what: str, missing_engine: bool = False) -> None:
+    """Say that ``what`` needs a remote first (and how to add one)."""
     detail = ""
     if missing_engine:
         detail = (f"This build of mediaclean has no {what.lower()} engine yet. Once S3 support is installed, add a "
@@ -55,7 +56,7 @@ def start_upload(window: MainWindow) -> None:
     planner = core_function("s3.upload", "plan_upload")
     remotes = remote_names(window)
     if planner is None or not remotes:
-        _need_remote(window, "Upload", planner is None or remotes is None)
+        need_remote(window, "Upload", planner is None or remotes is None)
         return
     chosen = window.selected_projects()
     if len(chosen) != 1:
@@ -79,7 +80,7 @@ def start_sweep(window: MainWindow) -> None:
     planner = core_function("s3.sweep", "plan_sweep")
     remotes = remote_names(window)
     if planner is None or not remotes:
-        _need_remote(window, "Sweep", planner is None or remotes is None)
+        need_remote(window, "Sweep", planner is None or remotes is None)
         return
     dialog = RemoteChoiceDialog(window, "Sweep bucket", remotes, upload=False,
                                 retention_days=int(window.catalog.pref("retention_days")))
