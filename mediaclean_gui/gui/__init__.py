@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 
-def ensure_app() -> "object":
+def ensure_app() -> object:
     """The running ``QApplication``, made if there is none yet."""
     from PySide6.QtWidgets import QApplication
 
@@ -23,7 +23,7 @@ def ensure_app() -> "object":
     return app
 
 
-def create_main_window(catalog_path: "str | os.PathLike[str]") -> "MainWindow":
+def create_main_window(catalog_path: str | os.PathLike[str]) -> MainWindow:
     """The main window on the catalog at ``catalog_path``, not shown yet (SPEC section 5).
 
     Raises the catalog's known errors (``CatalogTooNew``, ``CatalogLocked``) as they are.

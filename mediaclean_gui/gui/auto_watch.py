@@ -83,7 +83,7 @@ class AutoCleanupWatcher(QObject):
         self._checking = False
         self._stopped = False
 
-    def setInterval(self, ms: int) -> None:  # noqa: N802 (Qt style, like QTimer)
+    def setInterval(self, ms: int) -> None:
         self.timer.setInterval(ms)
 
     def start(self) -> None:

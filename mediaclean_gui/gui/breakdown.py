@@ -66,7 +66,7 @@ class BreakdownWidget(QWidget):
         lines = [f"{_label(r)}: {size_text(b)} in {f:,} file{'s' if f != 1 else ''}" for r, b, f in self.segments()]
         return "\n".join(lines)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()

@@ -95,7 +95,7 @@ class UsageChart(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(420, self._height())
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()

@@ -122,7 +122,7 @@ class LifecycleDialog(QDialog):
         clicked = box.clickedButton()
         return clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.DestructiveRole
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: Any) -> None:
         super().showEvent(event)
         if self.export is None and self.task is None and self.remote.currentText():
             self.load()

@@ -8,9 +8,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import humanize
 from PySide6.QtCore import QItemSelection, QPoint, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QActionGroup, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import (
+    QActionGroup,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -34,10 +39,10 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Catalog
 from ..core.errors import KnownError, SafetyRefusal
-from ..core.events import CancelToken, Cancelled, Progress
+from ..core.events import Cancelled, CancelToken, Progress
 from ..core.execute import reconcile_interrupted_runs
 from ..core.importdb import import_generator_db
-from ..core.plan import Action, set_group_selected, set_selected
+from ..core.plan import set_group_selected, set_selected
 from ..core.projects import (
     Project,
     add_project,
@@ -60,8 +65,8 @@ from .history import HistoryPanel
 from .lifecycle_view import LifecycleDialog
 from .models import ProjectsModel, ProjectsProxy, RecordRole, size_text
 from .plan_model import PlanSummary, load_summary, run_outcomes
-from .preview import PreviewPane
 from .prefs_dialog import PreferencesDialog
+from .preview import PreviewPane
 from .progress import RateMeter, progress_line
 from .responsive import keep_gui_responsive
 from .schedule import ScheduleDriver, worth_telling
@@ -904,11 +909,11 @@ class MainWindow(QMainWindow):
                           f"Catalog: {self.catalog.path}")
 
     # ================================================================ drag and drop, closing
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if any(u.isLocalFile() for u in event.mimeData().urls()):
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         event.acceptProposedAction()
         for path in paths[:1]:
@@ -921,7 +926,7 @@ class MainWindow(QMainWindow):
         elif os.path.isfile(path):
             self.import_db_dialog(path)
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.auto_watch.stop()
         self.schedule.stop()
         self.pane.thumbnail.cancel()

@@ -8,12 +8,27 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import humanize
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
 from ..core.catalog import Catalog, display_path, from_db_path
-from ..core.plan import Action, KeptBack, Plan, PlanItem, group_items_page, kept_groups, kept_page, load_plan
+from ..core.plan import (
+    Action,
+    KeptBack,
+    Plan,
+    PlanItem,
+    group_items_page,
+    kept_groups,
+    kept_page,
+    load_plan,
+)
 from .models import size_text
 
 Index = QModelIndex | QPersistentModelIndex

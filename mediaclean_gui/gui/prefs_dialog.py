@@ -26,10 +26,16 @@ from PySide6.QtWidgets import (
 from ..core.catalog import Catalog, display_path, iso
 from ..core.errors import KnownError
 from ..core.projects import env_allows_auto_cleanup
-from ..core.scheduler import JobState, Scheduler, add_temp_root, remove_temp_root, temp_roots
+from ..core.scheduler import (
+    JobState,
+    Scheduler,
+    add_temp_root,
+    remove_temp_root,
+    temp_roots,
+)
 from .models import local_time
 from .remotes import ERROR_COLOUR, RemotesPage, error_sentence
-from .workers import Task, TaskContext, Workers
+from .workers import Task, Workers
 
 
 @dataclass(frozen=True)

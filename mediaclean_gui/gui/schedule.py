@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..core.catalog import Catalog, utcnow
-from ..core.scheduler import Clock, Due, Job, JobReport, Scheduler, mark_seen, recent_events
+from ..core.scheduler import (
+    Clock,
+    Due,
+    Job,
+    JobReport,
+    Scheduler,
+    mark_seen,
+    recent_events,
+)
 from .workers import Task, TaskContext, Workers
 
 log = logging.getLogger("mediaclean.gui")

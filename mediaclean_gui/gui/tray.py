@@ -22,7 +22,7 @@ def tooltip_text(freed: int) -> str:
     return f"mediaclean — {size_text(freed)} reclaimed in total"
 
 
-def make_tray(window: "MainWindow", force: bool = False) -> QSystemTrayIcon | None:
+def make_tray(window: MainWindow, force: bool = False) -> QSystemTrayIcon | None:
     """The tray icon with its menu (Show, Preview cleanup, Run due jobs now, Quit), or ``None`` where the
     desktop has no system tray (then notifications go to the status bar). ``force`` makes one anyway (tests)."""
     if not force and not QSystemTrayIcon.isSystemTrayAvailable():

@@ -28,11 +28,11 @@ _HOME = Path(tempfile.mkdtemp(prefix="mediaclean-bench-gui-"))
 for _var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
     os.environ[_var] = str(_HOME / _var.lower())
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QEventLoop, Qt, QTimer
 
-from mediaclean_gui.core.catalog import Catalog  # noqa: E402
-from mediaclean_gui.core.projects import add_project  # noqa: E402
-from mediaclean_gui.gui import create_main_window, plans  # noqa: E402
+from mediaclean_gui.core.catalog import Catalog
+from mediaclean_gui.core.projects import add_project
+from mediaclean_gui.gui import create_main_window, plans
 
 PREFIXES = ("concatenate_", "trim_", "intro_", "demo_")
 GOAL_MS = 50.0

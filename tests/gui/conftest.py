@@ -107,7 +107,7 @@ def uncheck(window: MainWindow, target: Path) -> None:
 # ---------------------------------------------------------------- the real SeaweedFS server (S3 tests)
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "integration"))
-from s3_server import SeaweedServer  # noqa: E402
+from s3_server import SeaweedServer
 
 
 @pytest.fixture(scope="session")

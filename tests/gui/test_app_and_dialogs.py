@@ -5,14 +5,19 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from conftest import import_workspace, table_names
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialog, QMessageBox
 
-from conftest import import_workspace, table_names
 from mediaclean_gui.core.catalog import Catalog
 from mediaclean_gui.gui import app as gui_app
-from mediaclean_gui.gui.dialogs import AddProjectDialog, ImportDbDialog, RemoteChoiceDialog, RemoteNeededDialog
+from mediaclean_gui.gui.dialogs import (
+    AddProjectDialog,
+    ImportDbDialog,
+    RemoteChoiceDialog,
+    RemoteNeededDialog,
+)
 from mediaclean_gui.gui.prefs_dialog import PreferencesDialog
 
 OBJECT_NAMES = ("projectsTable", "planView", "projectFilter", "previewPane", "confirmButton", "cancelButton",

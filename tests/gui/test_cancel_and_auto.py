@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import re
 
+from conftest import import_workspace, preview_selected, select_project, table_cell
 from PySide6.QtCore import QTimer
 
-from conftest import import_workspace, preview_selected, select_project, table_cell
 from mediaclean_gui.core.catalog import Catalog
 from mediaclean_gui.core.history import list_runs, run_items
 from mediaclean_gui.gui.models import ProjectsModel

@@ -7,10 +7,17 @@ import os
 import re
 
 import pytest
+from conftest import (
+    import_workspace,
+    item_index,
+    preview_selected,
+    select_project,
+    table_cell,
+    uncheck,
+)
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
 
-from conftest import import_workspace, item_index, preview_selected, select_project, table_cell, uncheck
 from mediaclean_gui.core.catalog import Catalog
 from mediaclean_gui.core.errors import ConfigError
 from mediaclean_gui.core.history import list_runs

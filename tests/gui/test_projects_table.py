@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlite3
 
+from conftest import select_project, table_cell, table_names
 from PySide6.QtCore import Qt
 
-from conftest import select_project, table_cell, table_names
 from mediaclean_gui.core.demo import create_demo
 from mediaclean_gui.gui.models import ProjectsModel
 

@@ -7,9 +7,9 @@ import re
 import time
 
 import pytest
+from conftest import select_project
 from PySide6.QtCore import Qt
 
-from conftest import select_project
 from mediaclean_gui.core.catalog import Catalog
 from mediaclean_gui.core.history import list_runs
 from mediaclean_gui.core.projects import add_project
@@ -141,7 +141,7 @@ def _upload_preview(qtbot, window, monkeypatch, delete_after: bool) -> None:
 
 def test_an_upload_run_shows_files_bytes_and_bytes_per_second(many_outputs, catalog_path, qtbot, open_window,
                                                               monkeypatch):
-    files, bucket = many_outputs
+    files, _ = many_outputs
     window = open_window(catalog_path)
     _upload_preview(qtbot, window, monkeypatch, delete_after=False)
     assert window.pane.totalLabel.text() == "Will upload 30 files · 12.0 MB · 0 kept"

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from conftest import import_workspace
+
 from mediaclean_gui.core.catalog import Catalog, utcnow
 from mediaclean_gui.core.history import list_runs
 from mediaclean_gui.core.scheduler import Job, Scheduler, add_temp_root
@@ -89,7 +90,7 @@ def test_a_missed_run_is_noted_and_run_once(tmp_path, catalog_path, qtbot, open_
     qtbot.waitUntil(lambda: len(notes) == 2, timeout=10000)
     # what ran while the window was closed is told once, when it opens
     assert ("Scheduled runs while the window was closed", "Cleanup: Deleted 0 files, freed 0.00 MB") in notes
-    title, text = next(n for n in notes if n[0] == "Scheduled temp sweep")
+    text = next(text for title, text in notes if title == "Scheduled temp sweep")
     lines = text.splitlines()
     runs = list_runs(Catalog(catalog_path))
     assert len(runs) == 1 and runs[0]["started_by"] == "schedule"
@@ -173,8 +174,8 @@ def test_the_tray_menu_and_the_total_reclaimed_tooltip(tmp_path, catalog_path, q
 
 
 def test_schedule_tab_sets_intervals_and_edits_temp_roots(tmp_path, catalog_path, qtbot):
-    from mediaclean_gui.gui.prefs_dialog import PreferencesDialog
     from mediaclean_gui.core.scheduler import temp_roots
+    from mediaclean_gui.gui.prefs_dialog import PreferencesDialog
 
     first, second = tmp_path / "render-a", tmp_path / "render-b"
     first.mkdir()
