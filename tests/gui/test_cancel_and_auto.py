@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from conftest import import_workspace, preview_selected, select_project, table_cell
+from gui_helpers import import_workspace, preview_selected, select_project, table_cell
 from PySide6.QtCore import QTimer
 
 from mediaclean_gui.core.catalog import Catalog

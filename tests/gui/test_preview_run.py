@@ -7,7 +7,7 @@ import os
 import re
 
 import pytest
-from conftest import (
+from gui_helpers import (
     import_workspace,
     item_index,
     preview_selected,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from conftest import select_project, table_cell, table_names
+from gui_helpers import select_project, table_cell, table_names
 from PySide6.QtCore import Qt
 
 from mediaclean_gui.core.demo import create_demo

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from conftest import import_workspace, item_index, preview_selected, select_project
+from gui_helpers import import_workspace, item_index, preview_selected, select_project
 
 from mediaclean_gui.core.catalog import Catalog
 from mediaclean_gui.core.thumbnails import app_temp_root

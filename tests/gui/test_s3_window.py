@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from conftest import select_project
+from gui_helpers import select_project
 from PySide6.QtCore import Qt
 
 from mediaclean_gui.core.catalog import Catalog

@@ -9,7 +9,7 @@ import re
 import time
 from pathlib import Path
 
-from conftest import import_workspace
+from gui_helpers import import_workspace
 
 from mediaclean_gui.core.catalog import Catalog, utcnow
 from mediaclean_gui.core.history import list_runs
