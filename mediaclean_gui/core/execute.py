@@ -122,7 +122,7 @@ def execute_plan(
         for pid in project_ids:
             set_cleanup_status(catalog, pid, CleanupStatus.RUNNING)
         result = RunResult(run_id, plan.id, "running", mode)
-        journal = _Journal(catalog, run_id)
+        journal = RunJournal(catalog, run_id)
         roots: dict[str, DirFds] = {}
         progress.update(done=0, total=len(chosen), bytes_done=0, bytes_total=sum(i.size for i in chosen),
                         phase="deleting")
@@ -249,12 +249,17 @@ def _tally(result: RunResult, item: PlanItem, outcome: str, detail: str, freed: 
         result.skipped.append({"target": display_path(item.target), "reason": detail})
 
 
-class _Journal:
-    """Batches run-item outcomes into the catalog (every 500 items or 0.5 s)."""
+class RunJournal:
+    """Batches run-item outcomes into the catalog (every ``batch`` items or 0.5 s).
 
-    def __init__(self, catalog: Catalog, run_id: int) -> None:
+    Shared by the local, upload and sweep executors: the run and its items are
+    written before the first action (invariant 6); this records how each went.
+    """
+
+    def __init__(self, catalog: Catalog, run_id: int, batch: int = 500) -> None:
         self.catalog = catalog
         self.run_id = run_id
+        self.batch = batch
         self.pending: list[tuple[str, str, int, int, int]] = []
         self.recorded: set[int] = set()
         self.last = time.monotonic()
@@ -263,7 +268,7 @@ class _Journal:
         assert item.id is not None
         self.pending.append((outcome, detail, freed, self.run_id, item.id))
         self.recorded.add(item.id)
-        if len(self.pending) >= 500 or time.monotonic() - self.last > 0.5:
+        if len(self.pending) >= self.batch or time.monotonic() - self.last > 0.5:
             self.flush()
 
     def flush(self) -> None:

@@ -64,7 +64,7 @@ from send2trash import send2trash
 from ..catalog import Catalog, display_path, iso, parse_iso, utcnow
 from ..errors import ConfigError, SafetyRefusal
 from ..events import CancelToken, Progress, log_event, s3_log
-from ..execute import reconcile_interrupted_runs
+from ..execute import RunJournal, reconcile_interrupted_runs
 from ..plan import Action, KeptBack, Plan, PlanBuilder, PlanItem, Reason, load_plan
 from ..profiles import Classified, Profile, Role, get_profile
 from ..projects import Project, get_project
@@ -519,7 +519,7 @@ class _Engine:
             ids = self._enqueue(chosen)
             self.progress.update(done=0, total=len(chosen), bytes_done=0,
                                  bytes_total=sum(i.size for i in chosen), phase="uploading", current="")
-            self._journal = _Journal(self.catalog, self.result.run_id)
+            self._journal = RunJournal(self.catalog, self.result.run_id, batch=200)
             try:
                 self._loop(chosen, ids)
             finally:
@@ -1061,32 +1061,6 @@ def _is_cancel(exc: BaseException) -> bool:
 
     return isinstance(exc, (CancelledError, TransferCancelled)) or type(exc).__name__ == "FatalError" and \
         "cancel" in str(exc).lower()
-
-
-class _Journal:
-    """Run-item outcomes, written in batches (each :meth:`flush`, at most every 0.5 s or 200 items)."""
-
-    def __init__(self, catalog: Catalog, run_id: int) -> None:
-        self.catalog = catalog
-        self.run_id = run_id
-        self.pending: list[tuple[str, str, int, int, int]] = []
-        self.last = time.monotonic()
-
-    def record(self, item: PlanItem, outcome: str, detail: str, freed: int) -> None:
-        assert item.id is not None
-        self.pending.append((outcome, detail, freed, self.run_id, item.id))
-        if len(self.pending) >= 200 or time.monotonic() - self.last > 0.5:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            with self.catalog.transaction() as conn:
-                conn.executemany(
-                    "UPDATE run_items SET outcome = ?, detail = ?, freed_bytes = ? WHERE run_id = ? AND plan_item_id = ?",
-                    self.pending,
-                )
-            self.pending.clear()
-        self.last = time.monotonic()
 
 
 __all__ = ["S3Error", "UploadResult", "execute_upload_plan", "key_of", "object_key", "plan_upload",
