@@ -9,7 +9,7 @@ from typing import Any
 import humanize
 
 from ..core.catalog import display_path, parse_iso, utcnow
-from ..core.plan import Plan, total_line
+from ..core.plan import Plan
 
 
 def size(nbytes: int) -> str:
@@ -49,5 +49,5 @@ def plan_text(plan: Plan, names: dict[int, str], limit: int = 20) -> str:
             out.append(f"     {display_path(kept.target)}{owner} — {kept.reason.value}: {kept.detail}")
         if len(plan.kept) > limit:
             out.append(f"     … and {len(plan.kept) - limit} more")
-    out.append("\n" + total_line(plan.selected_items(), plan.kept_count))
+    out.append("\n" + plan.total_line())
     return "\n".join(out)
