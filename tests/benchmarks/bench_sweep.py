@@ -77,8 +77,8 @@ def count_objects(server: SeaweedServer, bucket: str) -> int:
     return total
 
 
-def run_mediaclean(server: SeaweedServer, bucket: str, work: Path,
-                   env: dict[str, str]) -> tuple[float, float, int, int, int]:
+def run_mediaclean(server: SeaweedServer, bucket: str, work: Path, env: dict[str, str],
+                   concurrency: int) -> tuple[float, float, int, int, int]:
     """Plan and execute a sweep that deletes everything; returns (seconds, planning seconds, requests, listed,
     deleted)."""
     import datetime as dt
@@ -101,7 +101,7 @@ def run_mediaclean(server: SeaweedServer, bucket: str, work: Path,
     plan_id = plan_sweep(catalog, "bench", as_of=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30),
                          client=client)
     planned = time.monotonic() - started
-    result = execute_sweep_plan(catalog, plan_id, client=client, confirm_large=True)
+    result = execute_sweep_plan(catalog, plan_id, client=client, confirm_large=True, concurrency=concurrency)
     seconds = time.monotonic() - started
     listed = plan_stats(catalog, plan_id)["total_files_scanned"]
     if result.failed_count:
@@ -146,7 +146,7 @@ def peak_rss(server: SeaweedServer, bucket: str, work: Path, env: dict[str, str]
     return result
 
 
-def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int) -> bool:
+def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int, concurrency: int) -> bool:
     tree = work / "tree"
     make_tree(tree, n)
     print(f"Filling three buckets with {n} objects each (rclone copy, 64 transfers)…", flush=True)
@@ -158,12 +158,13 @@ def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int) -> bo
             print(f"  {name} holds {have} objects, not {n}", file=sys.stderr)
             return False
     rclone = timed(["rclone", "delete", "bench:bench-rclone", "-q"], env)
-    ours, planned, requests, listed, deleted = run_mediaclean(server, "bench-mediaclean", work, env)
+    ours, planned, requests, listed, deleted = run_mediaclean(server, "bench-mediaclean", work, env, concurrency)
     aws = timed(["aws", "s3", "rm", "s3://bench-aws", "--recursive", "--only-show-errors",
                  "--endpoint-url", server.endpoint_url], env)
     left = {b: count_objects(server, b) for b in ("bench-mediaclean", "bench-rclone", "bench-aws")}
     ideal = math.ceil(listed / 1000) + math.ceil(deleted / 1000)
-    print(f"\nSweep of {n} objects (plan + execute; everything old enough to go):")
+    print(f"\nSweep of {n} objects (plan + execute; everything old enough to go; {concurrency} DeleteObjects "
+          f"in flight):")
     print(f"  mediaclean   {ours:7.2f} s   deleted {deleted}, left {left['bench-mediaclean']} "
           f"(plan {planned:.2f} s, execute {ours - planned:.2f} s)")
     print(f"  rclone delete {rclone:6.2f} s   left {left['bench-rclone']}")
@@ -197,6 +198,7 @@ def main() -> int:
     parser.add_argument("--rss-objects", type=int, default=200000, help="objects for the RSS dry run (200000)")
     parser.add_argument("--skip-rss", action="store_true", help="skip the (slow to fill) RSS bucket")
     parser.add_argument("--skip-timing", action="store_true", help="only the RSS dry run")
+    parser.add_argument("--concurrency", type=int, default=2, help="DeleteObjects requests in flight (default 2)")
     args = parser.parse_args()
     for tool in ("rclone", "aws", "weed"):
         if shutil.which(tool) is None:
@@ -208,7 +210,7 @@ def main() -> int:
     server.start()
     env = tool_env(server)
     try:
-        if not args.skip_timing and not timing(server, work, env, args.objects):
+        if not args.skip_timing and not timing(server, work, env, args.objects, args.concurrency):
             return 1
         if not args.skip_rss:
             rss(server, work, env, args.rss_objects)

@@ -215,7 +215,7 @@ def test_cancel_between_batches(old_clips, catalog, bucket):
     plan_id = plan_sweep(catalog, "r", as_of=as_of)
     token = CancelToken()
     progress = Progress(callback=lambda p: token.cancel() if p.done >= 5 else None)
-    result = execute_sweep_plan(catalog, plan_id, batch_size=5, progress=progress, cancel=token)
+    result = execute_sweep_plan(catalog, plan_id, batch_size=5, progress=progress, cancel=token, concurrency=1)
     assert result.status == "cancelled" and result.deleted_count == 5
     assert result.summary_line() == ("Deleted 5 files (0.00 MB), retained 15 objects (0 recent clips) (cancelled)")
     assert len(listing(client, bucket)) == 15
@@ -239,7 +239,7 @@ def test_the_run_is_journaled_before_the_first_delete(old_clips, catalog, catalo
         other.close()
 
     run_client.meta.events.register("before-send.s3.DeleteObjects", look)
-    execute_sweep_plan(catalog, plan_id, client=run_client, batch_size=8)
+    execute_sweep_plan(catalog, plan_id, client=run_client, batch_size=8, concurrency=1)
     assert seen == [("running", 20, 20, 8)]
 
 
@@ -256,7 +256,7 @@ def test_a_crash_mid_run_is_reconciled(old_clips, catalog, bucket):
 
     run_client.meta.events.register("after-call.s3.DeleteObjects", crash)
     with pytest.raises(KeyboardInterrupt):
-        execute_sweep_plan(catalog, plan_id, client=run_client, batch_size=6)
+        execute_sweep_plan(catalog, plan_id, client=run_client, batch_size=6, concurrency=1)
     (run,) = list_runs(catalog)
     assert run["status"] == "running"
     assert len(listing(client, bucket)) == 8
@@ -323,3 +323,20 @@ def test_store_error_in_the_middle_of_the_listing(old_clips, catalog, bucket, mo
                                f"policy).")
     assert catalog.conn.execute("SELECT count(*) FROM plans").fetchone()[0] == 0
     assert _listing_threads() == []
+
+
+def test_batches_in_flight_together_are_all_recorded(old_clips, catalog, bucket):
+    """With several DeleteObjects requests in flight, every item still gets its own outcome, in plan order,
+    and a cancel lets the requests already sent finish."""
+    client, as_of = old_clips
+    plan_id = plan_sweep(catalog, "r", as_of=as_of)
+    token = CancelToken()
+    progress = Progress(callback=lambda p: token.cancel() if p.done >= 3 else None)
+    result = execute_sweep_plan(catalog, plan_id, batch_size=3, concurrency=3, progress=progress, cancel=token)
+    assert result.status == "cancelled"
+    # batches 1-3 were sent before the first was recorded; the cancel came with batch 1's progress, so no
+    # fourth batch went, batches 2 and 3 finished and were recorded, and the other 11 objects stayed
+    assert result.deleted_count == 9 and len(listing(client, bucket)) == 11
+    outcomes = [r["outcome"] for r in run_items(catalog, result.run_id)]
+    assert outcomes == ["deleted"] * 9 + ["skipped"] * 11
+    assert result.requests == 2 + 3  # versioning, probe, three batches

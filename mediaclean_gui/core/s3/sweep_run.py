@@ -8,7 +8,9 @@ import logging
 import os
 import time
 import uuid
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ from .remote import Remote, S3Error, error_code, explain_s3_error, get_remote, m
 
 MB = 1024 * 1024
 BATCH = 1000  # DeleteObjects takes at most 1,000 keys
+CONCURRENCY = 2  # DeleteObjects requests in flight at once
 KEEP_DETAILS = 200  # failed/skipped entries kept in memory for the result; the catalog has them all
 IN_FLIGHT = "in flight"
 _RETRY_KEY_CODES = {"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout", "OperationAborted"}
@@ -250,15 +253,26 @@ def _batches(catalog: Catalog, plan_id: int, size: int) -> Iterator[list[PlanIte
         yield batch
 
 
-def _delete_batch(client: Any, remote: Remote, batch: list[PlanItem], conditional: bool, permanent: bool,
-                  result: SweepRunResult) -> tuple[dict[int, Outcome], S3Error | None]:
-    """Delete one batch; every item gets an outcome. A request-level failure is returned, not raised."""
+@dataclass
+class _BatchDone:
+    """What one batch came to: every item's outcome, a request-level failure, the requests sent."""
+
+    outcomes: dict[int, Outcome]
+    error: S3Error | None
+    requests: int
+
+
+def _delete_batch(client: Any, remote: Remote, batch: list[PlanItem], conditional: bool,
+                  permanent: bool) -> _BatchDone:
+    """Delete one batch (on a pool thread: no catalog access here); every item gets an outcome.
+    A request-level failure is returned, not raised."""
     outcomes: dict[int, Outcome] = {}
+    requests = 0
     send = batch
     try:
         if not conditional:
             current = _listed_fingerprints(client, remote, batch)
-            result.requests += 1
+            requests += 1
             send = []
             for item in batch:
                 assert item.id is not None
@@ -276,7 +290,7 @@ def _delete_batch(client: Any, remote: Remote, batch: list[PlanItem], conditiona
             objects = [{"Key": k, "ETag": i.fingerprint["etag"]} if conditional and i.fingerprint.get("etag")
                        else {"Key": k} for k, i in by_key.items()]
             resp = client.delete_objects(Bucket=remote.bucket, Delete={"Objects": objects, "Quiet": True})
-            result.requests += 1
+            requests += 1
             retry: dict[str, PlanItem] = {}
             for err in resp.get("Errors", ()):
                 found: PlanItem | None = by_key.pop(str(err.get("Key", "")), None)
@@ -310,8 +324,8 @@ def _delete_batch(client: Any, remote: Remote, batch: list[PlanItem], conditiona
         for item in batch:
             assert item.id is not None
             outcomes.setdefault(item.id, ("failed", err.message, 0))
-        return outcomes, err
-    return outcomes, None
+        return _BatchDone(outcomes, err, requests)
+    return _BatchDone(outcomes, None, requests)
 
 
 def execute_sweep_plan(
@@ -325,6 +339,7 @@ def execute_sweep_plan(
     max_delete: int | None = None,
     client: Any = None,
     batch_size: int = BATCH,
+    concurrency: int = CONCURRENCY,
     **_: Any,
 ) -> SweepRunResult:
     """Execute the stored sweep plan ``plan_id`` and nothing else (invariant 4).
@@ -339,10 +354,11 @@ def execute_sweep_plan(
     deleted by someone else is ``already_gone``; otherwise each batch's key range
     is listed again and compared (ETag, size, LastModified) first. Throttling
     (``SlowDown``) is retried by boto3's standard mode with back-off, and per-key
-    ``SlowDown``/``InternalError`` entries twice more. Cancel is checked between
-    batches. A request that still fails fails its batch's items; the run stops
-    early only when the error is not retryable (credentials, bucket) or after three
-    failed batches in a row.
+    ``SlowDown``/``InternalError`` entries twice more. ``concurrency`` requests
+    are in flight at once (default 2). Cancel is checked between batches (those
+    already sent finish and are recorded). A request that still fails fails its
+    batch's items; the run stops early only when the error is not retryable
+    (credentials, bucket) or after three failed batches in a row.
 
     Raises :class:`SafetyRefusal` (nothing deleted) for a plan already run, a
     remote changed since the preview, or more deletions than ``max_delete``
@@ -397,35 +413,58 @@ def execute_sweep_plan(
                                 "listed again and compared just before deleting them.")
         result.run_id = _start_run(catalog, plan_id, started_by, result.mode)
         _run_batches(catalog, client, remote, result, batch_size, conditional, permanent, count, nbytes,
-                     progress, cancel)
+                     progress, cancel, concurrency)
         return _finish(catalog, result)
 
 
 def _run_batches(catalog: Catalog, client: Any, remote: Remote, result: SweepRunResult, batch_size: int,
                  conditional: bool, permanent: bool, count: int, nbytes: int, progress: Progress,
-                 cancel: CancelToken | None) -> None:
+                 cancel: CancelToken | None, concurrency: int) -> None:
+    """Send the batches, ``concurrency`` requests in flight at most; outcomes are recorded in plan order by
+    this thread (the only one that touches the catalog). Cancel and a fatal error stop new batches; those
+    already sent finish and are recorded."""
     progress.update(done=0, total=count, bytes_done=0, bytes_total=nbytes, phase="deleting", current="")
+    in_flight: deque[tuple[list[PlanItem], Future[_BatchDone]]] = deque()
     failures_in_row = 0
-    for batch in _batches(catalog, result.plan_id, max(1, min(batch_size, BATCH))):
-        if cancel is not None and cancel.cancelled:
-            result.status = "cancelled"
-            _skip_rest(catalog, result, "cancelled before it was reached")
-            return
-        ids = [i.id for i in batch if i.id is not None]
-        with catalog.transaction() as conn:
-            conn.execute("UPDATE run_items SET detail = ? WHERE run_id = ? AND outcome = 'pending' "
-                         "AND plan_item_id BETWEEN ? AND ?", (IN_FLIGHT, result.run_id, min(ids), max(ids)))
-        outcomes, error = _delete_batch(client, remote, batch, conditional, permanent, result)
-        _record(catalog, result, batch, outcomes)
+    stop = ""
+
+    def collect() -> None:
+        nonlocal failures_in_row, stop
+        batch, future = in_flight.popleft()
+        done = future.result()
+        result.requests += done.requests
+        _record(catalog, result, batch, done.outcomes)
         progress.update(done=progress.done + len(batch), bytes_done=progress.bytes_done + sum(i.size for i in batch),
                         current=batch[-1].target)
-        if error is None:
+        if done.error is None:
             failures_in_row = 0
-            continue
-        failures_in_row += 1
-        if not error.retryable or failures_in_row >= 3:
-            _skip_rest(catalog, result, f"not attempted: {error.message}")
             return
+        failures_in_row += 1
+        if not done.error.retryable or failures_in_row >= 3:
+            stop = stop or f"not attempted: {done.error.message}"
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="mediaclean-delete") as pool:
+        try:
+            for batch in _batches(catalog, result.plan_id, max(1, min(batch_size, BATCH))):
+                if cancel is not None and cancel.cancelled:
+                    result.status = "cancelled"
+                    stop = "cancelled before it was reached"
+                if stop:
+                    break
+                ids = [i.id for i in batch if i.id is not None]
+                with catalog.transaction() as conn:
+                    conn.execute("UPDATE run_items SET detail = ? WHERE run_id = ? AND outcome = 'pending' "
+                                 "AND plan_item_id BETWEEN ? AND ?", (IN_FLIGHT, result.run_id, min(ids), max(ids)))
+                in_flight.append((batch, pool.submit(_delete_batch, client, remote, batch, conditional, permanent)))
+                if len(in_flight) >= max(1, concurrency):
+                    collect()
+            while in_flight:
+                collect()
+        finally:
+            for _, future in in_flight:
+                future.cancel()
+    if stop:
+        _skip_rest(catalog, result, stop)
 
 
 def _record(catalog: Catalog, result: SweepRunResult, batch: list[PlanItem], outcomes: dict[int, Outcome]) -> None:
