@@ -283,6 +283,24 @@ def release_stale_claims(catalog: Catalog) -> list[UploadRecord]:
     return stale
 
 
+def settle_verified_gone(catalog: Catalog) -> int:
+    """Rows ``verified`` whose local file is gone become ``deleted_local``.
+
+    A kill between the unlink and the commit of ``deleted_local`` leaves such a
+    row; the store holds the proved bytes, so the catalog is brought in line
+    with the disk (invariant 6). Returns how many rows changed.
+    """
+    gone = [rec.id for rec in list_records(catalog, None, (UploadStatus.VERIFIED,))
+            if not os.path.lexists(rec.path)]
+    if gone:
+        with catalog.transaction() as conn:
+            conn.executemany(
+                "UPDATE uploads SET status = 'deleted_local', updated_at = ? WHERE id = ? AND status = 'verified'",
+                [(iso(), upload_id) for upload_id in gone],
+            )
+    return len(gone)
+
+
 def queue_counts(catalog: Catalog, remote_id: int | None = None) -> dict[str, int]:
     """How many rows are in each status (every status present, zeros included)."""
     counts = {s.value: 0 for s in UploadStatus}

@@ -542,6 +542,7 @@ class _Engine:
         from botocore.exceptions import BotoCoreError, ClientError
 
         uq.release_stale_claims(self.catalog)
+        uq.settle_verified_gone(self.catalog)
         ours = {key_of(i) for i in chosen} | {r.key for r in uq.list_records(self.catalog, self.remote.id)}
         aborted: set[tuple[str, str]] = set()
         try:

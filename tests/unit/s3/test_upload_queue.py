@@ -100,3 +100,20 @@ def test_stale_claims_of_dead_processes_go_back_to_the_queue(catalog):
     assert [r.id for r in uq.leftover_multipart(catalog, rid)] == [dead]
     counts = uq.queue_counts(catalog, rid)
     assert counts["queued"] == 1 and counts["uploading"] == 1 and counts["verified"] == 0
+
+
+def test_a_verified_row_whose_file_is_gone_is_settled_as_deleted_locally(catalog, tmp_path):
+    # a kill between the unlink and the commit of 'deleted_local' leaves such a row
+    rid = _remote(catalog)
+    present = tmp_path / "present.mp4"
+    present.write_bytes(b"x")
+    ids = {}
+    for name in ("gone.mp4", "present.mp4"):
+        ids[name] = uq.enqueue(catalog, rid, None, str(tmp_path / name), f"k/{name}", 1, 1)
+        uq.claim(catalog, ids[name], "w1")
+        uq.mark_verified(catalog, ids[name], algorithm="CRC32", checksum="abc=", etag="e", version_id=None, proof="p")
+    queued = uq.enqueue(catalog, rid, None, str(tmp_path / "never-uploaded.mp4"), "k/n.mp4", 1, 1)
+    assert uq.settle_verified_gone(catalog) == 1
+    assert uq.get_record(catalog, ids["gone.mp4"]).status is uq.UploadStatus.DELETED_LOCAL
+    assert uq.get_record(catalog, ids["present.mp4"]).status is uq.UploadStatus.VERIFIED
+    assert uq.get_record(catalog, queued).status is uq.UploadStatus.QUEUED  # no proof: never settled as deleted
