@@ -180,22 +180,22 @@ class ProjectsProxy(QSortFilterProxyModel):
             return str(a) < str(b)
 
 
-class HistoryModel(QAbstractTableModel):
-    """Past runs from ``core.history.list_runs``, newest first."""
+class _RecordTable(QAbstractTableModel):
+    """A flat table of dict records under fixed column titles (history runs, run items)."""
 
-    COLUMNS = ("When", "Kind", "Started by", "Projects", "Status", "Deleted", "Freed", "Failed")
+    COLUMNS: tuple[str, ...] = ()
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
-        self.runs: list[dict[str, Any]] = []
+        self.records: list[dict[str, Any]] = []
 
-    def set_runs(self, runs: list[dict[str, Any]]) -> None:
+    def _reset(self, records: list[dict[str, Any]]) -> None:
         self.beginResetModel()
-        self.runs = list(runs)
+        self.records = list(records)
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.runs)
+        return 0 if parent.isValid() else len(self.records)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.COLUMNS)
@@ -204,6 +204,19 @@ class HistoryModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.COLUMNS[section]
         return None
+
+
+class HistoryModel(_RecordTable):
+    """Past runs from ``core.history.list_runs``, newest first."""
+
+    COLUMNS = ("When", "Kind", "Started by", "Projects", "Status", "Deleted", "Freed", "Failed")
+
+    @property
+    def runs(self) -> list[dict[str, Any]]:
+        return self.records
+
+    def set_runs(self, runs: list[dict[str, Any]]) -> None:
+        self._reset(runs)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self.runs):
@@ -235,30 +248,17 @@ class HistoryModel(QAbstractTableModel):
         return None
 
 
-class RunItemsModel(QAbstractTableModel):
+class RunItemsModel(_RecordTable):
     """The items of one run with their outcome (``core.history.run_items``)."""
 
     COLUMNS = ("Outcome", "Item", "Size", "Detail")
 
-    def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.items: list[dict[str, Any]] = []
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        return self.records
 
     def set_items(self, items: list[dict[str, Any]]) -> None:
-        self.beginResetModel()
-        self.items = list(items)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.COLUMNS[section]
-        return None
+        self._reset(items)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or index.row() >= len(self.items):
