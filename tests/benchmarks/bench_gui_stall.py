@@ -34,31 +34,13 @@ from mediaclean_gui.core.catalog import Catalog
 from mediaclean_gui.core.projects import add_project
 from mediaclean_gui.gui import create_main_window, plans
 
-PREFIXES = ("concatenate_", "trim_", "intro_", "demo_")
-GOAL_MS = 50.0
+sys.path.insert(0, str(Path(__file__).parent))
+from bench_temp import build as build_temp_tree  # noqa: E402  (the same 100,000-file render temp tree)
 
 
 def build(root: Path, files: int, per_folder: int = 200) -> None:
     """``files`` 512-byte files in render temp folders of ``per_folder`` (half in ``parts/``), 3 days old."""
-    root.mkdir(parents=True)
-    old = time.time() - 72 * 3600
-    payload = b"\0" * 512
-    made = n = 0
-    while made < files:
-        folder = root / f"{PREFIXES[n % len(PREFIXES)]}{n:05d}"
-        parts = folder / "parts"
-        parts.mkdir(parents=True)
-        count = min(per_folder, files - made)
-        for i in range(count):
-            path = (parts if i % 2 else folder) / f"seg_{i:03d}.mp4"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            os.write(fd, payload)
-            os.close(fd)
-            os.utime(path, (old, old))
-        os.utime(parts, (old, old))
-        os.utime(folder, (old, old))
-        made += count
-        n += 1
+    build_temp_tree(root, files, per_folder)
 
 
 def _run_delay_ms() -> float | None:
