@@ -110,6 +110,28 @@ def _check_endpoint(url: str) -> str:
     return url.rstrip("/")
 
 
+def _checked_fields(
+    name: str, bucket: str, endpoint_url: str | None, layout: str, pipeline_db: str | os.PathLike[str] | None
+) -> tuple[str, str, str | None, bytes | None]:
+    """The checks of :func:`add_remote` and :func:`update_remote`: ``(name, bucket, endpoint URL,
+    pipeline database as stored)``; :class:`ConfigError` (or :class:`NotFound` for the layout) otherwise."""
+    name = name.strip()
+    if not _NAME.match(name):
+        raise ConfigError(f"'{name}' is not a usable remote name (letters, digits, '.', '_' and '-', up to 64).")
+    bucket = bucket.strip()
+    if not _BUCKET.match(bucket):
+        raise ConfigError(f"'{bucket}' is not a valid bucket name (3-63 lowercase letters, digits, '.', '-').")
+    url = _check_endpoint(endpoint_url) if endpoint_url else None
+    get_profile(layout)  # NotFound names the known profiles
+    db: bytes | None = None
+    if pipeline_db is not None:
+        real = os.path.abspath(os.fspath(pipeline_db))
+        if not os.path.isfile(real):
+            raise ConfigError(f"The pipeline database {pipeline_db} does not exist or is not a file.")
+        db = to_db_path(real)
+    return name, bucket, url, db
+
+
 def add_remote(
     catalog: Catalog,
     name: str,
@@ -128,20 +150,7 @@ def add_remote(
     (credentials in a URL are refused, invariant 10), unknown layout profile,
     a pipeline database that is not a file, or a name already taken.
     """
-    name = name.strip()
-    if not _NAME.match(name):
-        raise ConfigError(f"'{name}' is not a usable remote name (letters, digits, '.', '_' and '-', up to 64).")
-    bucket = bucket.strip()
-    if not _BUCKET.match(bucket):
-        raise ConfigError(f"'{bucket}' is not a valid bucket name (3-63 lowercase letters, digits, '.', '-').")
-    url = _check_endpoint(endpoint_url) if endpoint_url else None
-    get_profile(layout)  # NotFound names the known profiles
-    db: bytes | None = None
-    if pipeline_db is not None:
-        real = os.path.abspath(os.fspath(pipeline_db))
-        if not os.path.isfile(real):
-            raise ConfigError(f"The pipeline database {pipeline_db} does not exist or is not a file.")
-        db = to_db_path(real)
+    name, bucket, url, db = _checked_fields(name, bucket, endpoint_url, layout, pipeline_db)
     with catalog.writer("remote add"):
         if catalog.conn.execute("SELECT 1 FROM remotes WHERE name = ?", (name,)).fetchone():
             raise ConfigError(
@@ -219,20 +228,8 @@ def update_remote(
     wrong place.
     """
     current = get_remote(catalog, name)
-    renamed = (new_name or name).strip()
-    if not _NAME.match(renamed):
-        raise ConfigError(f"'{renamed}' is not a usable remote name (letters, digits, '.', '_' and '-', up to 64).")
-    bucket = bucket.strip()
-    if not _BUCKET.match(bucket):
-        raise ConfigError(f"'{bucket}' is not a valid bucket name (3-63 lowercase letters, digits, '.', '-').")
-    url = _check_endpoint(endpoint_url) if endpoint_url else None
-    get_profile(layout)
-    db: bytes | None = None
-    if pipeline_db is not None and os.fspath(pipeline_db):
-        real = os.path.abspath(os.fspath(pipeline_db))
-        if not os.path.isfile(real):
-            raise ConfigError(f"The pipeline database {pipeline_db} does not exist or is not a file.")
-        db = to_db_path(real)
+    renamed, bucket, url, db = _checked_fields(new_name or name, bucket, endpoint_url, layout,
+                                               pipeline_db if pipeline_db is None or os.fspath(pipeline_db) else None)
     with catalog.writer("remote edit"):
         if renamed != current.name and catalog.conn.execute("SELECT 1 FROM remotes WHERE name = ?",
                                                             (renamed,)).fetchone():
