@@ -106,19 +106,24 @@ class AddProjectDialog(QDialog):
         form.addRow("Generator id:", self.external_id)
         hint = QLabel("Every project found in the folder is registered. Nothing is deleted here; "
                       "a scan measures the sizes.")
-        hint.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(hint)
-        layout.addWidget(buttons)
-        self.resize(560, self.sizeHint().height())
+        _lay_out_form(self, form, hint)
 
     def value(self) -> NewProject:
         return NewProject(self.folder.text().strip(), str(self.profile.currentData() or ""),
                           self.name.text().strip() or None, self.external_id.text().strip() or None)
+
+
+def _lay_out_form(dialog: QDialog, form: QFormLayout, hint: QLabel) -> None:
+    """A form, a wrapped hint under it, OK/Cancel, at a readable width."""
+    hint.setWordWrap(True)
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    layout = QVBoxLayout(dialog)
+    layout.addLayout(form)
+    layout.addWidget(hint)
+    layout.addWidget(buttons)
+    dialog.resize(560, dialog.sizeHint().height())
 
 
 class ImportDbDialog(QDialog):
@@ -139,15 +144,7 @@ class ImportDbDialog(QDialog):
         form.addRow("Workspace:", _folder_row(self.workspace, self, "Choose the workspace folder"))
         hint = QLabel("The database is opened read-only. Its projects are registered with the exact files it "
                       "references; a path outside the workspace is kept back, never deleted.")
-        hint.setWordWrap(True)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(hint)
-        layout.addWidget(buttons)
-        self.resize(560, self.sizeHint().height())
+        _lay_out_form(self, form, hint)
 
     def _guess_workspace(self, text: str) -> None:
         if not self.workspace.text().strip() and text:
