@@ -23,6 +23,29 @@ ROLE_STYLE: dict[str, tuple[str, str]] = {
 ORDER = list(ROLE_STYLE)
 
 
+def begin_chart(widget: QWidget, title: str) -> tuple[QPainter, QColor, QColor, QFontMetrics, float, float, float]:
+    """Start painting a chart widget: its bold title at the top left.
+
+    Returns the painter, the text colour, a muted colour for secondary text, the
+    font metrics, the left edge, the usable width and the title line's top.
+    """
+    painter = QPainter(widget)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pal = widget.palette()
+    text_colour = pal.color(pal.ColorRole.WindowText)
+    muted = QColor(text_colour)
+    muted.setAlpha(150)
+    fm = QFontMetrics(widget.font())
+    x0, width, y = 10.0, float(widget.width() - 20), 8.0
+    bold = widget.font()
+    bold.setBold(True)
+    painter.setFont(bold)
+    painter.setPen(text_colour)
+    painter.drawText(QRectF(x0, y, width, fm.height()), Qt.AlignmentFlag.AlignLeft, title)
+    painter.setFont(widget.font())
+    return painter, text_colour, muted, fm, x0, width, y
+
+
 class BreakdownWidget(QWidget):
     """Shows ``{role: (bytes, files)}`` (``core.scan.role_sizes``) as a stacked bar and a legend."""
 
@@ -67,21 +90,7 @@ class BreakdownWidget(QWidget):
         return "\n".join(lines)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pal = self.palette()
-        text_colour = pal.color(pal.ColorRole.WindowText)
-        muted = QColor(text_colour)
-        muted.setAlpha(150)
-        fm = QFontMetrics(self.font())
-        x0, width = 10.0, float(self.width() - 20)
-        y = 8.0
-        title_font = self.font()
-        title_font.setBold(True)
-        painter.setFont(title_font)
-        painter.setPen(text_colour)
-        painter.drawText(QRectF(x0, y, width, fm.height()), Qt.AlignmentFlag.AlignLeft, self.title)
-        painter.setFont(self.font())
+        painter, text_colour, muted, fm, x0, width, y = begin_chart(self, self.title)
         if self.caption:
             painter.setPen(muted)
             painter.drawText(QRectF(x0, y, width, fm.height()), Qt.AlignmentFlag.AlignRight, self.caption)
@@ -106,7 +115,7 @@ class BreakdownWidget(QWidget):
             painter.setBrush(QColor(_colour(role)))
             painter.drawRect(QRectF(left, bar.top(), max(w, 1.5), bar.height()))
             left += w
-        painter.setPen(QPen(pal.color(pal.ColorRole.Mid), 1))
+        painter.setPen(QPen(self.palette().color(self.palette().ColorRole.Mid), 1))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(bar)
         # legend: swatch, role, size; wrapped over as many lines as needed

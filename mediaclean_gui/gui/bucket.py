@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from ..core.catalog import Catalog
 from ..core.s3.remote import get_remote, list_remotes
 from ..core.s3.sweep import AGE_BUCKETS, bucket_usage
+from .breakdown import begin_chart
 from .models import relative_time, size_text
 from .remotes import error_sentence
 from .workers import Task, TaskContext, Workers
@@ -96,21 +97,7 @@ class UsageChart(QWidget):
         return QSize(420, self._height())
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        pal = self.palette()
-        text_colour = pal.color(pal.ColorRole.WindowText)
-        muted = QColor(text_colour)
-        muted.setAlpha(150)
-        fm = QFontMetrics(self.font())
-        x0, width = 10.0, float(self.width() - 20)
-        y = 8.0
-        bold = self.font()
-        bold.setBold(True)
-        painter.setFont(bold)
-        painter.setPen(text_colour)
-        painter.drawText(QRectF(x0, y, width, fm.height()), Qt.AlignmentFlag.AlignLeft, self.title or "Bucket usage")
-        painter.setFont(self.font())
+        painter, text_colour, muted, fm, x0, width, y = begin_chart(self, self.title or "Bucket usage")
         rows = self.rows()
         grand = sum(r[2] for r in rows)
         if grand:
