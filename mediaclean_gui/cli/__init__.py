@@ -16,7 +16,7 @@ from typing import Any
 
 from ..core.catalog import Catalog
 from ..core.errors import ConfigError, KnownError
-from ..core.execute import reconcile_on_start
+from ..core.run.lifecycle import reconcile_on_start
 
 log = logging.getLogger("mediaclean.cli")
 
@@ -109,6 +109,12 @@ def _printable(text: str) -> str:
 
 
 def _emit_error(exc: KnownError, want_json: bool) -> int:
+    from ..core.run.limits import DeleteLimitExceeded
+
+    if isinstance(exc, DeleteLimitExceeded):  # the core words the refusal; the command line names its own flags
+        exc = DeleteLimitExceeded(exc.check)
+        exc.message += (" To confirm it a second time, run the same command with --confirm-large; to raise the "
+                        "limit, mediaclean prefs max_delete_count N (0 = no limit).")
     if want_json:
         sys.stdout.write(json.dumps({"success": False, "error": _printable(exc.message), "exit_code": exc.exit_code})
                          + "\n")

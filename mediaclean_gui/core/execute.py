@@ -1,260 +1,108 @@
-"""Run a stored local plan exactly: journal first, re-check each fingerprint, delete or trash, record."""
+"""Run a stored local plan (cleanup, temp sweep, orphan sweep) exactly, through the one guarded delete path.
+
+The lifecycle (guard, start, journal, finish, reconcile) is :mod:`core.run.lifecycle`'s; this module
+only does the items: batches of ~2,000 read from the catalog as plain rows, files removed on a small
+pool of threads (``unlinkat`` releases the GIL, and on a disk several removals in flight overlap their
+I/O), folders afterwards on this thread, one journal commit per batch.
+"""
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from send2trash import send2trash
-
 from .catalog import Catalog, display_path, iso
-from .errors import CatalogLocked, ConfigError, SafetyRefusal
+from .delete import Expected, GuardedRoot, Located, Removal
+from .errors import SafetyRefusal
 from .events import CancelToken, Progress, fs_log, log_event
-from .plan import Action, PlanItem, iter_items, load_plan
+from .plan import Plan, PlanItem
 from .projects import CleanupStatus, set_cleanup_status
-from .safety import DeleteLimits, DirFds, UnsafePath, fingerprint_matches, require_confirmation
+from .protected import gather_protection
+from .run.lifecycle import (
+    ItemRow,
+    Journal,
+    finish_run,
+    guard,
+    reconcile_interrupted_runs,
+    reconcile_on_start,
+    selected_batches,
+    start_run,
+)
+from .run.model import MB, DeleteMode, ItemOutcome, PlanKind, RunResult, StartedBy
+from .safety import Protection
 
-MB = 1024 * 1024
+#: The plan kinds :func:`execute_plan` runs.
+LOCAL = (PlanKind.CLEAN, PlanKind.TEMP, PlanKind.ORPHANS)
+EXECUTES = tuple(k.value for k in LOCAL)
+#: Items read and journalled at once.
+BATCH = 2000
+#: Threads removing files at once (measured: see tests/benchmarks/README.md).
+THREADS = 4
 
-#: The plan kinds :func:`execute_plan` runs (``core.runner.EXECUTORS`` sends the others elsewhere).
-EXECUTES = ("clean", "temp", "orphans")
-
-#: Runs whose items' targets are local paths, which :func:`reconcile_interrupted_runs` settles against the
-#: disk (the local plans :func:`execute_plan` runs, and uploads, whose items end by deleting the local copy).
-LOCAL_KINDS = ("clean", "temp", "orphans", "upload")
-
-
-@dataclass
-class RunResult:
-    """What a run did. Bytes are what was really removed (invariant 7)."""
-
-    run_id: int
-    plan_id: int
-    status: str
-    mode: str
-    deleted_count: int = 0
-    freed_bytes: int = 0
-    already_gone: int = 0
-    failed: list[dict[str, str]] = field(default_factory=list)
-    skipped: list[dict[str, str]] = field(default_factory=list)
-    project_status: dict[int, str] = field(default_factory=dict)
-
-    @property
-    def deleted_size_mb(self) -> float:
-        return round(self.freed_bytes / MB, 2)
-
-    def summary_line(self) -> str:
-        """Seed 002 AC-007: ``Cleanup: Deleted {count} files, freed {space} MB``."""
-        return f"Cleanup: Deleted {self.deleted_count} files, freed {self.freed_bytes / MB:.2f} MB"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "run_id": self.run_id,
-            "plan_id": self.plan_id,
-            "status": self.status,
-            "mode": self.mode,
-            "deleted_count": self.deleted_count,
-            "deleted_size_mb": self.deleted_size_mb,
-            "freed_bytes": self.freed_bytes,
-            "already_gone": self.already_gone,
-            "failed": self.failed,
-            "skipped": self.skipped,
-        }
+__all__ = ["BATCH", "EXECUTES", "MB", "RunJournal", "RunResult", "THREADS", "execute_plan",
+           "reconcile_interrupted_runs", "reconcile_on_start"]
 
 
 def execute_plan(
     catalog: Catalog,
     plan_id: int,
     *,
-    started_by: str = "user",
+    started_by: str = StartedBy.USER.value,
     mode: str | None = None,
     confirm_large: bool = False,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    threads: int | None = None,
+    batch: int = 0,
+    **_: Any,
 ) -> RunResult:
-    """Execute the stored plan ``plan_id`` and nothing else (invariant 4).
+    """Execute the stored local plan ``plan_id`` and nothing else (invariant 4).
 
-    The run and every item are written to the catalog before the first
-    deletion (invariant 6). Each item's fingerprint is checked again just before
-    it is removed; a changed item is skipped as ``changed since preview``. One
-    item's failure is recorded and the run goes on (invariant 5). ``mode`` is
-    ``permanent`` or ``trash`` (default: the ``delete_mode`` preference).
+    The run and every item are in the catalog before the first deletion (invariant 6). Just before
+    each item is removed, the guarded delete path checks its form, reaches it without following links
+    or crossing mounts, and compares it by identity with every protected artifact and with its
+    fingerprint (invariants 2, 4, 11); a changed item is skipped as ``changed since preview``. One
+    item's failure is recorded and the run goes on (invariant 5). ``mode`` is ``permanent`` or
+    ``trash`` (default: the ``delete_mode`` preference); a move to the trash frees nothing and is
+    reported as moved (invariant 16). ``threads`` removes files on that many threads (default
+    :data:`THREADS`); ``batch`` items are journalled at once (default :data:`BATCH`).
 
-    Raises :class:`SafetyRefusal` (nothing deleted) when the plan was refused or
-    already run, a final output named in its preconditions is gone, or it
-    exceeds the delete limits without ``confirm_large`` (invariant 8);
-    :class:`NotFound` for an unknown plan.
+    Raises :class:`NotFound` (no plan), :class:`ConfigError` (a plan of another kind),
+    :class:`SafetyRefusal` (refused, already run, a final output gone or changed since the preview)
+    and :class:`~core.run.limits.DeleteLimitExceeded` (above the limits without ``confirm_large``) —
+    all before anything is deleted.
     """
     progress = progress or Progress()
-    with catalog.writer("clean"):
+    with catalog.writer(f"run plan {plan_id}"):
         reconcile_interrupted_runs(catalog)
-        plan = load_plan(catalog, plan_id, with_items=False)  # the kept-back list is not needed here
-        plan.items = list(iter_items(catalog, plan_id))
-        if plan.kind not in EXECUTES:
-            raise ConfigError(f"Plan {plan_id} is a {plan.kind} plan: this executor runs local cleanups only "
-                              f"({', '.join(EXECUTES)}); nothing was deleted.")
-        if plan.status == "refused":
-            raise SafetyRefusal(f"Plan {plan_id} was refused ({plan.summary}); nothing was deleted.")
-        if plan.status == "executed":
-            raise SafetyRefusal(f"Plan {plan_id} has already been run; make a new preview to clean again.")
-        prefs = catalog.prefs()
-        mode = mode or prefs["delete_mode"]
-        chosen = plan.selected_items()
-        scope = next((p["scope_bytes"] for p in plan.preconditions if "scope_bytes" in p), 0)
-        reason = DeleteLimits.from_prefs(prefs).exceeded(
-            sum(1 for i in chosen if i.action is not Action.DELETE_DIR), sum(i.size for i in chosen), scope)
-        require_confirmation(reason, confirm_large)
-        for pre in plan.preconditions:
-            if "path" in pre and not _is_regular(pre["path"]):
-                raise SafetyRefusal(
-                    f"Refused: the {pre.get('what', 'required file')} {display_path(pre['path'])} is missing now; "
-                    f"nothing was deleted. Preview again."
-                )
-        run_id = _start_run(catalog, plan.id, plan.kind, plan.items, started_by, mode)
-        # Only a project cleanup (F1) moves cleanup_status: an orphan sweep must not mark a project cleaned.
-        project_ids = sorted({i.project_id for i in plan.items if i.project_id is not None}
-                             | {p["project_id"] for p in plan.preconditions if "project_id" in p}) \
-            if plan.kind == "clean" else []
+        plan = guard(catalog, plan_id, LOCAL, confirm_large=confirm_large)
+        mode = mode or str(catalog.pref("delete_mode"))
+        _check_finals(plan)
+        protection = gather_protection(catalog, plan_id)
+        kind = PlanKind(plan.kind)
+        run_id = start_run(catalog, plan, started_by, mode)
+        project_ids = _project_ids(catalog, plan) if kind is PlanKind.CLEAN else []
         for pid in project_ids:
             set_cleanup_status(catalog, pid, CleanupStatus.RUNNING)
-        result = RunResult(run_id, plan.id, "running", mode)
-        journal = RunJournal(catalog, run_id)
-        roots: dict[str, DirFds] = {}
-        progress.update(done=0, total=len(chosen), bytes_done=0, bytes_total=sum(i.size for i in chosen),
-                        phase="deleting")
-        cancelled = False
-        # The run and its items are on disk (synchronous commit above) before the first deletion. The
-        # outcomes that follow need not wait for an fsync each: a process crash loses none of them (WAL),
-        # and after a power loss the reconcile of the next start re-reads the disk (invariant 6).
-        sync = catalog.conn.execute("PRAGMA synchronous").fetchone()[0]
-        catalog.conn.execute("PRAGMA synchronous = NORMAL")
+        result = RunResult(run_id, plan.id, kind, mode=mode)
+        total = catalog.conn.execute(
+            "SELECT count(*), ifnull(sum(size), 0) FROM plan_items WHERE plan_id = ? AND selected = 1",
+            (plan_id,)).fetchone()
+        progress.update(done=0, total=int(total[0]), bytes_done=0, bytes_total=int(total[1]), phase="deleting")
+        runner = _Runner(catalog, run_id, protection, mode, progress, cancel, threads or THREADS, batch or BATCH)
         try:
-            for item in chosen:
-                if cancel is not None and cancel.cancelled:
-                    cancelled = True
-                    break
-                outcome, detail, freed = _do_item(item, roots, mode)
-                _tally(result, item, outcome, detail, freed)
-                journal.record(item, outcome, detail, freed)
-                progress.done += 1
-                progress.bytes_done += item.size
-                progress.current = display_path(item.target)
-                if progress.callback is not None:
-                    progress.callback(progress)
+            cancelled = runner.run(plan_id)
         finally:
-            for dirs in roots.values():
-                dirs.close()
-            journal.flush()
-            catalog.conn.execute(f"PRAGMA synchronous = {int(sync)}")
-        if cancelled:
-            done_ids = journal.recorded
-            rest = [i for i in chosen if i.id not in done_ids]
-            for item in rest:
-                journal.record(item, "skipped", "cancelled before it was reached", 0)
-                result.skipped.append({"target": display_path(item.target), "reason": "cancelled"})
-            journal.flush()
-        return _finish_run(catalog, result, plan.kind, project_ids, cancelled)
-
-
-def _is_regular(path: str) -> bool:
-    import stat
-
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
-def _start_run(catalog: Catalog, plan_id: int, kind: str, items: list[PlanItem], started_by: str, mode: str) -> int:
-    with catalog.transaction() as conn:
-        cur = conn.execute(
-            "INSERT INTO runs(plan_id, kind, started_at, started_by, status, mode, pid) VALUES (?,?,?,?, 'running', ?, ?)",
-            (plan_id, kind, iso(), started_by, mode, os.getpid()),
-        )
-        run_id = int(cur.lastrowid or 0)
-        conn.executemany(
-            "INSERT INTO run_items(run_id, plan_item_id, outcome, detail) VALUES (?, ?, ?, ?)",
-            [(run_id, i.id, "pending" if i.selected else "skipped", "" if i.selected else "excluded by the user")
-             for i in items],
-        )
-        conn.execute("UPDATE plans SET status = 'executed' WHERE id = ?", (plan_id,))
-    return run_id
-
-
-def _do_item(item: PlanItem, roots: dict[str, DirFds], mode: str) -> tuple[str, str, int]:
-    """Re-check and remove one item: ``(outcome, detail, freed bytes)``; never raises for the item."""
-    path = item.target
-    try:
-        dirs = roots.get(item.root)
-        if dirs is None:
-            dirs = roots[item.root] = DirFds(item.root)
-        parent_fd, name = dirs.parent_of(path)
-        st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return "already_gone", "already gone", 0
-    except UnsafePath as exc:
-        return "skipped", f"not reached safely: {exc}", 0
-    except OSError as exc:
-        return _failed(item, exc)
-    if not fingerprint_matches(item.fingerprint, st):
-        return "skipped", "changed since preview", 0
-    try:
-        if item.action is Action.DELETE_DIR:
-            os.rmdir(name, dir_fd=parent_fd)
-            dirs.forget(os.path.relpath(path, item.root).replace(os.sep, "/"))
-            return "deleted", "folder removed", 0
-        if mode == "trash" and item.fingerprint.get("kind") != "link":
-            send2trash(path)
-            detail = "moved to the trash"
-        elif mode == "trash":  # send2trash follows links (a dangling one looks gone); a link holds no data
-            os.unlink(name, dir_fd=parent_fd)
-            detail = "symbolic link removed (links are not moved to the trash)"
-        else:
-            os.unlink(name, dir_fd=parent_fd)
-            detail = ""
-    except FileNotFoundError:
-        return "already_gone", "already gone", 0
-    except OSError as exc:
-        if item.action is Action.DELETE_DIR and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
-            return "skipped", "folder not empty: it holds files that were not in the plan", 0
-        return _failed(item, exc)
-    except Exception as exc:  # send2trash raises its own errors; the item fails, the run goes on
-        return _failed(item, exc)
-    if fs_log.isEnabledFor(logging.DEBUG):
-        log_event(fs_log, logging.DEBUG, "local_file_deleted", file_path=display_path(path), size=item.size, mode=mode)
-    return "deleted", detail, item.size
-
-
-def _failed(item: PlanItem, exc: BaseException) -> tuple[str, str, int]:
-    message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-    log_event(fs_log, logging.WARNING, "failed_to_delete_local_file", file_path=display_path(item.target),
-              size=item.size, error=message)
-    return "failed", message, 0
-
-
-def _tally(result: RunResult, item: PlanItem, outcome: str, detail: str, freed: int) -> None:
-    if outcome == "deleted":
-        if item.action is not Action.DELETE_DIR:
-            result.deleted_count += 1
-        result.freed_bytes += freed
-    elif outcome == "already_gone":
-        result.already_gone += 1
-    elif outcome == "failed":
-        result.failed.append({"target": display_path(item.target), "error": detail})
-    elif outcome == "skipped":
-        result.skipped.append({"target": display_path(item.target), "reason": detail})
+            runner.close()
+        return _finish(catalog, result, project_ids, cancelled, started_by)
 
 
 class RunJournal:
-    """Batches run-item outcomes into the catalog (every ``batch`` items or 0.5 s).
-
-    Shared by the local, upload and sweep executors: the run and its items are
-    written before the first action (invariant 6); this records how each went.
-    """
+    """Per-item outcome journal kept for the upload executor until it runs on :mod:`core.run`
+    (whose :class:`~core.run.lifecycle.Journal` records a batch with one range update)."""
 
     def __init__(self, catalog: Catalog, run_id: int, batch: int = 500) -> None:
         self.catalog = catalog
@@ -274,137 +122,190 @@ class RunJournal:
     def flush(self) -> None:
         if self.pending:
             with self.catalog.transaction() as conn:
-                conn.executemany(
-                    "UPDATE run_items SET outcome = ?, detail = ?, freed_bytes = ? WHERE run_id = ? AND plan_item_id = ?",
-                    self.pending,
-                )
+                conn.executemany("UPDATE run_items SET outcome = ?, detail = ?, freed_bytes = ? "
+                                 "WHERE run_id = ? AND plan_item_id = ?", self.pending)
             self.pending.clear()
         self.last = time.monotonic()
 
 
-def _finish_run(catalog: Catalog, result: RunResult, kind: str, project_ids: list[int], cancelled: bool) -> RunResult:
-    if cancelled:
-        result.status = "cancelled"
-    elif result.failed:
-        result.status = "failed"
-    else:
-        result.status = "complete"
-    summary = result.summary_line() + (" (moved to the trash)" if result.mode == "trash" else "")
+def _check_finals(plan: Plan) -> None:
+    """The final outputs the plan was made against are still the same complete files (invariants 1, 13)."""
+    for pre in plan.preconditions:
+        path = pre.get("path")
+        if not path:
+            continue
+        fp = pre.get("fingerprint")
+        try:
+            st = os.lstat(path)
+            same = fp is None or (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == \
+                (fp["dev"], fp["ino"], fp["size"], fp["mtime_ns"])
+            present = os.path.isfile(path) and not os.path.islink(path)
+        except OSError:
+            same = present = False
+        if not (same and present):
+            what = pre.get("what", "required file")
+            state = "is missing now" if not present else "changed since the preview"
+            raise SafetyRefusal(f"Refused: the {what} {display_path(path)} {state}; nothing was deleted. "
+                                f"Preview again.")
+
+
+def _project_ids(catalog: Catalog, plan: Plan) -> list[int]:
+    ids = {r[0] for r in catalog.conn.execute(
+        "SELECT DISTINCT project_id FROM plan_items WHERE plan_id = ? AND project_id IS NOT NULL", (plan.id,))}
+    ids |= {int(p["project_id"]) for p in plan.preconditions if "project_id" in p}
+    return sorted(ids)
+
+
+class _Runner:
+    """Removes the selected items of one plan batch by batch (see the module docstring)."""
+
+    def __init__(self, catalog: Catalog, run_id: int, protection: Protection, mode: str, progress: Progress,
+                 cancel: CancelToken | None, threads: int, batch: int) -> None:
+        self.catalog = catalog
+        self.batch = batch
+        self.journal = Journal(catalog, run_id)
+        self.protection = protection
+        self.mode = mode
+        self.progress = progress
+        self.cancel = cancel
+        self.threads = max(1, threads)
+        self.pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="mediaclean-delete") \
+            if self.threads > 1 else None
+        self.roots: dict[str, GuardedRoot | Removal] = {}
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        for guarded in self.roots.values():
+            if isinstance(guarded, GuardedRoot):
+                guarded.close()
+        self.journal.close()
+
+    @property
+    def default(self) -> ItemOutcome:
+        return ItemOutcome.TRASHED if self.mode == DeleteMode.TRASH.value else ItemOutcome.DELETED
+
+    def _root(self, root: str) -> GuardedRoot | Removal:
+        found = self.roots.get(root)
+        if found is None:
+            try:
+                found = GuardedRoot(root, self.protection, self.mode)
+            except FileNotFoundError:
+                found = (ItemOutcome.ALREADY_GONE, "already gone (its workspace folder is gone)", 0)
+            except OSError as exc:
+                found = (ItemOutcome.FAILED, f"the folder {display_path(root)} cannot be opened "
+                                             f"({exc.strerror or exc})", 0)
+            self.roots[root] = found
+        return found
+
+    def run(self, plan_id: int) -> bool:
+        """Every batch in plan order; ``True`` when cancelled (the rest stays for :meth:`Journal.skip_rest`)."""
+        for batch in selected_batches(self.catalog, plan_id, self.batch):
+            if self.cancel is not None and self.cancel.cancelled:
+                self.journal.skip_rest("cancelled before it was reached")
+                return True
+            self.journal.begin(batch[0].id, batch[-1].id)
+            exceptions = self._batch(batch)
+            self.journal.settle(batch[0].id, batch[-1].id, self.default, exceptions,
+                                "moved to the trash" if self.default is ItemOutcome.TRASHED else "")
+            self.progress.done += len(batch)
+            self.progress.bytes_done += sum(i.size for i in batch)
+            self.progress.current = display_path(batch[-1].target)
+            if self.progress.callback is not None:
+                self.progress.callback(self.progress)
+        return bool(self.cancel is not None and self.cancel.cancelled)
+
+    def _batch(self, batch: list[ItemRow]) -> list[tuple[ItemOutcome, str, int, int]]:
+        exceptions: list[tuple[ItemOutcome, str, int, int]] = []
+        files: list[tuple[GuardedRoot, int, str, ItemRow]] = []
+        folders: list[tuple[GuardedRoot, int, str, ItemRow]] = []
+        held: list[GuardedRoot] = []
+        for item in batch:
+            guarded = self._root(item.root)
+            if not isinstance(guarded, GuardedRoot):
+                exceptions.append((*guarded, item.id))
+                continue
+            if guarded not in held:
+                guarded.dirs.hold()
+                held.append(guarded)
+            located = guarded.locate(item.target)
+            if not isinstance(located, Located):
+                exceptions.append((*located, item.id))
+                continue
+            (folders if item.action == "delete_dir" else files).append((guarded, *located, item))
+        try:
+            exceptions += self._files(files)
+            for guarded, fd, name, item in folders:  # after every file of the batch, deepest first
+                removal = guarded.remove(fd, name, item.target, _expected(item), folder=True) or \
+                    (ItemOutcome.DELETED, "folder removed", 0)
+                if removal[0] is ItemOutcome.DELETED:
+                    guarded.dirs.forget(os.path.relpath(item.target, guarded.root).replace(os.sep, "/"))
+                exceptions.append((*removal, item.id))
+        finally:
+            for guarded in held:
+                guarded.dirs.release()
+        return exceptions
+
+    def _files(self, files: list[tuple[GuardedRoot, int, str, ItemRow]]) -> list[tuple[ItemOutcome, str, int, int]]:
+        if self.pool is None or len(files) < 64:
+            return self._chunk(files)
+        size = -(-len(files) // self.threads)
+        chunks = [files[n:n + size] for n in range(0, len(files), size)]
+        out: list[tuple[ItemOutcome, str, int, int]] = []
+        for found in self.pool.map(self._chunk, chunks):
+            out += found
+        return out
+
+    def _chunk(self, files: list[tuple[GuardedRoot, int, str, ItemRow]]) -> list[tuple[ItemOutcome, str, int, int]]:
+        """Remove a contiguous run of files (one pool thread); only the exceptions come back."""
+        out: list[tuple[ItemOutcome, str, int, int]] = []
+        cancel = self.cancel
+        for guarded, fd, name, item in files:
+            if cancel is not None and cancel.cancelled:
+                out.append((ItemOutcome.SKIPPED, "cancelled before it was reached", 0, item.id))
+                continue
+            found = guarded.remove(fd, name, item.target, _expected(item))
+            if found is not None:
+                out.append((*found, item.id))
+        return out
+
+
+def _expected(item: ItemRow) -> Expected | None:
+    if item.kind is None:
+        return None  # a plan from before fingerprints had columns cannot be checked: never happens after 0007
+    return Expected(item.dev, item.ino, item.fp_size, item.mtime_ns, item.kind)
+
+
+def _finish(catalog: Catalog, result: RunResult, project_ids: list[int], cancelled: bool,
+            started_by: str) -> RunResult:
+    finish_run(catalog, result, cancelled=cancelled, summarize=_summary)
     now = iso()
-    with catalog.transaction() as conn:
-        conn.execute(
-            "UPDATE runs SET ended_at = ?, status = ?, deleted_count = ?, freed_bytes = ?, failed_count = ?, "
-            "skipped_count = ?, summary = ? WHERE id = ?",
-            (now, result.status, result.deleted_count, result.freed_bytes, len(result.failed), len(result.skipped),
-             summary, result.run_id),
-        )
-        for pid in project_ids:
-            status = _project_outcome(catalog, result.run_id, pid, cancelled)
-            set_cleanup_status(catalog, pid, status, now)
-            result.project_status[pid] = status.value
-    if kind == "clean":
-        for pid in project_ids:
-            row = catalog.conn.execute(
-                "SELECT count(*) AS n, ifnull(sum(ri.freed_bytes), 0) AS b FROM run_items ri "
-                "JOIN plan_items pi ON pi.id = ri.plan_item_id WHERE ri.run_id = ? AND pi.project_id = ? "
-                "AND ri.outcome = 'deleted' AND pi.action != 'delete_dir'",
-                (result.run_id, pid),
-            ).fetchone()
-            fs_log.info("Cleanup: Deleted %d files, freed %.2f MB", row["n"], row["b"] / MB,
-                        extra={"event": "cleanup_summary", "fields": {"project_id": pid}})
-    log_event(fs_log, logging.INFO, "run_finished", run_id=result.run_id, status=result.status, summary=summary)
+    for pid in project_ids:
+        row = catalog.conn.execute(
+            "SELECT sum(ri.outcome = 'failed') AS f, sum(ri.outcome IN ('pending', 'skipped') AND "
+            "ri.detail LIKE 'cancelled%') AS c, sum(ri.outcome = 'deleted' AND pi.action != 'delete_dir') AS n, "
+            "ifnull(sum(ri.freed_bytes), 0) AS b FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
+            "WHERE ri.run_id = ? AND pi.project_id = ?", (result.run_id, pid)).fetchone()
+        status = CleanupStatus.FAILED if row["f"] else CleanupStatus.PENDING if cancelled and row["c"] \
+            else CleanupStatus.COMPLETE
+        set_cleanup_status(catalog, pid, status, now)
+        result.project_status[pid] = status.value
+        if started_by == StartedBy.USER.value:  # F2: the user has reviewed a cleanup of this project
+            catalog.conn.execute("UPDATE projects SET reviewed_at = ? WHERE id = ?", (now, pid))
+        fs_log.info("Cleanup: Deleted %d files, freed %.2f MB", row["n"] or 0, (row["b"] or 0) / MB,
+                    extra={"event": "cleanup_summary", "fields": {"project_id": pid}})
+    log_event(fs_log, logging.INFO, "run_finished", run_id=result.run_id, status=result.status.value,
+              summary=result.summary)
     return result
 
 
-def _project_outcome(catalog: Catalog, run_id: int, project_id: int, cancelled: bool) -> CleanupStatus:
-    rows = catalog.conn.execute(
-        "SELECT ri.outcome, ri.detail FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
-        "WHERE ri.run_id = ? AND pi.project_id = ?",
-        (run_id, project_id),
-    ).fetchall()
-    if any(r["outcome"] == "failed" for r in rows):
-        return CleanupStatus.FAILED
-    if cancelled and any(r["outcome"] in ("pending", "skipped") and r["detail"].startswith("cancelled") for r in rows):
-        return CleanupStatus.PENDING
-    return CleanupStatus.COMPLETE
+def _summary(result: RunResult) -> str:
+    """Seed 002's line, ``Cleanup: Deleted {count} files, freed {space} MB`` (SI MB), for a permanent run;
+    a trash run says what it moved, since it freed nothing."""
+    if result.kind is not PlanKind.CLEAN:
+        return result.sentence()
+    line = f"Cleanup: Deleted {result.deleted_count} files, freed {result.freed_bytes / MB:.2f} MB"
+    if result.trashed_count:
+        line += f"; moved {result.trashed_count} files ({result.trashed_bytes / MB:.2f} MB) to the trash"
+    return line
 
-
-def reconcile_on_start(catalog: Catalog) -> list[int]:
-    """At start-up (every ``mediaclean`` command, the window): reconcile the runs a dead process
-    left ``running`` (invariant 6), so the catalog matches the disk before anything else reads it.
-
-    Cheap when no run is ``running``. Never waits: when another process holds the
-    writer lock its runs may be live, so they are left for the next start. Returns the
-    reconciled run ids.
-    """
-    if catalog.conn.execute(
-        f"SELECT 1 FROM runs WHERE status = 'running' AND kind IN ({', '.join('?' * len(LOCAL_KINDS))}) LIMIT 1",
-        LOCAL_KINDS,
-    ).fetchone() is None:
-        return []
-    try:
-        with catalog.writer("reconcile interrupted runs", timeout=0):
-            return reconcile_interrupted_runs(catalog)
-    except CatalogLocked:
-        return []
-
-
-def reconcile_interrupted_runs(catalog: Catalog) -> list[int]:
-    """After a crash (invariant 6): finish every run left ``running`` by a dead process.
-
-    An item whose target is gone is recorded as ``deleted``; one still present
-    as ``skipped`` (not done). Caller must hold the writer lock: runs only
-    happen under it, so no live run owns such a row. Returns the reconciled run ids.
-    """
-    # only the runs of this executor: an interrupted sweep's targets are object keys, not paths
-    # (core/s3/sweep_run.py reconciles those against the bucket)
-    rows = catalog.conn.execute(
-        f"SELECT id, kind FROM runs WHERE status = 'running' AND kind IN ({', '.join('?' * len(LOCAL_KINDS))})",
-        LOCAL_KINDS,
-    ).fetchall()
-    fixed = []
-    for run in rows:
-        run_id = run["id"]
-        pending = catalog.conn.execute(
-            "SELECT pi.id, pi.target, pi.size, pi.action FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
-            "WHERE ri.run_id = ? AND ri.outcome = 'pending'",
-            (run_id,),
-        ).fetchall()
-        updates = []
-        for item in pending:
-            gone = not os.path.lexists(os.fsdecode(item["target"]))
-            if gone:
-                freed = 0 if item["action"] == Action.DELETE_DIR.value else item["size"]
-                updates.append(("deleted", "gone after the run was interrupted", freed, run_id, item["id"]))
-            else:
-                updates.append(("skipped", "not done: the run was interrupted", 0, run_id, item["id"]))
-        with catalog.transaction() as conn:
-            conn.executemany(
-                "UPDATE run_items SET outcome = ?, detail = ?, freed_bytes = ? WHERE run_id = ? AND plan_item_id = ?",
-                updates,
-            )
-            totals = conn.execute(
-                "SELECT sum(ri.outcome = 'deleted' AND pi.action != 'delete_dir') AS d, "
-                "ifnull(sum(ri.freed_bytes), 0) AS b, sum(ri.outcome = 'failed') AS f, sum(ri.outcome = 'skipped') AS s "
-                "FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id WHERE ri.run_id = ?",
-                (run_id,),
-            ).fetchone()
-            summary = f"Interrupted; reconciled: {totals['d'] or 0} files deleted, {(totals['b'] or 0) / MB:.2f} MB freed"
-            conn.execute(
-                "UPDATE runs SET status = 'interrupted', ended_at = ?, deleted_count = ?, freed_bytes = ?, "
-                "failed_count = ?, skipped_count = ?, summary = ? WHERE id = ?",
-                (iso(), totals["d"] or 0, totals["b"] or 0, totals["f"] or 0, totals["s"] or 0, summary, run_id),
-            )
-            for prow in conn.execute(
-                "SELECT DISTINCT pi.project_id FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
-                "WHERE ri.run_id = ? AND pi.project_id IS NOT NULL", (run_id,)
-            ).fetchall() if run["kind"] == "clean" else []:
-                not_done = conn.execute(
-                    "SELECT count(*) FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id WHERE ri.run_id = ? "
-                    "AND pi.project_id = ? AND ri.outcome IN ('skipped', 'failed') AND ri.detail != 'excluded by the user'",
-                    (run_id, prow[0]),
-                ).fetchone()[0]
-                set_cleanup_status(catalog, prow[0], CleanupStatus.FAILED if not_done else CleanupStatus.COMPLETE)
-        log_event(fs_log, logging.WARNING, "run_reconciled", run_id=run_id, summary=summary)
-        fixed.append(run_id)
-    return fixed

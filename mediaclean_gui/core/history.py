@@ -6,7 +6,7 @@ from typing import Any
 
 from .catalog import Catalog, display_path
 
-MB = 1024 * 1024
+MB = 1_000_000  # SI (SPEC section 4)
 
 
 def list_runs(catalog: Catalog, limit: int = 50) -> list[dict[str, Any]]:
@@ -27,6 +27,9 @@ def list_runs(catalog: Catalog, limit: int = 50) -> list[dict[str, Any]]:
         entry = {k: row[k] for k in row.keys() if k != "pid"}
         entry["deleted_size_mb"] = round(row["freed_bytes"] / MB, 2)
         entry["projects"] = names
+        restored = catalog.conn.execute("SELECT ifnull(sum(restored_count), 0), ifnull(sum(restored_bytes), 0) "
+                                        "FROM restores WHERE run_id = ?", (row["id"],)).fetchone()
+        entry["restored_count"], entry["restored_bytes"] = int(restored[0]), int(restored[1])
         out.append(entry)
     return out
 

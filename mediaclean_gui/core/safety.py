@@ -71,6 +71,7 @@ class DirFds:
         self.root_dev = os.fstat(self.root_fd).st_dev
         self._cache: OrderedDict[str, int] = OrderedDict()
         self._max = max_open
+        self._holding = False
         self._rel_dirs: dict[str, str] = {}  # absolute parent folder -> its relative path (lexical, checked once)
 
     def close(self) -> None:
@@ -84,6 +85,22 @@ class DirFds:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def open_count(self) -> int:
+        """Folders held open now (besides the root)."""
+        return len(self._cache)
+
+    def hold(self) -> None:
+        """Keep every descriptor handed out open until :meth:`release` (worker threads are using them)."""
+        self._holding = True
+
+    def release(self) -> None:
+        """End :meth:`hold` and close the least recently used descriptors above the cache size."""
+        self._holding = False
+        while len(self._cache) > self._max:
+            _, old = self._cache.popitem(last=False)
+            os.close(old)
 
     def forget(self, rel_dir: str) -> None:
         """Drop cached descriptors of ``rel_dir`` and below (after it was removed)."""
@@ -127,21 +144,91 @@ class DirFds:
             os.close(fd)
             raise UnsafePath(f"'{rel_dir}' is on another file system (mount point)")
         self._cache[rel_dir] = fd
-        if len(self._cache) > self._max:
+        if len(self._cache) > self._max and not self._holding:
             _, old = self._cache.popitem(last=False)
             os.close(old)
         return fd
 
 
-@dataclass(frozen=True)
-class DeleteLimits:
-    """Invariant 8: plans above these need an explicit second confirmation.
+def check_target(target: str, root: str) -> str | None:
+    """Why ``target`` may not be acted on under ``root``, or ``None`` (invariant 11).
 
-    ``max_count`` items; ``max_share`` of ``total_bytes`` (1.0 disables the share check).
+    ``target`` must be an absolute path in normal form — no ``.``, ``..`` or empty components,
+    no trailing slash — strictly below ``root``. Checked at planning and again at execution; this
+    is the form of the target only: what it *is* is checked by identity (:class:`Protection`).
     """
+    if not os.path.isabs(target) or target.startswith("//") or os.path.normpath(target) != target:
+        return f"the path {target!r} is not in normal form (it has '.', '..' or empty parts)"
+    base = os.path.normpath(root).rstrip(os.sep) + os.sep
+    if not target.startswith(base):
+        return "it lies outside the root"
+    return None
 
-    max_count: int
-    max_share: float
+
+def bad_placeholder_value(value: str | None) -> str | None:
+    """Why ``value`` cannot be bound into a profile placeholder (a project id, external id, provider
+    name), or ``None`` (invariant 11): ``/``, NUL, ``.`` and ``..`` would name other folders."""
+    if value is None:
+        return None
+    if value in ("", ".", ".."):
+        return f"{value!r} is not a usable folder name" if value else "it is empty"
+    if "/" in value or "\0" in value:
+        return f"{value!r} contains '/' or a NUL character, so it would name another folder"
+    return None
+
+
+@dataclass(frozen=True)
+class Protection:
+    """What may never be removed, by identity (invariant 11): ``files`` maps ``(st_dev, st_ino)`` of
+    every protected artifact to why it is protected; ``folders`` the identities of every folder that
+    holds one (a folder holding a protected file is never removed). Read just before acting."""
+
+    files: dict[tuple[int, int], str]
+    folders: dict[tuple[int, int], str]
+
+    @classmethod
+    def of_paths(cls, paths: dict[str, str]) -> "Protection":
+        """The identities of ``paths`` (path -> why) as they are now, and of every folder above each.
+        A path that is gone protects nothing; links are not followed."""
+        files: dict[tuple[int, int], str] = {}
+        folders: dict[tuple[int, int], str] = {}
+        seen_dirs: set[str] = set()
+        for path, why in paths.items():
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            files.setdefault((st.st_dev, st.st_ino), why)
+            folder = os.path.dirname(path)
+            while folder and folder not in seen_dirs:
+                seen_dirs.add(folder)
+                try:
+                    dst = os.lstat(folder)
+                except OSError:
+                    break
+                folders.setdefault((dst.st_dev, dst.st_ino), f"it holds {why}")
+                parent = os.path.dirname(folder)
+                if parent == folder:
+                    break
+                folder = parent
+        return cls(files, folders)
+
+    def why(self, st: os.stat_result) -> str | None:
+        """Why the thing ``st`` describes is protected, or ``None``."""
+        key = (st.st_dev, st.st_ino)
+        found = self.files.get(key)
+        if found is None and stat.S_ISDIR(st.st_mode):
+            found = self.folders.get(key)
+        return found
+
+
+class DeleteLimits:
+    """Kept for the upload executor until it runs on ``core.run`` (which has the one limit check,
+    :func:`core.run.limits.check_limits`). 0 means no limit."""
+
+    def __init__(self, max_count: int, max_share: float) -> None:
+        self.max_count = max_count
+        self.max_share = max_share
 
     @classmethod
     def from_prefs(cls, prefs: dict[str, Any]) -> "DeleteLimits":
@@ -150,20 +237,15 @@ class DeleteLimits:
     def exceeded(self, count: int, nbytes: int, total_bytes: int) -> str | None:
         """A sentence saying which limit the plan exceeds, or ``None``."""
         if self.max_count and count > self.max_count:
-            return f"the plan deletes {count} items, more than the limit of {self.max_count} (preference max_delete_count)"
+            return f"the plan deletes {count:,} files, more than the limit of {self.max_count:,}"
         if self.max_share < 1.0 and total_bytes > 0 and nbytes / total_bytes > self.max_share:
-            share = 100.0 * nbytes / total_bytes
-            return (
-                f"the plan deletes {share:.0f}% of the bytes scanned, more than the limit of "
-                f"{100 * self.max_share:.0f}% (preference max_delete_share)"
-            )
+            return (f"the plan deletes {100.0 * nbytes / total_bytes:.0f}% of the space scanned, more than the "
+                    f"limit of {100 * self.max_share:.0f}%")
         return None
 
 
 def require_confirmation(reason: str | None, confirmed: bool) -> None:
     """Raise :class:`SafetyRefusal` when a limit is exceeded and not confirmed a second time."""
     if reason and not confirmed:
-        raise SafetyRefusal(
-            f"Refused: {reason}. Nothing was deleted. Review the plan, then confirm it a second time "
-            f"(--confirm-large on the command line) or raise the limit."
-        )
+        raise SafetyRefusal(f"Refused: {reason}. Nothing was deleted. Review the plan, then confirm it a second "
+                            f"time or raise the limit.")

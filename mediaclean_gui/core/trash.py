@@ -1,4 +1,4 @@
-"""Restore a trash-mode run from the freedesktop Trash (where send2trash put its files)."""
+"""The freedesktop Trash: moving a verified entry there by descriptor, and restoring a trash-mode run."""
 
 from __future__ import annotations
 
@@ -10,16 +10,18 @@ import logging
 import os
 import shutil
 import stat
+import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import quote, unquote_to_bytes
 
 from .catalog import Catalog, display_path, iso, parse_iso, utcnow
 from .errors import NotFound
+from .plan import fingerprint_of_row
 from .events import fs_log, log_event
 
-MB = 1024 * 1024
+MB = 1_000_000  # SI (SPEC section 4)
 LOCAL_KINDS = ("clean", "temp", "orphans")
 #: seconds of slack around a run's start and end when matching a ``DeletionDate`` (second precision, local time)
 SLACK = 2.0
@@ -114,6 +116,127 @@ def _entries(paths: list[str]) -> dict[str, list[TrashEntry]]:
             if os.path.lexists(file_path):
                 out[parsed[0]].append(TrashEntry(parsed[0], parsed[1], file_path, info))
     return out
+
+
+class TrashUnavailable(Exception):
+    """No trash folder on the file system of a root could be used; nothing is moved there."""
+
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+class TrashBin:
+    """A freedesktop.org trash folder on the same file system as a root, opened by descriptor.
+
+    :meth:`move` moves one entry, given by its verified parent folder's descriptor, into the trash
+    with ``renameat`` (never through a path, so a folder swapped for a link cannot redirect it;
+    invariant 16) after reserving its name with an exclusive ``.trashinfo``. Because the trash is
+    on the same file system, a move frees nothing until the trash is emptied.
+    The home trash (``$XDG_DATA_HOME/Trash``) is used when it lies on the root's device; else
+    ``$topdir/.Trash/$uid`` (a real folder with the sticky bit) or ``$topdir/.Trash-$uid``.
+    Raises :class:`TrashUnavailable` when none can be used.
+    """
+
+    def __init__(self, root: str, root_dev: int) -> None:
+        self.root_dev = root_dev
+        self.folder, self.top = self._choose(root, root_dev)
+        self.files_fd = self._open_sub("files")
+        try:
+            self.info_fd = self._open_sub("info")
+        except BaseException:
+            os.close(self.files_fd)
+            raise
+
+    def _choose(self, root: str, root_dev: int) -> tuple[str, str]:
+        home = xdg_data_home()
+        probe = home
+        while not os.path.lexists(probe) and os.path.dirname(probe) != probe:
+            probe = os.path.dirname(probe)
+        try:
+            if os.stat(probe).st_dev == root_dev:
+                os.makedirs(os.path.join(home, "Trash"), mode=0o700, exist_ok=True)
+                return os.path.join(home, "Trash"), home
+        except OSError:
+            pass
+        top = _mount_point(root)
+        uid = str(os.getuid())
+        shared = os.path.join(top, ".Trash")
+        try:
+            st = os.lstat(shared)
+            if stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX and st.st_dev == root_dev:
+                mine = os.path.join(shared, uid)
+                os.makedirs(mine, mode=0o700, exist_ok=True)
+                return mine, top
+        except OSError:
+            pass
+        own = os.path.join(top, ".Trash-" + uid)
+        try:
+            os.mkdir(own, 0o700)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise TrashUnavailable(f"no trash folder can be made on this file system ({exc.strerror})") from None
+        st = os.lstat(own)
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_dev != root_dev:
+            raise TrashUnavailable(f"{own} is not a trash folder of yours on this file system")
+        return own, top
+
+    def _open_sub(self, name: str) -> int:
+        top_fd = os.open(self.folder, _DIR_FLAGS)
+        try:
+            try:
+                os.mkdir(name, 0o700, dir_fd=top_fd)
+            except FileExistsError:
+                pass
+            fd = os.open(name, _DIR_FLAGS, dir_fd=top_fd)
+        except OSError as exc:
+            raise TrashUnavailable(f"the trash folder {self.folder} cannot be used ({exc.strerror})") from None
+        finally:
+            os.close(top_fd)
+        if os.fstat(fd).st_dev != self.root_dev:
+            os.close(fd)
+            raise TrashUnavailable(f"the trash folder {self.folder} is on another file system")
+        return fd
+
+    def close(self) -> None:
+        os.close(self.files_fd)
+        os.close(self.info_fd)
+
+    def move(self, parent_fd: int, name: str, original: str) -> str:
+        """Move entry ``name`` of folder ``parent_fd`` (whose absolute path is ``original``) to the
+        trash; returns the name it got there. Raises ``OSError`` (the entry stays where it was)."""
+        base = os.fsencode(name)
+        quoted = quote(os.fsencode(original if self.top == xdg_data_home() else os.path.relpath(original, self.top)),
+                       safe="/")
+        when = dt.datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
+        body = f"[Trash Info]\nPath={quoted}\nDeletionDate={when}\n".encode()
+        for n in range(1, 1000):
+            candidate = base if n == 1 else base + b".%d" % n
+            if n > 50:
+                candidate = base[:100] + b"." + uuid.uuid4().hex.encode()
+            info = candidate + b".trashinfo"
+            try:
+                fd = os.open(info, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
+                             0o600, dir_fd=self.info_fd)
+            except FileExistsError:
+                continue
+            try:
+                os.write(fd, body)
+            finally:
+                os.close(fd)
+            try:
+                os.lstat(candidate, dir_fd=self.files_fd)
+                os.unlink(info, dir_fd=self.info_fd)  # a stray file without its info: take another name
+                continue
+            except FileNotFoundError:
+                pass
+            try:
+                os.rename(name, candidate, src_dir_fd=parent_fd, dst_dir_fd=self.files_fd)
+            except BaseException:
+                os.unlink(info, dir_fd=self.info_fd)
+                raise
+            return os.fsdecode(candidate)
+        raise OSError(errno.EEXIST, "no free name in the trash")
 
 
 class RestoreOutcome(str, enum.Enum):
@@ -211,8 +334,9 @@ def _not_trash_reason(row: Any) -> str | None:
 def _trashed(catalog: Catalog, row: Any) -> list[_Trashed]:
     """The run's files that went to the trash, each matched with its trash entry (or ``None``)."""
     items = catalog.conn.execute(
-        "SELECT pi.target, pi.size, pi.fingerprint FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
-        "WHERE ri.run_id = ? AND ri.outcome = 'deleted' AND pi.action != 'delete_dir' ORDER BY pi.seq",
+        "SELECT pi.target, pi.size, pi.fingerprint, pi.fp_dev, pi.fp_ino, pi.fp_size, pi.fp_mtime_ns, pi.fp_kind "
+        "FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id WHERE ri.run_id = ? "
+        "AND ri.outcome IN ('trashed', 'deleted') AND pi.action != 'delete_dir' ORDER BY pi.seq",
         (row["id"],),
     ).fetchall()
     targets = [os.path.normpath(os.fsdecode(r["target"])) for r in items]
@@ -221,7 +345,7 @@ def _trashed(catalog: Catalog, row: Any) -> list[_Trashed]:
     entries = _entries(targets)
     out = []
     for target, r in zip(targets, items):
-        fp = json.loads(r["fingerprint"])
+        fp = fingerprint_of_row(r)
         if fp.get("kind") == "link":  # links are removed, not trashed (they hold no data)
             continue
         candidates = [e for e in entries.get(target, []) if start <= e.deleted_at <= end]

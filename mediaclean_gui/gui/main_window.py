@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from ..core.catalog import Catalog
 from ..core.errors import KnownError, SafetyRefusal
 from ..core.events import Cancelled, CancelToken, Progress
-from ..core.execute import reconcile_interrupted_runs
+from ..core.run.lifecycle import reconcile_interrupted_runs
 from ..core.importdb import import_generator_db
 from ..core.plan import set_group_selected, set_selected
 from ..core.projects import (
@@ -52,7 +52,7 @@ from ..core.projects import (
     set_auto_cleanup,
 )
 from ..core.runner import execute_any
-from ..core.safety import DeleteLimits
+from ..core.run.limits import check_limits
 from ..core.scan import role_sizes, scan_projects
 from ..core.scheduler import JobReport
 from . import plans
@@ -656,16 +656,8 @@ class MainWindow(QMainWindow):
         if not self.ask_confirmation(text, title=self.current_title or "Confirm"):
             self.statusBar().showMessage("Not run: nothing was deleted.", 5000)
             return
-        prefs = self.catalog.prefs()
-        scope = next((p["scope_bytes"] for p in plan.preconditions if "scope_bytes" in p), 0)
-        reason: str | None = None
-        if plan.kind == "sweep":  # invariant 8 for objects: a count, or a share of the objects listed
-            from ..core.s3.sweep_run import limit_reason
-
-            scanned = int(plan.params.get("stats", {}).get("total_files_scanned", 0))
-            reason = limit_reason(prefs, model.selected_count(), scanned, None)
-        elif plan.kind != "upload":  # uploads count only what they delete: their executor decides
-            reason = DeleteLimits.from_prefs(prefs).exceeded(files, nbytes, scope)
+        check = check_limits(self.catalog, plan.id)  # invariant 8: the same check the executor makes
+        reason = check.sentence() if check.exceeded else None
         confirm_large = False
         if reason:
             if not self.ask_confirmation(f"This plan is above your safety limit: {reason}.\n\n"

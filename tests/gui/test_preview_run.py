@@ -142,8 +142,8 @@ def test_above_the_delete_limit_asks_a_second_time(two_projects, catalog_path, q
     monkeypatch.setattr(window, "ask_confirmation", lambda text, title="": asked.append(text) or next(answers))
     window.confirmButton.click()
     assert len(asked) == 2
-    assert "more than the limit of 3 (preference max_delete_count)" in asked[1]
-    assert window.pane.messageLabel.text().startswith("Not run: the plan deletes 9 items, more than the limit of 3")
+    assert "the plan deletes 9 files, more than the limit of 3" in asked[1]
+    assert window.pane.messageLabel.text().startswith("Not run: the plan deletes 9 files, more than the limit of 3")
     assert ws.path(".cache/audio/p1/scene-1.mp3").exists()
     assert list_runs(Catalog(catalog_path)) == []
 

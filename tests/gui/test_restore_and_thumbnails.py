@@ -44,8 +44,8 @@ def test_restore_a_trash_mode_run_from_the_history_view(workspace, catalog_path,
     run_id, possible = _select_newest_run(qtbot, window)
     assert run_id == result.run_id and possible
     assert history.restoreButton.isEnabled()
-    files = result.deleted_count  # files only: the emptied assembly folder was removed, not trashed
-    assert files == 7
+    files = result.trashed_count  # files only: the emptied assembly folder was removed, not trashed
+    assert files == 7 and result.deleted_count == 0 and result.freed_bytes == 0
     assert history.restoreNote.text() == (f"{files} of {files} file(s) of run {run_id} are still in the trash and "
                                           f"can be restored.")
     with qtbot.waitSignal(history.restored, timeout=20000) as restored:

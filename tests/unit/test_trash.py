@@ -42,7 +42,7 @@ def temp_tree(root: Path) -> dict[str, bytes]:
 def trashed_run(catalog, root: Path) -> int:
     plan_id = plan_temp(catalog, root, older_than_hours=24)
     result = execute_plan(catalog, plan_id, mode="trash")
-    assert result.status == "complete" and result.deleted_count == 3
+    assert result.status == "complete" and result.trashed_count == 3 and result.freed_bytes == 0
     return result.run_id
 
 
@@ -109,7 +109,7 @@ def test_same_name_trashed_by_two_runs_each_gets_its_own_file_back(catalog, tmp_
 
 def trashed_run_single(catalog, root: Path) -> int:
     result = execute_plan(catalog, plan_temp(catalog, root, older_than_hours=24), mode="trash")
-    assert result.deleted_count == 1
+    assert result.trashed_count == 1
     return result.run_id
 
 
@@ -137,13 +137,13 @@ def test_cli_restore_of_a_project_cleanup(cli, workspace):
     workspace.add_project("p1", "Alpha")
     cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
     code, run = cli("clean", "Alpha", "--yes", "--trash")
-    assert code == 0 and run["mode"] == "trash" and run["deleted_count"] > 0
+    assert code == 0 and run["mode"] == "trash" and run["trashed_count"] > 0 and run["deleted_count"] == 0
     audio = workspace.path(".cache/audio/p1/scene-1.mp3")
     assert not audio.exists()
     code, check = cli("restore", run["run_id"], "--check")
     assert code == 0 and check["restorable"] is True
     code, out = cli("restore", run["run_id"])
-    assert code == 0 and out["restored_count"] == run["deleted_count"]
+    assert code == 0 and out["restored_count"] == run["trashed_count"]
     assert audio.exists() and audio.stat().st_size > 0
     assert workspace.path(".cache/assembly/p1/part-0.mp4").exists(), "a removed folder is recreated"
     code, out = cli("restore", run["run_id"])

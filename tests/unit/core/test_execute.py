@@ -44,7 +44,7 @@ def test_every_outcome_is_recorded(workspace, catalog, imported, undeletable, fs
     got = outcomes(catalog, result.run_id)
     assert got[str(gone)] == ("already_gone", "already gone")
     assert got[str(changed)] == ("skipped", "changed since preview")
-    assert got[str(excluded)] == ("skipped", "excluded by the user")
+    assert got[str(excluded)] == ("skipped", "kept by you")
     assert got[str(locked)][0] == "failed"
     assert got[str(locked)][1] in ("Operation not permitted", "Permission denied", "Read-only file system")
     # the read-only folder itself cannot go either (chattr +i: failed; chmod 0o555: not empty)
@@ -138,7 +138,9 @@ def test_trash_mode_moves_files_to_the_freedesktop_trash(workspace, catalog, imp
 
     code, out = cli("clean", projects["p1"].id, "--yes", "--trash")
 
-    assert code == 0 and out["mode"] == "trash" and out["deleted_count"] == 4
+    # invariant 16: a move to the trash on the same file system frees nothing, and says so
+    assert code == 0 and out["mode"] == "trash" and out["trashed_count"] == 4 and out["deleted_count"] == 0
+    assert out["freed_bytes"] == 0 and out["deleted_size_mb"] == 0 and out["trashed_bytes"] > 0
     assert not audio.exists() and not workspace.path(".cache/assembly/p1").exists()
     infos = {}
     for info in (trash / "info").glob("*.trashinfo"):
@@ -150,7 +152,8 @@ def test_trash_mode_moves_files_to_the_freedesktop_trash(workspace, catalog, imp
     assert trashed.read_bytes() == content
     code, history = cli("history")
     assert history["runs"][0]["mode"] == "trash"
-    assert history["runs"][0]["summary"].endswith("(moved to the trash)")
+    assert history["runs"][0]["summary"] == (
+        f"Cleanup: Deleted 0 files, freed 0.00 MB; moved 4 files ({out['trashed_bytes'] / 1e6:.2f} MB) to the trash")
 
 
 def test_trash_mode_from_the_preference(workspace, catalog, imported):
@@ -158,9 +161,10 @@ def test_trash_mode_from_the_preference(workspace, catalog, imported):
     projects = imported()
     catalog.set_pref("delete_mode", "trash")
     result = execute_plan(catalog, plan_cleanup(catalog, [projects["p1"].id]))
-    assert result.mode == "trash" and result.deleted_count == 4
-    assert {i["detail"] for i in run_items(catalog, result.run_id) if i["action"] == "delete_file"} == \
-        {"moved to the trash"}
+    assert result.mode == "trash" and result.trashed_count == 4 and result.deleted_count == 0
+    assert result.freed_bytes == 0
+    assert {(i["outcome"], i["detail"]) for i in run_items(catalog, result.run_id) if i["action"] == "delete_file"} \
+        == {("trashed", "moved to the trash")}
 
 
 def test_trash_mode_removes_a_dangling_link_itself(workspace, catalog, imported, tmp_path):
@@ -222,7 +226,7 @@ def test_cancel_leaves_every_item_recorded(workspace, catalog, imported):
         if progress.done == 3:
             token.cancel()
 
-    result = execute_plan(catalog, plan.id, progress=Progress(callback=after_three), cancel=token)
+    result = execute_plan(catalog, plan.id, progress=Progress(callback=after_three), cancel=token, batch=3)
 
     assert result.status == "cancelled"
     got = outcomes(catalog, result.run_id)
@@ -244,8 +248,7 @@ def test_delete_limits_need_a_second_confirmation(workspace, catalog, imported, 
     assert code == 0
     code, out = cli("clean", projects["p1"].id, "--yes")
     assert code == 3
-    assert out["error"].startswith("Refused: the plan deletes 7 items, more than the limit of 3 "
-                                   "(preference max_delete_count). Nothing was deleted.")
+    assert out["error"].startswith("Refused: the plan deletes 7 files, more than the limit of 3. Nothing was deleted.")
     assert "--confirm-large" in out["error"]
     assert workspace.path(".cache/audio/p1/scene-1.mp3").exists()
     plan_id = catalog.conn.execute("SELECT max(id) FROM plans").fetchone()[0]
@@ -259,7 +262,7 @@ def test_delete_share_limit(workspace, catalog, imported):
     projects = imported()
     catalog.set_pref("max_delete_share", 0.5)
     plan_id = plan_cleanup(catalog, [projects["p1"].id])
-    with pytest.raises(SafetyRefusal, match=r"the plan deletes \d+% of the bytes scanned, more than the limit of 50%"):
+    with pytest.raises(SafetyRefusal, match=r"the plan deletes \d+% of the space scanned, more than the limit of 50%"):
         execute_plan(catalog, plan_id)
     assert execute_plan(catalog, plan_id, confirm_large=True).deleted_count == 7
 
@@ -327,11 +330,13 @@ def test_reconcile_on_start_settles_local_runs_only(catalog, tmp_path, cli):
 
     assert code == 0
     status = {r["id"]: r["status"] for r in history["runs"]}
-    assert status == {local: "interrupted", gone: "interrupted", sweep: "running"}
+    # every kind is reconciled at start-up: the sweep too (its store cannot be asked here)
+    assert status == {local: "interrupted", gone: "interrupted", sweep: "interrupted"}
     assert [(i["outcome"], i["detail"]) for i in run_items(catalog, local)] == \
         [("skipped", "not done: the run was interrupted")]
     assert [(i["outcome"], i["freed_bytes"]) for i in run_items(catalog, gone)] == [("deleted", 5)]
-    assert [i["outcome"] for i in run_items(catalog, sweep)] == ["pending"]
+    assert [(i["outcome"], i["detail"]) for i in run_items(catalog, sweep)] == \
+        [("skipped", "not done: the run was interrupted")]
     assert present.exists()
 
 
@@ -343,6 +348,6 @@ def test_a_sweep_plan_is_not_run_as_a_local_cleanup(catalog, cli):
     assert code == 2 and out["error"].startswith(f"Plan {plan_id} is a sweep plan, not a cleanup")
     from mediaclean_gui.core.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="this executor runs local cleanups only"):
+    with pytest.raises(ConfigError, match="is a sweep plan; it cannot be run here"):
         execute_plan(catalog, plan_id)
     assert catalog.conn.execute("SELECT status FROM plans WHERE id = ?", (plan_id,)).fetchone()[0] == "ready"

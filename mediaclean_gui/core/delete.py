@@ -1,0 +1,251 @@
+"""THE guarded delete path: every local deletion goes through :class:`GuardedRoot`.
+
+Cleanup items, the local copy after a verified upload, temp and orphan sweeps, permanent and trash
+mode alike. Just before acting, for each target: its form is checked (normal, absolute, strictly
+below the root: :func:`safety.check_target`); its parent folder is reached by descriptor, one
+component at a time with ``O_NOFOLLOW`` and a device check (:class:`safety.DirFds`: a folder swapped
+for a link is never followed, a mount is never crossed); the target is ``lstat``-ed through that
+descriptor and compared by ``(st_dev, st_ino)`` with every protected artifact of every project
+(:class:`safety.Protection`, invariant 11) and with the plan's fingerprint (invariant 4); only then
+is it unlinked, removed as an empty folder, or renamed into a trash on the same file system
+(:class:`trash.TrashBin`, invariant 16). Nothing here follows a link or removes a folder recursively
+except :meth:`GuardedRoot.remove_tree`, which applies the same checks to every entry it meets.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import stat
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .catalog import display_path
+from .events import fs_log, log_event
+from .run.model import DeleteMode, ItemOutcome
+from .safety import DirFds, Protection, UnsafePath, check_target
+from .trash import TrashBin, TrashUnavailable
+
+#: ``(outcome, detail, freed bytes)`` of one target; ``None`` from :meth:`GuardedRoot.remove` means the
+#: mode's default: deleted with its planned size freed, or trashed (nothing freed).
+Removal = tuple[ItemOutcome, str, int]
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+class Located(NamedTuple):
+    """A target reached safely: its parent folder's descriptor and its name there."""
+
+    parent_fd: int
+    name: str
+
+
+class Expected(NamedTuple):
+    """A target's fingerprint from the plan: device, inode, size (bytes), mtime (ns), kind
+    (``file``, ``dir``, ``link``). Folders are compared by device, inode and kind only."""
+
+    dev: int | None
+    ino: int | None
+    size: int | None
+    mtime_ns: int | None
+    kind: str | None
+
+    def matches(self, st: os.stat_result) -> bool:
+        mode = st.st_mode
+        kind = "dir" if stat.S_ISDIR(mode) else "link" if stat.S_ISLNK(mode) else "file"
+        if (self.dev, self.ino, self.kind) != (st.st_dev, st.st_ino, kind):
+            return False
+        return kind == "dir" or (self.size, self.mtime_ns) == (st.st_size, st.st_mtime_ns)
+
+
+def _message(exc: BaseException) -> str:
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+
+
+@dataclass
+class TreeResult:
+    """What :meth:`GuardedRoot.remove_tree` did: files (and links) removed, bytes of regular files
+    removed, and one line per problem (the rest of the tree was still removed where it could be)."""
+
+    files: int = 0
+    nbytes: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class GuardedRoot:
+    """Everything deleted below one root (a workspace, a temp root) goes through one of these.
+
+    ``mode`` is ``permanent`` or ``trash``. :meth:`locate` runs on one thread (it opens and caches
+    folder descriptors); :meth:`remove` may run on several threads at once for targets located
+    while :meth:`DirFds.hold` is in effect. Close it when done.
+    """
+
+    def __init__(self, root: str, protection: Protection, mode: str = DeleteMode.PERMANENT.value) -> None:
+        self.root = os.path.normpath(root)
+        self.protection = protection
+        self.mode = mode
+        self.dirs = DirFds(self.root)
+        self.root_dev = self.dirs.root_dev
+        self.trash: TrashBin | None = None
+        self.trash_error = ""
+        if mode == DeleteMode.TRASH.value:
+            try:
+                self.trash = TrashBin(self.root, self.root_dev)
+            except (TrashUnavailable, OSError) as exc:
+                self.trash_error = str(exc)
+
+    def close(self) -> None:
+        self.dirs.close()
+        if self.trash is not None:
+            self.trash.close()
+
+    def __enter__(self) -> GuardedRoot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def default_outcome(self) -> ItemOutcome:
+        """What :meth:`remove` returning ``None`` means in this mode."""
+        return ItemOutcome.TRASHED if self.mode == DeleteMode.TRASH.value else ItemOutcome.DELETED
+
+    def locate(self, target: str) -> Located | Removal:
+        """``(parent folder descriptor, name)`` of ``target``, or the outcome that settles it now
+        (refused, not reached safely, already gone)."""
+        reason = check_target(target, self.root)
+        if reason:
+            return ItemOutcome.SKIPPED, f"refused: {reason}", 0
+        try:
+            return Located(*self.dirs.parent_of(target))
+        except FileNotFoundError:
+            return ItemOutcome.ALREADY_GONE, "already gone", 0
+        except UnsafePath as exc:
+            return ItemOutcome.SKIPPED, f"not reached safely: {exc}", 0
+        except OSError as exc:
+            return self._failed(target, exc)
+
+    def remove(self, parent_fd: int, name: str, target: str, expected: Expected | None, *,
+               folder: bool = False) -> Removal | None:
+        """Check and remove one located target; never raises for the target's state.
+
+        ``folder`` removes an empty folder (never recursively). ``expected`` is the plan's
+        fingerprint (``None``: no fingerprint to compare, the identity checks still apply).
+        Returns ``None`` for the mode's default outcome, else the outcome.
+        """
+        try:
+            st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return ItemOutcome.ALREADY_GONE, "already gone", 0
+        except OSError as exc:
+            return self._failed(target, exc, expected.size if expected is not None else None)
+        refusal = self._refusal(st, expected)
+        if refusal:
+            return ItemOutcome.SKIPPED, refusal, 0
+        try:
+            if folder:
+                if not stat.S_ISDIR(st.st_mode):
+                    return ItemOutcome.SKIPPED, "changed since preview (no longer a folder)", 0
+                os.rmdir(name, dir_fd=parent_fd)
+                return ItemOutcome.DELETED, "folder removed", 0
+            if stat.S_ISDIR(st.st_mode):
+                return ItemOutcome.SKIPPED, "changed since preview (now a folder)", 0
+            if stat.S_ISLNK(st.st_mode):  # a link holds no data: removed as a link, never followed or trashed
+                os.unlink(name, dir_fd=parent_fd)
+                return ItemOutcome.DELETED, "symbolic link removed (its target is untouched)", 0
+            if self.mode == DeleteMode.TRASH.value:
+                if self.trash is None:
+                    return ItemOutcome.FAILED, f"not moved to the trash: {self.trash_error}", 0
+                self.trash.move(parent_fd, name, target)
+                return None
+            os.unlink(name, dir_fd=parent_fd)
+        except FileNotFoundError:
+            return ItemOutcome.ALREADY_GONE, "already gone", 0
+        except OSError as exc:
+            if folder and exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                return ItemOutcome.SKIPPED, "folder not empty: it holds files that were not in the plan", 0
+            return self._failed(target, exc, 0 if folder else st.st_size)
+        if st.st_nlink > 1:
+            return ItemOutcome.DELETED, "other hard links to this file remain, so no space was freed", 0
+        if fs_log.isEnabledFor(logging.DEBUG):
+            log_event(fs_log, logging.DEBUG, "local_file_deleted", file_path=display_path(target), size=st.st_size)
+        return None
+
+    def _refusal(self, st: os.stat_result, expected: Expected | None) -> str:
+        why = self.protection.why(st)
+        if why:
+            return f"protected: {why}"
+        if st.st_dev != self.root_dev:
+            return "on another file system (a mount point); it is not crossed"
+        if expected is not None and not expected.matches(st):
+            return "changed since preview"
+        return ""
+
+    def _failed(self, target: str, exc: BaseException, size: int | None = None) -> Removal:
+        message = _message(exc)
+        log_event(fs_log, logging.WARNING, "failed_to_delete_local_file", file_path=display_path(target),
+                  size=size or 0, error=message)
+        return ItemOutcome.FAILED, message, 0
+
+    def remove_tree(self, parent_fd: int, name: str, shown: str) -> TreeResult:
+        """Remove the folder (or file, or link) ``name`` of ``parent_fd`` and everything in it, entry by
+        entry through descriptors, applying :meth:`remove`'s checks to each: protected entries and
+        folders holding them stay, links are removed as links, mounts are not entered."""
+        result = TreeResult()
+        self._tree(parent_fd, name, shown, result)
+        return result
+
+    def _tree(self, parent_fd: int, name: str, shown: str, result: TreeResult, retry: bool = True) -> None:
+        try:
+            st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            result.errors.append(f"{shown}: {_message(exc)}")
+            return
+        refusal = self._refusal(st, None)
+        if refusal:
+            result.errors.append(f"{shown}: {refusal}")
+            return
+        if not stat.S_ISDIR(st.st_mode):
+            try:
+                os.unlink(name, dir_fd=parent_fd)
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                result.errors.append(f"{shown}: {_message(exc)}")
+                return
+            result.files += 1
+            result.nbytes += st.st_size if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 else 0
+            return
+        try:
+            fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR) and retry:  # swapped for a link or a file: look again
+                self._tree(parent_fd, name, shown, result, retry=False)
+                return
+            result.errors.append(f"{shown}: {_message(exc)}")
+            return
+        try:
+            opened = os.fstat(fd)
+            if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino):
+                result.errors.append(f"{shown}: changed while it was being removed")
+                return
+            with os.scandir(fd) as it:
+                names = [entry.name for entry in it]
+            for child in names:
+                self._tree(fd, child, f"{shown}/{os.fsdecode(child)}", result)
+        except OSError as exc:
+            result.errors.append(f"{shown}: {_message(exc)}")
+        finally:
+            os.close(fd)
+        try:
+            os.rmdir(name, dir_fd=parent_fd)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            if not result.errors:  # "not empty" after a problem inside says nothing new
+                result.errors.append(f"{shown}: {_message(exc)}")
