@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import Catalog, parse_iso
-from .clean import final_outputs, final_present, plan_cleanup
+from .clean import plan_cleanup, project_readiness
 from .errors import KnownError
 from .events import CancelToken, fs_log, log_event
 from .execute import execute_plan
 from .plan import load_plan
-from .profiles import get_profile
 from .projects import Project, auto_cleanup_effective, env_allows_auto_cleanup, list_projects
 
 
@@ -28,26 +27,27 @@ class Eligibility:
 def check_eligibility(catalog: Catalog, project: Project, prefs: dict[str, Any], now: float) -> Eligibility:
     """Whether F2 should clean ``project`` now (``now`` in seconds since the epoch, UTC).
 
-    Eligible when auto-cleanup is on for it, every final output exists and
-    has not changed for ``settle_seconds``, and it has not been cleaned since
-    the final output last changed.
+    Eligible when auto-cleanup is on for it; its final output appeared after it was registered, or
+    the user has confirmed one cleanup of it, or switched auto-cleanup on for it by hand (else it is
+    awaiting its first review); every final output is complete and has not changed for
+    ``settle_seconds`` (invariant 13); and it has not been cleaned since the final output last changed.
     """
     if not auto_cleanup_effective(catalog, project, prefs):
         return Eligibility(project, False, "auto-cleanup is off")
-    profile = get_profile(project.profile)
-    finals = final_outputs(catalog, project, profile)
-    if not finals or not all(final_present(f) for f in finals):
-        return Eligibility(project, False, "no final output yet")
-    newest = max(os.lstat(f).st_mtime for f in finals)
-    settle = float(prefs["settle_seconds"])
-    if now - newest < settle:
-        return Eligibility(project, False, f"final output changed less than {settle:.0f} s ago")
+    if project.awaiting_review:
+        return Eligibility(project, False, "awaiting your first review: its final render was already there when "
+                                           "it was added, so it is cleaned automatically only after you confirm "
+                                           "one cleanup of it")
+    if project.cleanup_status == "running":
+        return Eligibility(project, False, "a cleanup is running")
+    verdict = project_readiness(catalog, project, float(prefs["settle_seconds"]), now=now)
+    if not verdict.ready:
+        return Eligibility(project, False, verdict.detail)
+    newest = max(os.lstat(f.path).st_mtime for f in verdict.finals)
     if project.cleanup_status == "complete" and project.cleanup_completed_at:
         if parse_iso(project.cleanup_completed_at).timestamp() >= newest:
             return Eligibility(project, False, "already cleaned")
-    if project.cleanup_status == "running":
-        return Eligibility(project, False, "a cleanup is running")
-    return Eligibility(project, True, "final output settled")
+    return Eligibility(project, True, "final output complete and settled")
 
 
 def run_auto_cleanup(catalog: Catalog, *, now: float | None = None, cancel: CancelToken | None = None,
@@ -72,7 +72,7 @@ def run_auto_cleanup(catalog: Catalog, *, now: float | None = None, cancel: Canc
             continue
         entry: dict[str, Any] = {"project_id": project.id, "project": project.name}
         try:
-            plan_id = plan_cleanup(catalog, [project.id])
+            plan_id = plan_cleanup(catalog, [project.id], now=now)
             entry["plan_id"] = plan_id
             plan = load_plan(catalog, plan_id, with_items=False)
             if plan.status != "ready":

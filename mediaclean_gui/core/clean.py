@@ -1,50 +1,139 @@
-"""F1 planner: project cleanup after the final render (seed 002), as a frozen plan."""
+"""F1 planner: project cleanup after the final render (seed 002), as a frozen plan streamed to the catalog."""
 
 from __future__ import annotations
 
 import os
 import stat
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .catalog import Catalog
+from .catalog import Catalog, display_path
 from .events import CancelToken, Progress
+from .finals import FinalCheck, FinalState, check_final
+from .keeplist import KEPT_BY_YOU, KeepMatcher, matcher_for
 from .plan import Action, KeptBack, PlanBuilder, PlanItem, Reason
 from .profiles import Classified, Profile, Role, get_profile
 from .projects import Project, all_artifacts, artifacts_of, get_project, list_projects
-from .safety import fingerprint, is_within
-from .walk import walk
+from .safety import bad_placeholder_value, check_target, fingerprint
+from .walk import Entry, walk
 
 DELETABLE = (Role.INTERMEDIATE,)
 
 _UNKNOWN: Any = object()
 
 
-@dataclass
-class _Collected:
-    items: dict[str, PlanItem] = field(default_factory=dict)
-    kept: dict[str, KeptBack] = field(default_factory=dict)
-    scope_bytes: int = 0
-
-
 def final_outputs(catalog: Catalog, project: Project, profile: Profile) -> list[str]:
-    """Absolute paths of the project's final output(s): imported ``rendered_videos`` rows,
-    else the profile's ``final`` template with ``{project}`` bound."""
+    """Absolute paths of the project's final output(s): imported ``rendered_videos`` rows, else the
+    profile's ``final`` template with ``{project}`` bound (nothing when the id cannot be bound safely)."""
     finals = [a.path for a in artifacts_of(catalog, project.id) if a.role is Role.FINAL]
     if finals:
         return finals
+    if profile.final is not None and "{project}" in profile.final and bad_placeholder_value(project.key):
+        return []
     rel = profile.final_path(project.key)
     return [os.path.join(project.root, rel)] if rel else []
 
 
 def final_present(path: str) -> bool:
-    """The final output exists as a regular file (a link or a folder does not count)."""
+    """The final output exists as a regular file (a link or a folder does not count). Presence only:
+    :func:`core.finals.check_final` says whether it is complete."""
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a project may be cleaned now: ``ready``, else ``reason`` and ``detail`` (a sentence);
+    ``finals`` are the checks of its final outputs."""
+
+    ready: bool
+    reason: Reason | None = None
+    detail: str = ""
+    finals: tuple[FinalCheck, ...] = ()
+
+    @property
+    def where(self) -> str:
+        """The path a refusal is about (the first final output that is not complete)."""
+        return next((f.path for f in self.finals if not f.complete), self.finals[0].path if self.finals else "")
+
+
+def project_readiness(catalog: Catalog, project: Project, settle_seconds: float, *,
+                      now: float | None = None) -> Readiness:
+    """F1's precondition for one project (invariants 1, 11, 13): its id can be bound into its
+    profile's paths, its profile or database names a final output, and every final output is a
+    complete video (``ffprobe``) unchanged for ``settle_seconds`` at ``now`` (seconds since the epoch;
+    default the clock)."""
+    profile = get_profile(project.profile)
+    bad = bad_placeholder_value(project.key)
+    if bad and (profile.uses_project or (profile.final or "").count("{project}")):
+        return Readiness(False, Reason.UNSAFE_NAME, f"the project id of '{project.name}' cannot be used in its "
+                                                    f"folders: {bad}; nothing of it is deleted")
+    finals = final_outputs(catalog, project, profile)
+    if not finals:
+        if profile.final is None:
+            return Readiness(False, Reason.NO_FINAL_RULE, f"the '{profile.name}' layout has no final output, so "
+                                                          f"project cleanup does not apply")
+        return Readiness(False, Reason.FINAL_MISSING, f"project '{project.name}' has no final output yet; "
+                                                      f"nothing of it is deleted")
+    checks = tuple(check_final(catalog, f, settle_seconds, now=now) for f in finals)
+    for check in checks:
+        if check.state is FinalState.MISSING:
+            return Readiness(False, Reason.FINAL_MISSING, f"project '{project.name}' has no final output yet; "
+                                                          f"nothing of it is deleted", checks)
+    for check in checks:
+        if check.state is FinalState.INCOMPLETE:
+            return Readiness(False, Reason.FINAL_INCOMPLETE, f"{check.reason}; nothing of project "
+                                                             f"'{project.name}' is deleted", checks)
+        if check.state is FinalState.SETTLING:
+            return Readiness(False, Reason.IN_USE, f"{check.reason}; nothing of project '{project.name}' is "
+                                                   f"deleted yet", checks)
+    return Readiness(True, finals=checks)
+
+
+class ReadinessCache:
+    """:func:`project_readiness` asked once per project per plan (other projects' readiness decides
+    whether a shared file is still needed)."""
+
+    def __init__(self, catalog: Catalog, now: float | None = None) -> None:
+        self.catalog = catalog
+        self.settle = float(catalog.pref("settle_seconds"))
+        self.now = now
+        self._seen: dict[int, Readiness] = {}
+
+    def of(self, project: Project) -> Readiness:
+        found = self._seen.get(project.id)
+        if found is None:
+            found = self._seen[project.id] = project_readiness(self.catalog, project, self.settle, now=self.now)
+        return found
+
+
+@dataclass
+class _References:
+    """What the catalog's artifacts say, by path: who references which shared cache file and which
+    intermediate, and what is protected (final, thumbnail) for whom."""
+
+    shared: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    deletable: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    protected: dict[str, str] = field(default_factory=dict)
+    by_project: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))  # shared and deletable
+
+    @classmethod
+    def load(cls, catalog: Catalog, everyone: dict[int, Project]) -> _References:
+        refs = cls()
+        for art in all_artifacts(catalog):
+            if art.role is Role.SHARED_CACHE:
+                refs.shared[art.path].add(art.project_id)
+                refs.by_project[art.project_id].add(art.path)
+            elif art.role in DELETABLE:
+                refs.deletable[art.path].add(art.project_id)
+                refs.by_project[art.project_id].add(art.path)
+            elif art.role.protected:
+                owner = everyone.get(art.project_id)
+                refs.protected[art.path] = f"{art.role.value} of project '{owner.name if owner else art.project_id}'"
+        return refs
 
 
 def plan_cleanup(
@@ -53,222 +142,337 @@ def plan_cleanup(
     *,
     progress: Progress | None = None,
     cancel: CancelToken | None = None,
+    now: float | None = None,
 ) -> int:
     """Make and store the F1 plan for some projects; returns the plan id.
 
-    Deletes nothing. For each project whose final output exists: its
-    intermediates (scene audio, video segments, the assembly folder, by the
-    profile's patterns and the imported references) and the shared cache files
-    it references that no other project still needs (one whose final output
-    does not exist yet). Final and thumbnail are
-    kept back as protected. A project whose final output is missing gets no
-    items (kept back ``final output missing``); a plan in which no project is
-    ready is stored as ``refused``. Raises :class:`NotFound` for an unknown id.
+    Deletes nothing. For each project whose final output is complete (:func:`project_readiness`):
+    its intermediates (scene audio, video segments, the assembly folder, by the profile's patterns
+    and the imported references) and the shared cache files it references that no other project
+    still needs (one whose final output is not complete). Kept back, with reasons: final and
+    thumbnail, and whatever any profile used on the same workspace calls final or thumbnail
+    (protected roles win, invariant 12); what the keep-list keeps ("kept by you", invariant 14);
+    links on the way, mounts, unreadable folders. A project that is not ready gets no items (kept
+    back with why); a plan in which no project is ready is stored as ``refused``.
+
+    Items stream into the catalog in walk order (a folder after everything inside it), so memory does
+    not grow with the number of files. ``now`` (seconds since the epoch) is when final outputs' settle
+    time is measured (default the clock). Raises :class:`NotFound` for an unknown id, ``Cancelled``.
     """
     progress = progress or Progress()
     projects = [get_project(catalog, pid) for pid in project_ids]
     everyone = {p.id: p for p in list_projects(catalog)}
-    shared_refs: dict[str, set[int]] = defaultdict(set)
-    other_refs: dict[str, set[int]] = defaultdict(set)
-    protected: dict[str, str] = {}
-    for art in all_artifacts(catalog):
-        if art.role is Role.SHARED_CACHE:
-            shared_refs[art.path].add(art.project_id)
-        elif art.role in DELETABLE:
-            other_refs[art.path].add(art.project_id)
-        elif art.role.protected:
-            owner = everyone.get(art.project_id)
-            protected[art.path] = f"{art.role.value} of project '{owner.name if owner else art.project_id}'"
-
-    finals_cache: dict[int, bool] = {}
-
-    def has_final(p: Project) -> bool:
-        """A project with its final output no longer needs the shared cache it used."""
-        if p.id not in finals_cache:
-            found = final_outputs(catalog, p, get_profile(p.profile))
-            finals_cache[p.id] = bool(found) and all(final_present(f) for f in found)
-        return finals_cache[p.id]
-
+    readiness = ReadinessCache(catalog, now)
     with catalog.writer("plan cleanup"):
+        refs = _References.load(catalog, everyone)
         builder = PlanBuilder(catalog, "clean", {"project_ids": [p.id for p in projects]})
-        ready: list[Project] = []
-        refused: list[str] = []
-        for project in projects:
-            profile = get_profile(project.profile)
-            finals = final_outputs(catalog, project, profile)
-            if profile.final is None and not finals:
-                builder.keep(KeptBack(project.root, Reason.NO_FINAL_RULE, detail=(
-                    f"the '{profile.name}' layout has no final output, so project cleanup does not apply"),
-                    project_id=project.id, group="refused"))
-                refused.append(project.name)
-                continue
-            missing = [f for f in finals if not final_present(f)] or ([] if finals else ["(unknown)"])
-            if missing:
-                builder.keep(KeptBack(missing[0], Reason.FINAL_MISSING, role=Role.FINAL.value, detail=(
-                    f"project '{project.name}' has no final output yet; nothing of it is deleted"),
-                    project_id=project.id, group="refused"))
-                refused.append(project.name)
-                continue
-            ready.append(project)
-            for final in finals:
-                builder.preconditions.append({"path": final, "project_id": project.id, "what": "final output"})
+        try:
+            ready: list[Project] = []
+            refused: list[str] = []
+            for project in projects:
+                verdict = readiness.of(project)
+                if not verdict.ready:
+                    assert verdict.reason is not None
+                    builder.keep(KeptBack(verdict.where or project.root, verdict.reason,
+                                          role=Role.FINAL.value if verdict.finals else "", detail=verdict.detail,
+                                          project_id=project.id, group="refused"))
+                    refused.append(project.name)
+                    continue
+                ready.append(project)
+                for check in verdict.finals:
+                    builder.preconditions.append({"path": check.path, "project_id": project.id,
+                                                  "what": "final output", "fingerprint": check.fingerprint})
+            groups: dict[tuple[str, str], list[Project]] = defaultdict(list)
+            for project in ready:
+                groups[(project.root, project.profile)].append(project)
+            shared_roots = len({root for root, _ in groups}) < len(groups)
+            by_root: dict[str, list[Project]] = defaultdict(list)
+            for other in everyone.values():
+                by_root[other.root].append(other)
+            scope = 0
+            for n, ((root, profile_name), members) in enumerate(groups.items()):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                progress.update(done=n, total=len(groups), current=display_path(root), phase="planning")
+                collector = _GroupCollector(catalog, builder, root, get_profile(profile_name), members, everyone,
+                                            by_root[root], readiness, refs, dedup=set() if shared_roots else None,
+                                            cancel=cancel)
+                collector.collect()
+                scope += collector.scope
+            builder.preconditions.append({"scope_bytes": scope})
+            status = "refused" if refused and not ready else "ready"
+            summary = f"{len(ready)} project(s) ready" + (f"; refused: {', '.join(refused)}" if refused else "")
+            progress.update(done=len(groups), total=len(groups), phase="planned")
+            return builder.finish(status, summary)
+        except BaseException:
+            catalog.conn.execute("DELETE FROM plans WHERE id = ?", (builder.plan_id,))
+            raise
 
-        collected = _Collected()
-        for n, project in enumerate(ready):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            progress.update(done=n, total=len(ready), current=project.name, phase="planning")
-            _collect_project(catalog, project, everyone, has_final, shared_refs, other_refs, protected, collected)
 
-        files = sorted((i for i in collected.items.values() if i.action is not Action.DELETE_DIR), key=lambda i: i.target)
-        dirs = sorted((i for i in collected.items.values() if i.action is Action.DELETE_DIR),
-                      key=lambda i: (-i.target.count(os.sep), i.target))
-        for item in files + dirs:
-            builder.add(item)
-        for kept in sorted(collected.kept.values(), key=lambda k: (k.reason.value, k.target)):
-            builder.keep(kept)
-        builder.preconditions.append({"scope_bytes": collected.scope_bytes})
-        status = "refused" if refused and not ready else "ready"
-        summary = f"{len(ready)} project(s) ready" + (f"; refused: {', '.join(refused)}" if refused else "")
-        progress.update(done=len(ready), total=len(ready), phase="planned")
-        return builder.finish(status, summary)
+def _merged(prefixes: list[str]) -> list[str]:
+    out: list[str] = []
+    for prefix in sorted(set(prefixes)):
+        if any(m == "" or prefix == m or prefix.startswith(m + "/") for m in out):
+            continue
+        out.append(prefix)
+    return out
 
 
-def _collect_project(
-    catalog: Catalog,
-    project: Project,
-    everyone: dict[int, Project],
-    has_final: Callable[[Project], bool],
-    shared_refs: dict[str, set[int]],
-    other_refs: dict[str, set[int]],
-    protected: dict[str, str],
-    out: _Collected,
-) -> None:
-    profile = get_profile(project.profile)
-    root = project.root
-    key = project.key
-    root_dev = os.lstat(root).st_dev
+class _GroupCollector:
+    """One walk of one workspace root for the ready projects of one profile on it."""
 
-    def keep(path: str, reason: Reason, detail: str, size: int = 0, role: str = "") -> None:
-        if path not in out.items:
-            out.kept.setdefault(path, KeptBack(path, reason, size, role, detail, project.id, role or reason.value))
+    def __init__(self, catalog: Catalog, builder: PlanBuilder, root: str, profile: Profile, members: list[Project],
+                 everyone: dict[int, Project], same_root: list[Project], readiness: ReadinessCache,
+                 refs: _References, dedup: set[str] | None, cancel: CancelToken | None) -> None:
+        self.catalog = catalog
+        self.builder = builder
+        self.root = root
+        self.profile = profile
+        self.members = members
+        self.by_key = {p.key: p for p in members}
+        self.member_ids = {p.id for p in members}
+        self.everyone = everyone
+        self.readiness = readiness
+        self.refs = refs
+        self.dedup = dedup
+        self.cancel = cancel
+        self.scope = 0
+        self.blocked: set[str] = set()  # folders (relative) that hold something kept: never removed
+        # projects of this layout on this root: every one of them owns what a rule without {project} matches
+        self.root_owners = [p for p in same_root if p.profile == profile.name]
+        # other layouts used on the same root: their protected rules win too (invariant 12)
+        self.foreign = [get_profile(name) for name in sorted({p.profile for p in same_root
+                                                               if p.profile != profile.name})]
+        self.keeps: dict[int, KeepMatcher] = {p.id: matcher_for(catalog, root, p.id) for p in members}
+        self.member_refs: set[str] = set().union(*(refs.by_project.get(p.id, set()) for p in members))
+        self.met: set[str] = set()
 
-    def needed_by(refs: set[int]) -> str:
-        """The other projects among ``refs`` that have no final output yet, as ``'A', 'B'``."""
-        needing = [everyone[o] for o in sorted(refs - {project.id}) if o in everyone and not has_final(everyone[o])]
+    # -- the walk
+    def collect(self) -> None:
+        try:
+            root_dev = os.lstat(self.root).st_dev
+        except OSError as exc:
+            for project in self.members:
+                self._keep(self.root, Reason.UNREADABLE, f"the workspace cannot be read ({exc.strerror})", project)
+            return
+        prefixes = _merged([prefix for p in self.members for prefix in self.profile.walk_prefixes(p.key)])
+        covering: dict[str, Classified | None] = {}
+        count = 0
+        for prefix in prefixes:
+            for entry in walk(self.root, prefix, root_dev):
+                count += 1
+                if self.cancel is not None and count % 2000 == 0:
+                    self.cancel.raise_if_cancelled()
+                self._entry(entry, prefix, covering)
+        for project in self.members:
+            for art in artifacts_of(self.catalog, project.id):
+                if art.path in self.met or art.role not in (*DELETABLE, Role.SHARED_CACHE):
+                    continue
+                self._reference(project, art.path, art.role, art.detail, root_dev)
+
+    def _entry(self, entry: Entry, prefix: str, covering: dict[str, Classified | None]) -> None:
+        kind = entry.kind
+        if kind == "unreadable":
+            self._keep(entry.path, Reason.UNREADABLE, entry.error, self.members[0])
+            return
+        if kind == "link" and (prefix == entry.rel or prefix.startswith(entry.rel + "/")):
+            self._keep(entry.path, Reason.SYMLINK, f"the folder {display_path(entry.rel)} is a symbolic link; it is "
+                                                   f"not followed", self.members[0])
+            return
+        found = None
+        if kind in ("file", "link"):
+            folder = entry.rel[: entry.rel.rfind("/")]
+            found = covering.get(folder, _UNKNOWN)
+            if found is _UNKNOWN:
+                found = covering[folder] = self.profile.covering_folder(folder, None) if folder else None
+        if found is None:
+            found = self.profile.classify(entry.rel, None)
+        if found is None or entry.st is None:
+            return
+        if entry.path in self.member_refs:
+            self.met.add(entry.path)
+        owner = self._owner(found)
+        if owner is _UNKNOWN:
+            return  # another project's file (not in this plan)
+        first = owner if owner is not None else self.members[0]
+        if kind == "mount":
+            self._keep(entry.path, Reason.MOUNT_POINT, "another file system is mounted here; it is not crossed", first)
+            return
+        if kind in ("file", "link"):
+            self.scope += entry.st.st_size
+        st = entry.st
+        if found.role.protected:
+            if kind == "file":
+                self._keep(entry.path, Reason.PROTECTED, f"{found.role.value}: {found.rule.rule}", first,
+                           st.st_size, found.role.value)
+            return
+        if found.role in DELETABLE:
+            if kind == "dir" and found.folder is None:
+                return
+            if kind not in ("file", "link", "dir"):
+                return
+            self._deletable(entry, found, owner)
+        elif found.role is Role.SHARED_CACHE and kind in ("file", "link"):
+            self._shared(entry.path, entry.rel, st, found.rule.rule)
+
+    def _owner(self, found: Classified) -> Any:
+        """The member project a classified path belongs to; ``None`` when its rule binds no project (every
+        project of this layout on the root owns it); :data:`_UNKNOWN` for a project not in this plan."""
+        if "{project}" not in found.rule.pattern:
+            return None
+        return self.by_key.get(found.fields.get("project"), _UNKNOWN)
+
+    # -- decisions
+    def _guard(self, path: str, rel: str, owner: Project, size: int, role: str) -> bool:
+        """Keep ``path`` back when anything protects it; ``True`` when it may be deleted."""
+        problem = check_target(path, self.root)
+        if problem:
+            self._keep(path, Reason.OUTSIDE_ROOT, f"refused: {problem}", owner, size, role)
+            return False
+        if path in self.refs.protected:
+            self._keep(path, Reason.PROTECTED, self.refs.protected[path], owner, size, Role.FINAL.value)
+            return False
+        for other in self.foreign:
+            found = other.classify(rel, None)
+            if found is not None and found.role.protected:
+                self._keep(path, Reason.PROTECTED, f"{found.role.value} in the '{other.name}' layout also used on "
+                                                   f"this workspace", owner, size, found.role.value)
+                return False
+        keeps = self.keeps.get(owner.id)
+        why = keeps.why(rel) if keeps else None
+        if why:
+            self._keep(path, Reason.EXCLUDED, why, owner, size, role, group=KEPT_BY_YOU)
+            return False
+        return True
+
+    def _needy(self, refs: set[int], me: set[int]) -> str:
+        """Projects among ``refs`` (other than ``me``) whose final output is not complete, as ``'A', 'B'``."""
+        needing = [self.everyone[o] for o in sorted(refs - me) if o in self.everyone
+                   and not self.readiness.of(self.everyone[o]).ready]
         return ", ".join(f"'{p.name}'" for p in needing)
 
-    def add(path: str, st: os.stat_result, role: Role, rule: str, action: Action = Action.DELETE_FILE) -> None:
-        if path in protected:
-            keep(path, Reason.PROTECTED, protected[path], st.st_size, Role.FINAL.value)
+    def _deletable(self, entry: Entry, found: Classified, owner: Project | None) -> None:
+        st = entry.st
+        assert st is not None
+        folder = entry.kind == "dir"
+        if owner is None:  # a rule without {project}: every project of this layout on the root owns it
+            owners = {p.id for p in self.root_owners}
+            names = self._needy(owners, set())
+            if names:
+                self._keep(entry.path, Reason.REFERENCED, f"it belongs to every project of this workspace, and "
+                                                          f"{names} has no complete final output yet",
+                           self.members[0], 0 if folder else st.st_size, found.role.value)
+                return
+            owner = self.members[0]
+        if folder:
+            if entry.rel in self.blocked or self._guarded_dir(entry, owner):
+                return
+            self._add(PlanItem(Action.DELETE_DIR, entry.path, 0, found.role.value, found.rule.rule, fingerprint(st),
+                               self.root, owner.id, found.role.value))
             return
-        others = other_refs.get(path)
-        names = needed_by(others) if others and action is Action.DELETE_FILE and others != {project.id} else ""
+        if not self._guard(entry.path, entry.rel, owner, st.st_size, found.role.value):
+            return
+        others = self.refs.deletable.get(entry.path)
+        names = self._needy(others, {owner.id}) if others else ""
         if names:  # invariant 1: nothing a project without its final output references is deleted
-            keep(path, Reason.REFERENCED, f"still needed by {names}, which has no final output yet", st.st_size,
-                 role.value)
+            self._keep(entry.path, Reason.REFERENCED, f"still needed by {names}, which has no complete final "
+                                                      f"output yet", owner, st.st_size, found.role.value)
             return
-        if stat.S_ISLNK(st.st_mode):
-            rule += " (a symbolic link: only the link is removed, never its target)"
-        size = 0 if action is Action.DELETE_DIR else st.st_size
-        role_name = role.value
-        out.items.setdefault(path, PlanItem(action, path, size, role_name, rule, fingerprint(st), root,
-                                            project.id, role_name))
-        if out.kept:
-            out.kept.pop(path, None)
+        self._add_file(entry.path, st, found.role.value, found.rule.rule, owner)
 
-    def shared(path: str, st: os.stat_result, rule: str) -> None:
-        refs = shared_refs.get(path, set())
-        if project.id not in refs:
+    def _guarded_dir(self, entry: Entry, owner: Project) -> bool:
+        """``True`` when a folder must stay (the keep-list keeps it, or it is not a normal path)."""
+        return not self._guard(entry.path, entry.rel, owner, 0, Role.INTERMEDIATE.value)
+
+    def _shared(self, path: str, rel: str, st: os.stat_result, rule: str) -> None:
+        refs = self.refs.shared.get(path, set())
+        mine = sorted(refs & self.member_ids)
+        if not mine:
             if not refs:
-                keep(path, Reason.UNREFERENCED_CACHE,
-                     "no imported project references this provider cache file, so it may still be needed",
-                     st.st_size, Role.SHARED_CACHE.value)
+                self._keep(path, Reason.UNREFERENCED_CACHE, "no imported project references this provider cache "
+                                                            "file, so it may still be needed", self.members[0],
+                           st.st_size, Role.SHARED_CACHE.value)
             return
-        names = needed_by(refs)
+        owner = self.everyone[mine[0]]
+        names = self._needy(refs, set(mine))
         if names:
-            keep(path, Reason.REFERENCED, f"still needed by {names}, which has no final output yet",
-                 st.st_size, Role.SHARED_CACHE.value)
-        else:
-            add(path, st, Role.SHARED_CACHE, rule)
+            self._keep(path, Reason.REFERENCED, f"still needed by {names}, which has no complete final output yet",
+                       owner, st.st_size, Role.SHARED_CACHE.value)
+            return
+        if self._guard(path, rel, owner, st.st_size, Role.SHARED_CACHE.value):
+            self._add_file(path, st, Role.SHARED_CACHE.value, rule, owner)
 
-    covering: dict[str, Classified | None] = {}  # folder -> how every file below it classifies, if one way
-    for prefix in profile.walk_prefixes(key):
-        for entry in walk(root, prefix, root_dev):
-            kind = entry.kind
-            if kind == "unreadable":
-                keep(entry.path, Reason.UNREADABLE, entry.error)
-                continue
-            if kind == "link" and (prefix == entry.rel or prefix.startswith(entry.rel + "/")):
-                keep(entry.path, Reason.SYMLINK, f"the folder {entry.rel} is a symbolic link; it is not followed")
-                continue
-            found = None
-            if kind == "file" or kind == "link":
-                folder = entry.rel[: entry.rel.rfind("/")]
-                found = covering.get(folder, _UNKNOWN)
-                if found is _UNKNOWN:
-                    found = covering[folder] = profile.covering_folder(folder, key) if folder else None
-            if found is None:
-                found = profile.classify(entry.rel, key)
-            if found is None or entry.st is None:
-                continue
-            if entry.kind == "mount":
-                keep(entry.path, Reason.MOUNT_POINT, "another file system is mounted here; it is not crossed")
-                continue
-            if entry.kind in ("file", "link"):
-                out.scope_bytes += entry.st.st_size
-            if found.role.protected:
-                if entry.kind == "file":
-                    keep(entry.path, Reason.PROTECTED, f"{found.role.value}: {found.rule.rule}", entry.st.st_size,
-                         found.role.value)
-            elif found.role in DELETABLE:
-                if entry.kind in ("file", "link"):
-                    add(entry.path, entry.st, found.role, found.rule.rule)
-                elif entry.kind == "dir" and found.folder is not None:
-                    add(entry.path, entry.st, found.role, found.rule.rule, Action.DELETE_DIR)
-            elif found.role is Role.SHARED_CACHE and entry.kind in ("file", "link"):
-                shared(entry.path, entry.st, found.rule.rule)
+    def _add_file(self, path: str, st: os.stat_result, role: str, rule: str, owner: Project) -> None:
+        size = st.st_size
+        if stat.S_ISLNK(st.st_mode):  # a link holds no data: it frees nothing worth counting
+            rule += " (a symbolic link: only the link is removed, never its target)"
+            size = 0
+        self._add(PlanItem(Action.DELETE_FILE, path, size, role, rule, fingerprint(st), self.root, owner.id, role))
 
-    for art in artifacts_of(catalog, project.id):
-        # a reference the walk already decided on is done; one the layout's patterns do not match
-        # (wherever it lies) is the database's word and is checked on its own
-        if art.path in out.items or art.path in out.kept or art.role not in (*DELETABLE, Role.SHARED_CACHE):
-            continue
-        _reference(project, art.path, art.role, art.detail, root, root_dev, profile, keep, add, shared)
+    def _add(self, item: PlanItem) -> None:
+        if self.dedup is not None:
+            if item.target in self.dedup:
+                return
+            self.dedup.add(item.target)
+        self.builder.add(item)
 
+    def _keep(self, path: str, reason: Reason, detail: str, owner: Project, size: int = 0, role: str = "",
+              group: str = "") -> None:
+        if self.dedup is not None:
+            if path in self.dedup:
+                return
+            self.dedup.add(path)
+        self.builder.keep(KeptBack(path, reason, size, role, detail, owner.id, group or role or reason.value))
+        rel = os.path.relpath(path, self.root).replace(os.sep, "/") if path.startswith(self.root + os.sep) else ""
+        while "/" in rel:  # a folder holding something kept is never removed
+            rel = rel[: rel.rfind("/")]
+            if rel in self.blocked:
+                break
+            self.blocked.add(rel)
 
-def _reference(project, path, role, detail, root, root_dev, profile, keep, add, shared) -> None:  # type: ignore[no-untyped-def]
-    """An imported reference the walk did not classify: check it on its own."""
-    if not is_within(path, root):
-        keep(path, Reason.OUTSIDE_ROOT, f"{detail or role.value} points outside the workspace {root}", 0, role.value)
-        return
-    rel = os.path.relpath(path, root).replace(os.sep, "/")
-    cursor = root
-    for part in rel.split("/")[:-1]:
-        cursor = os.path.join(cursor, part)
+    def _reference(self, project: Project, path: str, role: Role, detail: str, root_dev: int) -> None:
+        """An imported reference the walk did not meet: check it on its own."""
+        if check_target(path, self.root):
+            self._keep(path, Reason.OUTSIDE_ROOT, f"{detail or role.value} points outside the workspace "
+                                                  f"{display_path(self.root)}", project, 0, role.value)
+            return
+        rel = os.path.relpath(path, self.root).replace(os.sep, "/")
+        cursor = self.root
+        for part in rel.split("/")[:-1]:
+            cursor = os.path.join(cursor, part)
+            try:
+                st = os.lstat(cursor)
+            except OSError:
+                return  # a folder on the way is gone: nothing to delete
+            if stat.S_ISLNK(st.st_mode):
+                self._keep(path, Reason.SYMLINK, f"the folder {display_path(os.path.relpath(cursor, self.root))} on "
+                                                 f"its way is a symbolic link", project, 0, role.value)
+                return
+            if st.st_dev != root_dev:
+                self._keep(path, Reason.MOUNT_POINT, "it lies on another file system", project, 0, role.value)
+                return
         try:
-            st = os.lstat(cursor)
+            st = os.lstat(path)
         except OSError:
-            return  # a folder on the way is gone: nothing to delete
-        if stat.S_ISLNK(st.st_mode):
-            keep(path, Reason.SYMLINK, f"the folder {os.path.relpath(cursor, root)} on its way is a symbolic link", 0,
-                 role.value)
             return
-        if st.st_dev != root_dev:
-            keep(path, Reason.MOUNT_POINT, "it lies on another file system", 0, role.value)
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
             return
-    try:
-        st = os.lstat(path)
-    except OSError:
-        return
-    if not (stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
-        return
-    found = profile.classify(rel, None)
-    if found is not None and found.role.protected:
-        keep(path, Reason.PROTECTED, f"{found.role.value}: {found.rule.rule}", st.st_size, found.role.value)
-        return
-    rule = detail or f"{role.value} referenced by the generator database"
-    if role is Role.SHARED_CACHE:
-        shared(path, st, rule)
-    else:
-        add(path, st, role, rule)
+        found = self.profile.classify(rel, None)
+        if found is not None and found.role.protected:
+            self._keep(path, Reason.PROTECTED, f"{found.role.value}: {found.rule.rule}", project, st.st_size,
+                       found.role.value)
+            return
+        rule = detail or f"{role.value} referenced by the generator database"
+        if role is Role.SHARED_CACHE:
+            self._shared(path, rel, st, rule)
+            return
+        if not self._guard(path, rel, project, st.st_size, role.value):
+            return
+        others = self.refs.deletable.get(path)
+        names = self._needy(others, {project.id}) if others else ""
+        if names:
+            self._keep(path, Reason.REFERENCED, f"still needed by {names}, which has no complete final output yet",
+                       project, st.st_size, role.value)
+            return
+        self._add_file(path, st, role.value, rule, project)
+

@@ -11,8 +11,8 @@ from urllib.parse import quote
 from .catalog import Catalog, display_path, to_db_path
 from .errors import ConfigError
 from .profiles import Role
-from .projects import normalise_root, replace_artifacts, upsert_project
-from .safety import is_within
+from .projects import note_registration, normalise_root, replace_artifacts, upsert_project
+from .safety import bad_placeholder_value, is_within
 
 PROFILE = "ai-video-generator"
 
@@ -30,6 +30,7 @@ class ImportResult:
     imported: int
     project_ids: list[int]
     outside_root: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # references that would name other folders (invariant 11)
 
 
 def open_readonly(db_file: str | os.PathLike[str]) -> sqlite3.Connection:
@@ -98,6 +99,7 @@ def import_generator_db(catalog: Catalog, db_file: str | os.PathLike[str], works
         check_shape(conn, REQUIRED, source)
         projects = conn.execute("SELECT id, name FROM projects ORDER BY id").fetchall()
         refs: dict[str, list[tuple[str, Role, str]]] = {str(p["id"]): [] for p in projects}
+        refused: list[str] = []
 
         def add(pid: object, value: object, role: Role, detail: str) -> None:
             if value is None or str(pid) not in refs or not str(value).strip():
@@ -110,6 +112,11 @@ def import_generator_db(catalog: Catalog, db_file: str | os.PathLike[str], works
             add(row["project_id"], row["default_segment_path"], Role.INTERMEDIATE,
                 "video segment (visual_suggestions.default_segment_path, seed 002 AC-003)")
             if row["provider"] and row["video_id"]:
+                problem = bad_placeholder_value(str(row["provider"])) or bad_placeholder_value(str(row["video_id"]))
+                if problem:  # invariant 11: a provider or video id that would name another folder
+                    refused.append(f"the provider cache file of project {row['project_id']} "
+                                   f"(provider {row['provider']!r}, video {row['video_id']!r}): {problem}")
+                    continue
                 cache = f"assets/cache/{row['provider']}/{row['video_id']}.mp4"
                 add(row["project_id"], cache, Role.SHARED_CACHE,
                     "provider cache file referenced by visual_suggestions (seed 002 AC-004)")
@@ -125,10 +132,12 @@ def import_generator_db(catalog: Catalog, db_file: str | os.PathLike[str], works
         for row in projects:
             ext = str(row["id"])
             name = str(row["name"]) if row["name"] is not None else ext
-            pid = upsert_project(catalog, root, PROFILE, name, ext)
+            pid, created = upsert_project(catalog, root, PROFILE, name, ext)
             catalog.conn.execute("UPDATE projects SET source_db = ? WHERE id = ?",
                                  (to_db_path(os.path.abspath(source)), pid))
             replace_artifacts(catalog, pid, "import", refs[ext])
+            if created:
+                note_registration(catalog, pid)
             outside += [display_path(p) for p, _, _ in refs[ext] if not is_within(p, root)]
             ids.append(pid)
-    return ImportResult(len(ids), ids, outside)
+    return ImportResult(len(ids), ids, outside, refused)

@@ -15,7 +15,8 @@ from .events import CancelToken, Progress
 from .plan import Action, KeptBack, PlanBuilder, PlanItem, Reason
 from .profiles import Profile, Role, get_profile
 from .projects import Project, all_artifacts, get_project
-from .safety import fingerprint
+from .keeplist import KEPT_BY_YOU, matcher_for
+from .safety import bad_placeholder_value, fingerprint
 from .walk import walk
 
 #: Roles whose rules name a project's output folders.
@@ -117,8 +118,14 @@ def _collect(builder: PlanBuilder, project: Project, claimed: set[str], seen: se
                               project_id=project.id, group=GROUP))
         return
 
-    def keep(path: str, reason: Reason, detail: str, size: int = 0, role: str = "") -> None:
-        builder.keep(KeptBack(path, reason, size, role, detail, project.id, GROUP))
+    def keep(path: str, reason: Reason, detail: str, size: int = 0, role: str = "", group: str = GROUP) -> None:
+        builder.keep(KeptBack(path, reason, size, role, detail, project.id, group))
+
+    bad = bad_placeholder_value(project.key)
+    if bad and profile.uses_project:  # invariant 11: the id would name other folders
+        keep(root, Reason.UNSAFE_NAME, f"the project id of '{project.name}' cannot be used in its folders: {bad}")
+        return
+    keeps = matcher_for(builder.catalog, root, project.id)
 
     for prefix in output_folders(profile, project.key):
         for entry in walk(root, prefix, root_dev):
@@ -148,6 +155,10 @@ def _collect(builder: PlanBuilder, project: Project, claimed: set[str], seen: se
             if entry.kind == "link" or stat.S_ISLNK(entry.st.st_mode):
                 keep(entry.path, Reason.SYMLINK, "a symbolic link in an output folder; it is not followed",
                      0, role.value)
+                continue
+            why = keeps.why(entry.rel) if keeps else None
+            if why:
+                keep(entry.path, Reason.EXCLUDED, why, size, role.value, KEPT_BY_YOU)
                 continue
             if entry.st.st_mtime > cutoff:
                 age = humanize.naturaldelta(dt.timedelta(seconds=max(0.0, now_ts - entry.st.st_mtime)))

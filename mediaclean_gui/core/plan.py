@@ -43,6 +43,8 @@ class Reason(str, enum.Enum):
     IN_USE = "still being written"
     UNFINISHED_JOB = "belongs to an unfinished job"
     NO_FINAL_RULE = "profile has no final output"
+    FINAL_INCOMPLETE = "final render incomplete or unreadable"
+    UNSAFE_NAME = "not a usable folder name"
 
 
 @dataclass
@@ -143,13 +145,17 @@ def total_line(items: list[PlanItem], kept_count: int, kind: str | None = None) 
     ``upload`` or upload items). Folder removals are not counted as files.
     Sizes with ``humanize.naturalsize`` (decimal units).
     """
+    from .run.model import Counts, counts_sentence
+
     files = sum(1 for i in items if i.action is not Action.DELETE_DIR)
     nbytes = sum(i.size for i in items)
     objects = kind == "sweep" or (bool(items) and items[0].action is Action.DELETE_OBJECT)
     upload = kind == "upload" or (bool(items) and items[0].action in (Action.UPLOAD, Action.UPLOAD_THEN_DELETE))
-    verb = "upload" if upload else "delete"
-    noun = ("object" if objects else "file") + ("" if files == 1 else "s")
-    return f"Will {verb} {files} {noun} · {humanize.naturalsize(nbytes)} · {kept_count} kept"
+    if upload:
+        noun = "file" + ("" if files == 1 else "s")
+        return f"Will upload {files:,} {noun} · {humanize.naturalsize(nbytes)} · {kept_count:,} kept"
+    return counts_sentence(Counts(deleted=files, freed_bytes=nbytes, noun="object" if objects else "file"),
+                           planned=True, kept=kept_count)
 
 
 class PlanBuilder:
@@ -193,12 +199,14 @@ class PlanBuilder:
                 roots: dict[str, bytes] = {}  # one workspace root for thousands of items: encode it once
                 conn.executemany(
                     "INSERT INTO plan_items(plan_id, seq, action, target, root, size, role, project_id, rule, "
-                    "fingerprint, grp, selected) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "fingerprint, grp, selected, fp_dev, fp_ino, fp_size, fp_mtime_ns, fp_kind) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     [
                         (
                             self.plan_id, start + n, i.action.value, to_db_path(i.target),
                             roots.get(i.root) or roots.setdefault(i.root, to_db_path(i.root)),
-                            i.size, i.role, i.project_id, i.rule, json.dumps(i.fingerprint), i.group, int(i.selected),
+                            i.size, i.role, i.project_id, i.rule, *_fingerprint_columns(i.fingerprint, i.group,
+                                                                                         int(i.selected)),
                         )
                         for n, i in enumerate(self._items)
                     ],
@@ -230,6 +238,26 @@ class PlanBuilder:
 _ACTIONS = {a.value: a for a in Action}
 
 
+def _fingerprint_columns(fp: dict[str, Any], group: str, selected: int) -> tuple[Any, ...]:
+    """``(fingerprint JSON, grp, selected, fp_dev, fp_ino, fp_size, fp_mtime_ns, fp_kind)``: a local
+    fingerprint goes to the integer columns (the JSON stays ``{}``), an object's to the JSON."""
+    if "ino" in fp:
+        return "{}", group, selected, fp.get("dev"), fp.get("ino"), fp.get("size"), fp.get("mtime_ns"), fp.get("kind")
+    return json.dumps(fp), group, selected, None, None, None, None, None
+
+
+def fingerprint_of_row(row: Any) -> dict[str, Any]:
+    kind = row["fp_kind"]
+    if kind is None:
+        value: dict[str, Any] = json.loads(row["fingerprint"])
+        return value
+    fp: dict[str, Any] = {"dev": row["fp_dev"], "ino": row["fp_ino"], "kind": kind}
+    if kind != "dir":
+        fp["size"] = row["fp_size"]
+        fp["mtime_ns"] = row["fp_mtime_ns"]
+    return fp
+
+
 def _item(row: Any, roots: dict[bytes, str] | None = None) -> PlanItem:
     raw_root = row["root"]
     root = roots.get(raw_root) if roots is not None else None
@@ -243,7 +271,7 @@ def _item(row: Any, roots: dict[bytes, str] | None = None) -> PlanItem:
         size=row["size"],
         role=row["role"],
         rule=row["rule"],
-        fingerprint=json.loads(row["fingerprint"]),
+        fingerprint=fingerprint_of_row(row),
         root=root,
         project_id=row["project_id"],
         group=row["grp"],
@@ -301,11 +329,16 @@ def iter_kept(catalog: Catalog, plan_id: int) -> Iterator[KeptBack]:
 
 
 def set_selected(catalog: Catalog, plan_id: int, item_ids: list[int], selected: bool) -> None:
-    """Leave items out of (or put them back into) a plan before it runs."""
-    catalog.conn.executemany(
-        "UPDATE plan_items SET selected = ? WHERE plan_id = ? AND id = ?",
-        [(int(selected), plan_id, i) for i in item_ids],
-    )
+    """Leave items out of (or put them back into) a plan before it runs. Items left out join the
+    keep-list (invariant 14): every later plan keeps them back as "kept by you" until put back."""
+    from .keeplist import remember_selection
+
+    with catalog.transaction() as conn:
+        conn.executemany(
+            "UPDATE plan_items SET selected = ? WHERE plan_id = ? AND id = ?",
+            [(int(selected), plan_id, i) for i in item_ids],
+        )
+        remember_selection(catalog, plan_id, list(item_ids), selected)
 
 
 # ---------------------------------------------------------------- pages (the window's preview of large plans)
@@ -363,6 +396,13 @@ def kept_groups(catalog: Catalog, plan_id: int) -> list[tuple[str, int, int, str
 
 def set_group_selected(catalog: Catalog, plan_id: int, group: str, selected: bool) -> int:
     """Leave a whole group of a plan out (or put it back) before it runs; returns how many items changed."""
-    cur = catalog.conn.execute("UPDATE plan_items SET selected = ? WHERE plan_id = ? AND grp = ? AND selected != ?",
-                               (int(selected), plan_id, group, int(selected)))
-    return int(cur.rowcount)
+    from .keeplist import remember_selection
+
+    with catalog.transaction() as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM plan_items WHERE plan_id = ? AND grp = ? AND selected != ?",
+                                          (plan_id, group, int(selected)))]
+        conn.execute("UPDATE plan_items SET selected = ? WHERE plan_id = ? AND grp = ? AND selected != ?",
+                     (int(selected), plan_id, group, int(selected)))
+        for start in range(0, len(ids), 500):
+            remember_selection(catalog, plan_id, ids[start:start + 500], selected)
+    return len(ids)

@@ -34,6 +34,12 @@ class Role(str, enum.Enum):
 
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+#: The placeholders a path pattern may use (invariant 12: any other is an error naming the file and the key,
+#: so a typo such as ``{projct}`` never silently matches every project's files). ``{project}`` is the
+#: project's external id; ``{n}`` digits; the others capture one path component each.
+PATTERN_PLACEHOLDERS = frozenset({"project", "provider", "video_id", "n", "ext", "job", "id", "name"})
+#: What an S3 key template may use besides its pattern's own placeholders.
+KEY_EXTRAS = frozenset({"project", "path", "name"})
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,7 @@ class Profile:
     rules: tuple[ArtifactRule, ...]
     final: str | None = None
     pipeline: dict[str, str] = field(default_factory=dict)
+    replaces_builtin: bool = False
 
     @property
     def uses_project(self) -> bool:
@@ -254,8 +261,13 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         pattern = entry.get("pattern")
         if not isinstance(pattern, str) or not pattern or pattern.startswith("/"):
             raise bad(f"{where}.pattern", "must be a relative path pattern such as '.cache/audio/{project}/scene-{n}.mp3'")
-        if ".." in pattern.split("/"):
-            raise bad(f"{where}.pattern", "must not contain '..'")
+        if ".." in pattern.split("/") or "." in pattern.rstrip("/").split("/"):
+            raise bad(f"{where}.pattern", "must not contain '..' or '.' as a folder")
+        used = set(_PLACEHOLDER.findall(pattern))
+        unknown = sorted(used - PATTERN_PLACEHOLDERS)
+        if unknown:
+            raise bad(f"{where}.pattern", f"uses the unknown placeholder {{{unknown[0]}}} (known: "
+                                          f"{', '.join('{' + p + '}' for p in sorted(PATTERN_PLACEHOLDERS))})")
         role_text = entry.get("role")
         try:
             role = Role(role_text)
@@ -266,6 +278,11 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         key = entry.get("key")
         if key is not None and not isinstance(key, str):
             raise bad(f"{where}.key", "must be a string (an S3 key template)")
+        if key is not None:
+            extra = sorted(set(_PLACEHOLDER.findall(key)) - used - KEY_EXTRAS)
+            if extra:
+                raise bad(f"{where}.key", f"uses the unknown placeholder {{{extra[0]}}}: its pattern does not "
+                                          f"capture it (the key may use the pattern's placeholders, {{path}} and {{name}})")
         try:
             _compile(pattern, None)
         except re.error as exc:
@@ -274,6 +291,19 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
     final = data.get("final")
     if final is not None and not isinstance(final, str):
         raise bad("final", "must be a path template string")
+    if final is not None:
+        if not final or final.startswith("/") or final.endswith("/") or {".", ".."} & set(final.split("/")):
+            raise bad("final", "must be a relative file path template such as '.cache/output/{project}/final.mp4'")
+        extra = sorted(set(_PLACEHOLDER.findall(final)) - {"project"})
+        if extra or "*" in final or "?" in final:
+            raise bad("final", f"may use only the {{project}} placeholder, not "
+                               f"{('{' + extra[0] + '}') if extra else 'wildcards'}")
+        if not any(r.role is Role.FINAL and r.pattern == final for r in rules):
+            # protected roles win (invariant 12): the final the profile names is a protected rule too
+            rules.insert(0, ArtifactRule(final, Role.FINAL, "final output: never deleted"))
+    replaces = data.get("replaces_builtin", False)
+    if not isinstance(replaces, bool):
+        raise bad("replaces_builtin", "must be true or false")
     pipeline = data.get("pipeline", {})
     if not isinstance(pipeline, dict) or not all(isinstance(v, str) for v in pipeline.values()):
         raise bad("pipeline", "must be a table of strings")
@@ -285,10 +315,13 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
         rules=tuple(rules),
         final=final,
         pipeline=dict(pipeline),
+        replaces_builtin=replaces,
     )
 
 
+@lru_cache(maxsize=1)
 def builtin_profiles() -> dict[str, Profile]:
+    """The profiles shipped in ``resources/profiles`` (parsed once per process)."""
     found: dict[str, Profile] = {}
     folder = resources.files("mediaclean_gui").joinpath("resources", "profiles")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
@@ -305,14 +338,50 @@ def _loads(text: str, source: str) -> dict[str, Any]:
         raise ConfigError(f"Profile {source}: not valid TOML ({exc}).") from None
 
 
+def _signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """What identifies the user folder's profile files now (name, size, mtime): a change reloads them."""
+    out = []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out.append((path.name, st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+_user_cache: dict[str, tuple[tuple[tuple[str, int, int], ...], dict[str, Profile]]] = {}
+
+
 def all_profiles(user_dir: Path | None = None) -> dict[str, Profile]:
-    """Built-ins, then the user's profiles folder (a user profile of the same name wins)."""
-    profiles = builtin_profiles()
+    """Built-ins, then the user's profiles folder.
+
+    A user profile may replace a built-in of the same name only when it says so with
+    ``replaces_builtin = true`` (invariant 12); otherwise the clash is a :class:`ConfigError` naming
+    the file. Files are re-read only when the folder's ``*.toml`` files change.
+    """
+    profiles = dict(builtin_profiles())
     folder = user_dir if user_dir is not None else user_profiles_dir()
-    if folder.is_dir():
+    if not folder.is_dir():
+        return profiles
+    signature = _signature(folder)
+    cached = _user_cache.get(str(folder))
+    if cached is not None and cached[0] == signature:
+        user = cached[1]
+    else:
+        user = {}
         for path in sorted(folder.glob("*.toml")):
             profile = load_profile_file(path)
-            profiles[profile.name] = profile
+            if profile.name in profiles and not profile.replaces_builtin:
+                raise ConfigError(
+                    f"Profile {path}: key 'name' is '{profile.name}', the name of a built-in profile. Give it "
+                    f"another name, or add 'replaces_builtin = true' to replace the built-in on purpose.")
+            if profile.name in user:
+                raise ConfigError(f"Profile {path}: key 'name' is '{profile.name}', which "
+                                  f"{user[profile.name].source} already uses. Give it another name.")
+            user[profile.name] = profile
+        _user_cache[str(folder)] = (signature, user)
+    profiles.update(user)
     return profiles
 
 

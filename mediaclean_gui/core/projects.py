@@ -12,6 +12,7 @@ from typing import Any
 from .catalog import Catalog, display_path, from_db_path, iso, to_db_path
 from .errors import ConfigError, NotFound
 from .profiles import Role, get_profile
+from .safety import bad_placeholder_value
 
 AUTO_CLEANUP_ENV = "AUTO_CLEANUP_ENABLED"
 
@@ -41,6 +42,14 @@ class Project:
     reclaimable_bytes: int
     file_count: int
     scanned_at: str | None
+    final_at_registration: bool = True
+    reviewed_at: str | None = None
+
+    @property
+    def awaiting_review(self) -> bool:
+        """F2: the final output was already there when the project was registered and the user has not
+        confirmed a cleanup of it yet, so auto-cleanup waits (unless switched on for it by hand)."""
+        return self.final_at_registration and self.reviewed_at is None and self.auto_cleanup != "on"
 
     @property
     def key(self) -> str | None:
@@ -61,6 +70,8 @@ class Project:
             "cleanup_completed_at": self.cleanup_completed_at,
             "auto_cleanup": self.auto_cleanup,
             "scanned_at": self.scanned_at,
+            "awaiting_review": self.awaiting_review,
+            "reviewed_at": self.reviewed_at,
         }
         if auto_effective is not None:
             out["auto_cleanup_effective"] = auto_effective
@@ -69,13 +80,14 @@ class Project:
 
 _COLUMNS = (
     "id, name, root, profile, external_id, auto_cleanup, cleanup_status, cleanup_completed_at, "
-    "total_bytes, reclaimable_bytes, file_count, scanned_at"
+    "total_bytes, reclaimable_bytes, file_count, scanned_at, final_at_registration, reviewed_at"
 )
 
 
 def _row(row: Any) -> Project:
     values = dict(row)
     values["root"] = from_db_path(values["root"])
+    values["final_at_registration"] = bool(values["final_at_registration"])
     return Project(**values)
 
 
@@ -106,6 +118,10 @@ def add_project(
     ids: list[str | None]
     if external_id is not None and not _is_text(external_id):
         raise ConfigError(f"The project id {display_path(external_id)!r} is not valid UTF-8; rename the folder.")
+    bad = bad_placeholder_value(external_id)
+    if bad and prof.uses_project:  # invariant 11: the id names folders of the layout
+        raise ConfigError(f"The project id cannot be used: {bad}. Give the generator's own project id, the name "
+                          f"of the project's folder.")
     if external_id is not None or not prof.uses_project:
         ids = [external_id]
     else:
@@ -113,7 +129,7 @@ def add_project(
         # a folder name that is not valid UTF-8 cannot be a project id (the catalog stores ids as text)
         for skipped in (i for i in found if not _is_text(i)):
             log.warning("project_folder_skipped %s: the name is not valid UTF-8", display_path(skipped))
-        ids = [i for i in found if _is_text(i)]
+        ids = [i for i in found if _is_text(i) and not bad_placeholder_value(i)]
         if not ids:
             raise ConfigError(
                 f"No projects found in {real} for the profile '{profile}'. Give the generator's "
@@ -125,8 +141,26 @@ def add_project(
             label = name or display_path(os.path.basename(real.rstrip(os.sep)) or real)
             if ext is not None and (name is None or len(ids) > 1):
                 label = ext if name is None else f"{name} {ext}"
-            result.append(_upsert(conn, real, profile, label, ext))
+            pid, created = _upsert(conn, real, profile, label, ext)
+            if created:
+                note_registration(catalog, pid)
+            result.append(pid)
     return result
+
+
+def note_registration(catalog: Catalog, project_id: int) -> None:
+    """F2: record whether the project's final output already exists now, at its registration (then
+    auto-cleanup waits for the user's first review) or will appear later (a render that completes
+    while mediaclean watches). Call once the project's artifacts are in the catalog."""
+    from .clean import final_outputs, final_present
+
+    project = get_project(catalog, project_id)
+    try:
+        finals = final_outputs(catalog, project, get_profile(project.profile))
+    except ConfigError:
+        finals = []
+    present = bool(finals) and any(final_present(f) for f in finals)
+    catalog.conn.execute("UPDATE projects SET final_at_registration = ? WHERE id = ?", (int(present), project_id))
 
 
 def _is_text(value: str) -> bool:
@@ -138,7 +172,7 @@ def _is_text(value: str) -> bool:
     return True
 
 
-def _upsert(conn: Any, root: str, profile: str, name: str, external_id: str | None) -> int:
+def _upsert(conn: Any, root: str, profile: str, name: str, external_id: str | None) -> tuple[int, bool]:
     row = conn.execute(
         "SELECT id FROM projects WHERE root = ? AND ifnull(external_id, '') = ifnull(?, '') "
         "AND (external_id IS NOT NULL OR name = ?)",
@@ -146,16 +180,18 @@ def _upsert(conn: Any, root: str, profile: str, name: str, external_id: str | No
     ).fetchone()
     if row is not None:
         conn.execute("UPDATE projects SET name = ?, profile = ? WHERE id = ?", (name, profile, row[0]))
-        return int(row[0])
+        return int(row[0]), False
     cur = conn.execute(
-        "INSERT INTO projects(name, root, profile, external_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT INTO projects(name, root, profile, external_id, created_at, final_at_registration) "
+        "VALUES (?, ?, ?, ?, ?, 0)",
         (name, to_db_path(root), profile, external_id, iso()),
     )
-    return int(cur.lastrowid or 0)
+    return int(cur.lastrowid or 0), True
 
 
-def upsert_project(catalog: Catalog, root: str, profile: str, name: str, external_id: str | None) -> int:
-    """Insert or update one project (root, external id) and return its id (caller holds the writer lock)."""
+def upsert_project(catalog: Catalog, root: str, profile: str, name: str, external_id: str | None) -> tuple[int, bool]:
+    """Insert or update one project (root, external id): ``(id, created)`` (caller holds the writer lock;
+    call :func:`note_registration` for a created one once its artifacts are stored)."""
     return _upsert(catalog.conn, normalise_root(root), profile, name, external_id)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import Catalog, iso
-from .clean import final_outputs, final_present
+from .clean import ReadinessCache
 from .events import CancelToken, Progress
 from .profiles import Classified, Role, get_profile
 from .projects import Project, all_artifacts, get_project, list_projects
@@ -56,7 +56,8 @@ def scan_projects(
 
     sizes: dict[int, dict[str, list[int]]] = {p.id: defaultdict(lambda: [0, 0]) for p in projects}
     reclaim: dict[int, int] = {p.id: 0 for p in projects}
-    ready = {p.id for p in everyone.values() if _ready(catalog, p)}
+    readiness = ReadinessCache(catalog)
+    ready = {p.id for p in everyone.values() if readiness.of(p).ready}
     files = 0
     progress.update(done=0, total=len(groups), phase="scanning")
     for n, ((root, profile_name), members) in enumerate(groups.items()):
@@ -132,12 +133,6 @@ def scan_projects(
             )
     stored = [get_project(catalog, p.id) for p in projects]
     return ScanResult(stored, files, time.monotonic() - started)
-
-
-def _ready(catalog: Catalog, project: Project) -> bool:
-    profile = get_profile(project.profile)
-    finals = final_outputs(catalog, project, profile)
-    return bool(finals) and all(final_present(f) for f in finals)
 
 
 def role_sizes(catalog: Catalog, project_id: int) -> dict[str, tuple[int, int]]:

@@ -18,11 +18,13 @@ from .errors import ConfigError
 from .events import CancelToken, Progress, fs_log, log_event
 from .plan import Action, KeptBack, PlanBuilder, PlanItem, Reason
 from .profiles import Role, get_profile
-from .safety import DirFds, UnsafePath, fingerprint, is_within
+from .delete import GuardedRoot, Located
+from .keeplist import KEPT_BY_YOU, matcher_for
+from .run.model import ItemOutcome
+from .safety import Protection, fingerprint, is_within
 from .walk import Entry, walk
 
 TEMP_PROFILE = "render-temp"
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
 class TempOutcome(str, enum.Enum):
@@ -77,19 +79,22 @@ def _target_of(path: str | os.PathLike[str], real_root: str) -> str:
     return os.path.join(os.path.realpath(head), name)
 
 
-def cleanup_temp_path(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> TempCleanup:
+def cleanup_temp_path(path: str | os.PathLike[str], root: str | os.PathLike[str], *,
+                      protection: Protection | None = None) -> TempCleanup:
     """Remove the file or folder ``path`` if, and only if, it lies inside ``root`` (F6, seed 003).
 
     Idempotent: a path that is already gone is ``already_gone``, never an error.
     ``..`` and links in the parent chain are resolved first, and a path that
     ends up outside ``root`` (or is ``root`` itself) is ``refused``. A link at
-    ``path`` is removed as a link, never followed. Folders are removed through
-    file descriptors opened with ``O_NOFOLLOW`` one level at a time, so a folder
-    swapped for a link half-way is not followed, and mount points inside are
-    not crossed. Never raises for the file system's state: a permission
-    problem is ``failed`` with the error, after removing what could be removed.
-    Logs ``temp_path_removed``, ``temp_path_not_found``, ``temp_path_refused``
-    or ``temp_path_failed`` on ``mediaclean.fs``.
+    ``path`` is removed as a link, never followed. Removal goes through the
+    guarded delete path (:meth:`core.delete.GuardedRoot.remove_tree`): folders by
+    descriptor one level at a time with ``O_NOFOLLOW``, so a folder swapped for
+    a link half-way is not followed, mounts inside are not crossed, and nothing
+    ``protection`` names (by identity) is removed. Never raises for the file
+    system's state: a permission problem is ``failed`` with the error, after
+    removing what could be removed. Logs ``temp_path_removed``,
+    ``temp_path_not_found``, ``temp_path_refused`` or ``temp_path_failed`` on
+    ``mediaclean.fs``.
     """
     real_root = os.path.realpath(os.fspath(root))
     target = _target_of(path, real_root)
@@ -99,95 +104,42 @@ def cleanup_temp_path(path: str | os.PathLike[str], root: str | os.PathLike[str]
             f"it is outside the temp root {display_path(real_root)}"
         return _refused(shown, why, requested=display_path(os.fspath(path)))
     try:
-        dirs = DirFds(real_root)
+        guarded = GuardedRoot(real_root, protection or Protection({}, {}))
     except FileNotFoundError:
         return _gone(shown)
     except OSError as exc:
         return _failed(shown, "", _Tally(errors=[_message(exc)]))
-    with dirs:
+    with guarded:
+        located = guarded.locate(target)
+        if not isinstance(located, Located):
+            outcome, detail, _ = located
+            if outcome is ItemOutcome.ALREADY_GONE:
+                return _gone(shown)
+            if outcome is ItemOutcome.SKIPPED:
+                return _refused(shown, f"reaching it would follow a link or cross a mount ({detail})")
+            return _failed(shown, "", _Tally(errors=[detail]))
+        parent_fd, name = located
         try:
-            parent_fd, name = dirs.parent_of(target)
             st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
         except FileNotFoundError:
             return _gone(shown)
-        except UnsafePath as exc:
-            return _refused(shown, f"reaching it would follow a link or cross a mount ({exc})")
         except OSError as exc:
             if exc.errno == errno.ENOTDIR:
                 return _gone(shown)
             return _failed(shown, "", _Tally(errors=[_message(exc)]))
-        tally = _Tally()
-        if stat.S_ISDIR(st.st_mode):
-            if st.st_dev != dirs.root_dev:
-                return _refused(shown, "another file system is mounted there; it is not crossed")
-            kind = "dir"
-            _remove_tree(parent_fd, name, shown, dirs.root_dev, tally)
-        else:
-            kind = "link" if stat.S_ISLNK(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
-            try:
-                os.unlink(name, dir_fd=parent_fd)
-                tally.files += 1
-                tally.nbytes += st.st_size if kind == "file" else 0
-            except FileNotFoundError:
-                return _gone(shown)
-            except OSError as exc:
-                tally.errors.append(_message(exc))
+        if stat.S_ISDIR(st.st_mode) and st.st_dev != guarded.root_dev:
+            return _refused(shown, "another file system is mounted there; it is not crossed")
+        kind = "dir" if stat.S_ISDIR(st.st_mode) else "link" if stat.S_ISLNK(st.st_mode) else \
+            "file" if stat.S_ISREG(st.st_mode) else "other"
+        done = guarded.remove_tree(parent_fd, name, shown)
+    tally = _Tally(done.files, done.nbytes, done.errors)
     if tally.errors:
         return _failed(shown, kind, tally)
+    if tally.files == 0 and kind != "dir":
+        return _gone(shown)
     log_event(fs_log, logging.INFO, "temp_path_removed", path=shown, kind=kind, files=tally.files,
               size=tally.nbytes)
     return TempCleanup(shown, TempOutcome.REMOVED, kind, tally.files, tally.nbytes)
-
-
-def _remove_tree(parent_fd: int, name: str, shown: str, root_dev: int, tally: _Tally) -> None:
-    """Remove folder ``name`` (relative to ``parent_fd``) and everything in it, by descriptor."""
-    try:
-        fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.ENOTDIR):  # swapped for a link or a file: remove that, not its target
-            try:
-                os.unlink(name, dir_fd=parent_fd)
-                tally.files += 1
-            except FileNotFoundError:
-                pass
-            except OSError as inner:
-                tally.errors.append(f"{shown}: {_message(inner)}")
-            return
-        tally.errors.append(f"{shown}: {_message(exc)}")
-        return
-    try:
-        if os.fstat(fd).st_dev != root_dev:
-            tally.errors.append(f"{shown}: another file system is mounted there; it is not crossed")
-            return
-        with os.scandir(fd) as it:
-            entries = list(it)
-        for entry in entries:
-            child = f"{shown}/{os.fsdecode(entry.name)}"
-            try:
-                st = entry.stat(follow_symlinks=False)
-                if stat.S_ISDIR(st.st_mode):
-                    _remove_tree(fd, entry.name, child, root_dev, tally)
-                    continue
-                os.unlink(entry.name, dir_fd=fd)
-                tally.files += 1
-                tally.nbytes += st.st_size if stat.S_ISREG(st.st_mode) else 0
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                tally.errors.append(f"{child}: {_message(exc)}")
-    except OSError as exc:
-        tally.errors.append(f"{shown}: {_message(exc)}")
-    finally:
-        os.close(fd)
-    try:
-        os.rmdir(name, dir_fd=parent_fd)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        if not tally.errors:  # a "not empty" after a failure inside says nothing new
-            tally.errors.append(f"{shown}: {_message(exc)}")
 
 
 def _message(exc: OSError) -> str:
@@ -283,6 +235,7 @@ def plan_temp(
                             folders.append((entry.name, found.rule.rule))
             planned = in_use = 0
             scope = 0
+            keeps = matcher_for(catalog, root, None)
             for n, (name, rule) in enumerate(folders):
                 if cancel is not None:
                     cancel.raise_if_cancelled()
@@ -295,6 +248,10 @@ def plan_temp(
                                 (e.kind == "link" and e.rel == name)), None)
                 if problem is not None:
                     builder.keep(_problem(folder, problem, size))
+                    continue
+                kept = next((why for e in entries if keeps and (why := keeps.why(e.rel))), None)
+                if kept:  # invariant 14: the user left (something in) this folder out of an earlier plan
+                    builder.keep(KeptBack(folder, Reason.EXCLUDED, size, Role.TEMP.value, kept, group=KEPT_BY_YOU))
                     continue
                 newest = max((e.st.st_mtime for e in entries if e.st is not None), default=now_ts)
                 if newest > cutoff:

@@ -107,7 +107,9 @@ def test_a_missed_run_is_noted_and_run_once(tmp_path, catalog_path, qtbot, open_
 
 def test_auto_cleanup_and_orphan_report_on_the_schedule_with_an_injected_clock(workspace, catalog_path, qtbot,
                                                                                open_window):
-    workspace.add_project("p1", "Rendered", scenes=2)
+    workspace.add_project("p1", "Rendered", scenes=2, final=False)
+    import_workspace(workspace, catalog_path)
+    workspace.render_final("p1", age=3600)  # rendered after it was registered (F2)
     import_workspace(workspace, catalog_path)
     orphan = workspace.path(".cache/output/p1/old-export.mp4")
     orphan.write_bytes(b"o" * 4000)

@@ -177,7 +177,9 @@ def test_scheduled_orphan_sweep_reports_and_never_deletes(quiet, clock, tmp_path
 def test_scheduled_auto_cleanup_is_started_by_schedule(quiet, clock, workspace):
     from mediaclean_gui.core.importdb import import_generator_db
 
-    workspace.add_project("p1", "Alpha", final_age=3600)
+    workspace.add_project("p1", "Alpha", final=False)
+    import_generator_db(quiet, workspace.write_db(), workspace.root)
+    workspace.render_final("p1", age=3600)  # rendered after it was registered (F2)
     import_generator_db(quiet, workspace.write_db(), workspace.root)
     quiet.set_pref("schedule_auto_minutes", 5)
     clock.now = dt.datetime.now(dt.timezone.utc)

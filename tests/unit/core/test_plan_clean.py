@@ -46,7 +46,9 @@ def test_plan_is_exactly_intermediates_and_free_shared_cache(workspace, catalog,
     }
     assert rels((i.target for i in dirs), workspace.root) == {".cache/assembly/p1"}
     # folders come after the files they hold
-    assert plan.items[-1].action is Action.DELETE_DIR
+    order = {i.target: n for n, i in enumerate(plan.items)}
+    for folder in dirs:
+        assert all(order[i.target] < order[folder.target] for i in files if i.target.startswith(folder.target + "/"))
     for item in files:
         assert item.size == os.lstat(item.target).st_size > 0
         assert item.project_id == projects["p1"].id
@@ -140,7 +142,7 @@ def test_shared_cache_kept_while_another_project_needs_it(workspace, catalog, im
     plan = load_plan(catalog, plan_cleanup(catalog, [projects["p1"].id]))
     kept = {k.target: k for k in plan.kept}
     assert kept[str(shared)].reason is Reason.REFERENCED
-    assert kept[str(shared)].detail == "still needed by 'City', which has no final output yet"
+    assert kept[str(shared)].detail == "still needed by 'City', which has no complete final output yet"
     assert str(workspace.path("assets/cache/pexels/own.mp4")) in {i.target for i in plan.items}
     execute_plan(catalog, plan.id)
     assert shared.exists()
@@ -162,7 +164,7 @@ def test_shared_cache_needed_by_two_projects(workspace, catalog, imported):
     plan = load_plan(catalog, plan_cleanup(catalog, [projects["p1"].id]))
     kept = {k.target: k for k in plan.kept}
     assert kept[str(workspace.path("assets/cache/pexels/s.mp4"))].detail == \
-        "still needed by 'B', 'C', which has no final output yet"
+        "still needed by 'B', 'C', which has no complete final output yet"
 
 
 def test_intermediate_referenced_by_an_unfinished_project_is_kept(workspace, catalog):
@@ -250,6 +252,7 @@ def test_final_inside_an_intermediate_folder_is_kept(tmp_path, catalog, media_po
     parts = [media_pool.copy("mp4", root / "renders" / "r1" / "parts" / f"{n}.mp4") for n in range(3)]
     parts.append(media_pool.copy("jpg", root / "renders" / "r1" / "thumbs" / "other.jpg"))
     (pid,) = add_project(catalog, root, "renders")
+    catalog.set_pref("settle_seconds", 0)  # the final was written just now
     plan = load_plan(catalog, plan_cleanup(catalog, [pid]))
     assert {i.target for i in plan.items if i.action is Action.DELETE_FILE} == {str(p) for p in parts}
     assert {k.target: k.reason for k in plan.kept} == {str(final): Reason.PROTECTED, str(cover): Reason.PROTECTED}

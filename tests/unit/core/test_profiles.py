@@ -198,14 +198,24 @@ GOOD = 'name = "mine"\n[[artifact]]\npattern = "tmp/**"\nrole = "temp"\n'
         (GOOD + '[[artifact]]\npattern = ""\nrole = "temp"\n', "'artifact[1].pattern'", "must be a relative path"),
         (GOOD + '[[artifact]]\npattern = 5\nrole = "temp"\n', "'artifact[1].pattern'", "must be a relative path"),
         (GOOD + '[[artifact]]\npattern = "x/{_folder}/"\nrole = "temp"\n', "'artifact[1].pattern'",
-         "is not a usable pattern"),
+         "uses the unknown placeholder {_folder}"),
+        (GOOD + '[[artifact]]\npattern = "x/{projct}/a.mp3"\nrole = "intermediate"\n', "'artifact[1].pattern'",
+         "uses the unknown placeholder {projct}"),
+        (GOOD + '[[artifact]]\npattern = "x/{job}/a.mp4"\nrole = "output"\nkey = "v/{jobb}.mp4"\n',
+         "'artifact[1].key'", "uses the unknown placeholder {jobb}"),
+        ('final = "out/{video}.mp4"\n' + GOOD, "'final'", "may use only the {project} placeholder"),
+        ('final = "../out/{project}.mp4"\n' + GOOD, "'final'", "must be a relative file path template"),
+        (GOOD + '[[artifact]]\npattern = "./x/*"\nrole = "temp"\n', "'artifact[1].pattern'",
+         "must not contain '..' or '.'"),
         (GOOD + '[[artifact]]\npattern = "x/*"\nrole = "temp"\nkey = 7\n', "'artifact[1].key'", "must be a string"),
         ("final = 1\n" + GOOD, "'final'", "must be a path template"),
         ('name = "mine"\npipeline = {a = 1}\n[[artifact]]\npattern = "x"\nrole = "temp"\n', "'pipeline'",
          "must be a table of strings"),
     ],
     ids=["bad-toml", "missing-name", "name-not-string", "no-artifacts", "unknown-role", "missing-role", "absolute",
-         "dotdot", "empty-pattern", "pattern-not-string", "bad-regex", "bad-key", "bad-final", "bad-pipeline"],
+         "dotdot", "empty-pattern", "pattern-not-string", "reserved-placeholder", "typo-placeholder",
+         "key-placeholder", "final-placeholder", "final-dotdot", "dot-folder", "bad-key", "bad-final",
+         "bad-pipeline"],
 )
 def test_broken_profile_names_file_key_and_problem(user_profiles, text, key, what):
     path = user_profiles / "broken.toml"
@@ -247,7 +257,7 @@ def test_user_profile_is_added(user_profiles):
 
 def test_user_profile_overrides_builtin(user_profiles):
     (user_profiles / "override.toml").write_text(
-        'name = "ai-video-generator"\nfinal = "renders/{project}.mp4"\n'
+        'name = "ai-video-generator"\nreplaces_builtin = true\nfinal = "renders/{project}.mp4"\n'
         '[[artifact]]\npattern = "renders/{project}.mp4"\nrole = "final"\n'
         '[[artifact]]\npattern = "scratch/{project}/"\nrole = "intermediate"\n',
         encoding="utf-8",
@@ -279,3 +289,24 @@ def test_covering_folder():
     assert nested.covering_folder("renders/p1", "p1") is None
     assert nested.covering_folder("renders/p1/tmp", "p1") is not None  # below the final's folder nothing else matches
     assert nested.classify("renders/p1/final.mp4", "p1").role is Role.FINAL
+
+
+def test_a_user_profile_cannot_replace_a_builtin_silently(user_profiles):
+    """Invariant 12: the same name without ``replaces_builtin = true`` is an error naming the file and key."""
+    path = user_profiles / "clash.toml"
+    path.write_text('name = "ai-video-generator"\n[[artifact]]\npattern = "**"\nrole = "intermediate"\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        get_profile("ai-video-generator")
+    assert str(path) in str(err.value) and "key 'name'" in str(err.value) and "built-in" in str(err.value)
+
+
+def test_the_final_a_profile_names_is_protected_even_without_a_rule(user_profiles):
+    """Invariant 12: ``final =`` outranks a catch-all deletable pattern of the same profile."""
+    (user_profiles / "greedy.toml").write_text(
+        'name = "greedy"\nfinal = "out/{project}/final.mp4"\n[[artifact]]\npattern = "**"\nrole = "intermediate"\n',
+        encoding="utf-8")
+    profile = get_profile("greedy")
+    assert profile.classify("out/p1/final.mp4", "p1").role is Role.FINAL
+    assert profile.classify("out/p1/final.mp4", None).role is Role.FINAL
+    assert profile.classify("out/p1/other.mp4", "p1").role is Role.INTERMEDIATE

@@ -54,11 +54,11 @@ def test_ai_video_generator_final_key():
 
 
 def test_a_template_naming_an_uncaptured_placeholder_is_a_clear_error():
-    profile = parse_profile({"name": "t", "artifact": [{"pattern": "out/{job}/v.mp4", "role": "output",
-                                                        "key": "x/{video_id}/v.mp4"}]}, "test")
+    """Invariant 12: caught when the profile is loaded, naming the file and the key."""
     with pytest.raises(ConfigError) as info:
-        object_key(_remote(), _project("t"), "out/j1/v.mp4", profile.classify("out/j1/v.mp4"))
-    assert "the key template 'x/{video_id}/v.mp4' names 'video_id'" in str(info.value)
+        parse_profile({"name": "t", "artifact": [{"pattern": "out/{job}/v.mp4", "role": "output",
+                                                  "key": "x/{video_id}/v.mp4"}]}, "test")
+    assert "Profile test: key 'artifact[0].key' uses the unknown placeholder {video_id}" in str(info.value)
 
 
 def test_key_of_reads_the_plan_items_rule():
