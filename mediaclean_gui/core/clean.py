@@ -40,7 +40,7 @@ def final_present(path: str) -> bool:
     :func:`core.finals.check_final` says whether it is complete."""
     try:
         return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL in a path from a database
         return False
 
 
@@ -122,7 +122,10 @@ class _References:
 
     @classmethod
     def load(cls, catalog: Catalog, everyone: dict[int, Project]) -> _References:
+        from .protected import protected_paths
+
         refs = cls()
+        refs.protected = protected_paths(catalog, keep_list=False)  # databases, the catalog, literal finals …
         for art in all_artifacts(catalog):
             if art.role is Role.SHARED_CACHE:
                 refs.shared[art.path].add(art.project_id)
@@ -130,9 +133,6 @@ class _References:
             elif art.role in DELETABLE:
                 refs.deletable[art.path].add(art.project_id)
                 refs.by_project[art.project_id].add(art.path)
-            elif art.role.protected:
-                owner = everyone.get(art.project_id)
-                refs.protected[art.path] = f"{art.role.value} of project '{owner.name if owner else art.project_id}'"
         return refs
 
 
@@ -239,6 +239,7 @@ class _GroupCollector:
         self.scope = 0
         self.blocked: set[str] = set()  # folders (relative) that hold something kept: never removed
         # projects of this layout on this root: every one of them owns what a rule without {project} matches
+        self.same_root = same_root
         self.root_owners = [p for p in same_root if p.profile == profile.name]
         # other layouts used on the same root: their protected rules win too (invariant 12)
         self.foreign = [get_profile(name) for name in sorted({p.profile for p in same_root
@@ -330,13 +331,21 @@ class _GroupCollector:
             self._keep(path, Reason.OUTSIDE_ROOT, f"refused: {problem}", owner, size, role)
             return False
         if path in self.refs.protected:
-            self._keep(path, Reason.PROTECTED, self.refs.protected[path], owner, size, Role.FINAL.value)
+            self._keep(path, Reason.PROTECTED, self.refs.protected[path], owner, size, role)
             return False
         for other in self.foreign:
             found = other.classify(rel, None)
-            if found is not None and found.role.protected:
+            if found is None:
+                continue
+            if found.role.protected:
                 self._keep(path, Reason.PROTECTED, f"{found.role.value} in the '{other.name}' layout also used on "
                                                    f"this workspace", owner, size, found.role.value)
+                return False
+            claimant = self._claimant(other, found)
+            if claimant is not None:  # another project's file by its own layout: only its own cleanup decides
+                self._keep(path, Reason.REFERENCED, f"it belongs to project '{claimant.name}' (its "
+                                                    f"'{other.name}' layout); that project's own cleanup decides",
+                           owner, size, role)
                 return False
         keeps = self.keeps.get(owner.id)
         why = keeps.why(rel) if keeps else None
@@ -344,6 +353,13 @@ class _GroupCollector:
             self._keep(path, Reason.EXCLUDED, why, owner, size, role, group=KEPT_BY_YOU)
             return False
         return True
+
+    def _claimant(self, layout: Profile, found: Classified) -> Project | None:
+        """The registered project on this root that ``layout`` says a path belongs to, if any."""
+        if "{project}" in found.rule.pattern:
+            key = found.fields.get("project")
+            return next((p for p in self.same_root if p.profile == layout.name and p.key == key), None)
+        return next((p for p in self.same_root if p.profile == layout.name), None)
 
     def _needy(self, refs: set[int], me: set[int]) -> str:
         """Projects among ``refs`` (other than ``me``) whose final output is not complete, as ``'A', 'B'``."""

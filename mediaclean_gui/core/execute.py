@@ -280,6 +280,8 @@ def _finish(catalog: Catalog, result: RunResult, project_ids: list[int], cancell
             started_by: str) -> RunResult:
     finish_run(catalog, result, cancelled=cancelled, summarize=_summary)
     now = iso()
+    if started_by == StartedBy.USER.value:  # the user watched it: nothing to announce
+        catalog.conn.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (now, result.run_id))
     for pid in project_ids:
         row = catalog.conn.execute(
             "SELECT sum(ri.outcome = 'failed') AS f, sum(ri.outcome IN ('pending', 'skipped') AND "

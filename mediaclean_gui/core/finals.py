@@ -48,12 +48,12 @@ def check_final(catalog: Catalog, path: str, settle_seconds: float, *, now: floa
     ``settle_seconds``, and ``ffprobe`` reads its container and finds a video stream with a duration
     above zero whose last packets lie inside the file (a render that crashed mid-write is truncated:
     either the index is missing, or it points past the end). The ffprobe verdict is stored in the
-    catalog by (path, device, inode, size, mtime), so each version of a file is probed once.
+    catalog by the file version's identity (device, inode, size, mtime), so each is probed once.
     Never raises for the file's state; without ffprobe a final cannot be proved complete.
     """
     try:
         st = os.lstat(path)
-    except OSError:
+    except (OSError, ValueError):
         return FinalCheck(path, FinalState.MISSING, "the final render is missing")
     if not stat.S_ISREG(st.st_mode):
         return FinalCheck(path, FinalState.MISSING, "the final render is not a regular file (a link or a folder)")
@@ -64,11 +64,9 @@ def check_final(catalog: Catalog, path: str, settle_seconds: float, *, now: floa
                                                       f"once unchanged for {settle_seconds:g} s", fp)
     if st.st_size == 0:
         return FinalCheck(path, FinalState.INCOMPLETE, "final render incomplete or unreadable: the file is empty", fp)
-    key = to_db_path(path)
-    row = catalog.conn.execute("SELECT dev, ino, size, mtime_ns, complete, reason FROM final_checks WHERE path = ?",
-                               (key,)).fetchone()
-    if row is not None and (row["dev"], row["ino"], row["size"], row["mtime_ns"]) == \
-            (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns):
+    row = catalog.conn.execute("SELECT size, mtime_ns, complete, reason FROM final_checks WHERE dev = ? AND ino = ?",
+                               (st.st_dev, st.st_ino)).fetchone()
+    if row is not None and (row["size"], row["mtime_ns"]) == (st.st_size, st.st_mtime_ns):
         complete, reason = bool(row["complete"]), str(row["reason"])
     else:
         probed = probe_video(path)
@@ -77,11 +75,9 @@ def check_final(catalog: Catalog, path: str, settle_seconds: float, *, now: floa
                                                            "not installed", fp)
         complete, reason = probed
         catalog.conn.execute(
-            "INSERT INTO final_checks(path, dev, ino, size, mtime_ns, complete, reason, checked_at) "
-            "VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(path) DO UPDATE SET dev = excluded.dev, ino = excluded.ino, "
-            "size = excluded.size, mtime_ns = excluded.mtime_ns, complete = excluded.complete, "
-            "reason = excluded.reason, checked_at = excluded.checked_at",
-            (key, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, int(complete), reason, iso()))
+            "INSERT OR REPLACE INTO final_checks(dev, ino, size, mtime_ns, path, complete, reason, checked_at) "
+            "VALUES (?,?,?,?,?,?,?,?)",
+            (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, to_db_path(path), int(complete), reason, iso()))
     if not complete:
         return FinalCheck(path, FinalState.INCOMPLETE, f"final render incomplete or unreadable: {reason}", fp)
     return FinalCheck(path, FinalState.COMPLETE, "final render complete", fp)

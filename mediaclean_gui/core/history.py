@@ -13,7 +13,12 @@ def list_runs(catalog: Catalog, limit: int = 50) -> list[dict[str, Any]]:
     """The newest runs first: id, plan_id, kind, started_by, started_at, ended_at (UTC ISO-8601),
     status, mode, deleted_count, freed_bytes, deleted_size_mb, failed_count, skipped_count,
     summary, and the names of the projects the run touched."""
-    rows = catalog.conn.execute("SELECT * FROM runs ORDER BY id DESC LIMIT ?", (int(limit),)).fetchall()
+    return _runs(catalog, "1", (), limit)
+
+
+def _runs(catalog: Catalog, where: str, args: tuple[Any, ...], limit: int) -> list[dict[str, Any]]:
+    rows = catalog.conn.execute(f"SELECT * FROM runs WHERE {where} ORDER BY id DESC LIMIT ?",
+                                (*args, int(limit))).fetchall()
     out = []
     for row in rows:
         names = [
@@ -55,3 +60,17 @@ def run_items(catalog: Catalog, run_id: int) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def unseen_automatic_runs(catalog: Catalog, limit: int = 100) -> list[dict[str, Any]]:
+    """Runs started by auto-cleanup or the schedule that the user has not seen yet (newest first), as
+    :func:`list_runs` entries: what the window announces until seen (F2)."""
+    return _runs(catalog, "started_by IN ('auto', 'schedule') AND seen_at IS NULL AND status != 'running'", (), limit)
+
+
+def mark_runs_seen(catalog: Catalog, run_ids: list[int]) -> None:
+    """The user has seen these runs' announcements."""
+    from .catalog import iso
+
+    catalog.conn.executemany("UPDATE runs SET seen_at = ? WHERE id = ? AND seen_at IS NULL",
+                             [(iso(), i) for i in run_ids])

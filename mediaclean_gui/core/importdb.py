@@ -104,6 +104,9 @@ def import_generator_db(catalog: Catalog, db_file: str | os.PathLike[str], works
         def add(pid: object, value: object, role: Role, detail: str) -> None:
             if value is None or str(pid) not in refs or not str(value).strip():
                 return
+            if "\0" in str(value):  # no file can have such a name: never a path to act on
+                refused.append(f"a path of project {pid!r} holds a NUL character: {str(value)!r}")
+                return
             refs[str(pid)].append((resolve_reference(root, str(value), given), role, detail))
 
         for row in conn.execute("SELECT project_id, file_path FROM audio_files"):

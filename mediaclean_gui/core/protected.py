@@ -14,11 +14,12 @@ from .safety import Protection, bad_placeholder_value
 log = logging.getLogger("mediaclean.fs")
 
 
-def protected_paths(catalog: Catalog, plan_id: int | None = None) -> dict[str, str]:
+def protected_paths(catalog: Catalog, plan_id: int | None = None, *, keep_list: bool = True) -> dict[str, str]:
     """Every path that must stay, with why: the final outputs and thumbnails of every project (imported
     ones, and those the project's profile names literally), every project's generator database, every
     remote's pipeline database, the catalog's own files, what the keep-list names exactly, and — for
-    plan ``plan_id`` — what its planner kept back as protected (e.g. thumbnails found by a wildcard)."""
+    plan ``plan_id`` — what its planner kept back as protected (e.g. thumbnails found by a wildcard).
+    Planners pass ``keep_list=False``: they keep the keep-list's entries back as "kept by you"."""
     paths: dict[str, str] = {}
     projects = {p.id: p for p in list_projects(catalog)}
     for art in all_artifacts(catalog, (Role.FINAL, Role.THUMBNAIL)):
@@ -45,8 +46,9 @@ def protected_paths(catalog: Catalog, plan_id: int | None = None) -> dict[str, s
     base = str(catalog.path)
     for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
         paths.setdefault(base + suffix, "mediaclean's catalog")
-    for root, rel in catalog.conn.execute("SELECT root, path FROM keep_list WHERE pattern = 0"):
-        paths.setdefault(os.path.join(from_db_path(root), from_db_path(rel)), "kept by you")
+    if keep_list:
+        for root, rel in catalog.conn.execute("SELECT root, path FROM keep_list WHERE pattern = 0"):
+            paths.setdefault(os.path.join(from_db_path(root), from_db_path(rel)), "kept by you")
     if plan_id is not None:
         for target, detail in catalog.conn.execute(
                 "SELECT target, detail FROM plan_kept WHERE plan_id = ? AND reason = 'protected'", (plan_id,)):

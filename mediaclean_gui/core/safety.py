@@ -80,7 +80,7 @@ class DirFds:
         self._cache.clear()
         os.close(self.root_fd)
 
-    def __enter__(self) -> "DirFds":
+    def __enter__(self) -> DirFds:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -96,11 +96,13 @@ class DirFds:
         self._holding = True
 
     def release(self) -> None:
-        """End :meth:`hold` and close the least recently used descriptors above the cache size."""
+        """End :meth:`hold` and close every cached descriptor: the next batch opens its folders again, so a
+        folder swapped for a link (or moved away) between two batches is noticed, never used through an
+        old descriptor."""
         self._holding = False
-        while len(self._cache) > self._max:
-            _, old = self._cache.popitem(last=False)
-            os.close(old)
+        for fd in self._cache.values():
+            os.close(fd)
+        self._cache.clear()
 
     def forget(self, rel_dir: str) -> None:
         """Drop cached descriptors of ``rel_dir`` and below (after it was removed)."""
@@ -157,6 +159,8 @@ def check_target(target: str, root: str) -> str | None:
     no trailing slash — strictly below ``root``. Checked at planning and again at execution; this
     is the form of the target only: what it *is* is checked by identity (:class:`Protection`).
     """
+    if "\0" in target:
+        return "the path holds a NUL character"
     if not os.path.isabs(target) or target.startswith("//") or os.path.normpath(target) != target:
         return f"the path {target!r} is not in normal form (it has '.', '..' or empty parts)"
     base = os.path.normpath(root).rstrip(os.sep) + os.sep
@@ -187,7 +191,7 @@ class Protection:
     folders: dict[tuple[int, int], str]
 
     @classmethod
-    def of_paths(cls, paths: dict[str, str]) -> "Protection":
+    def of_paths(cls, paths: dict[str, str]) -> Protection:
         """The identities of ``paths`` (path -> why) as they are now, and of every folder above each.
         A path that is gone protects nothing; links are not followed."""
         files: dict[tuple[int, int], str] = {}
@@ -196,7 +200,7 @@ class Protection:
         for path, why in paths.items():
             try:
                 st = os.lstat(path)
-            except OSError:
+            except (OSError, ValueError):
                 continue
             files.setdefault((st.st_dev, st.st_ino), why)
             folder = os.path.dirname(path)
@@ -204,7 +208,7 @@ class Protection:
                 seen_dirs.add(folder)
                 try:
                     dst = os.lstat(folder)
-                except OSError:
+                except (OSError, ValueError):
                     break
                 folders.setdefault((dst.st_dev, dst.st_ino), f"it holds {why}")
                 parent = os.path.dirname(folder)
@@ -231,7 +235,7 @@ class DeleteLimits:
         self.max_share = max_share
 
     @classmethod
-    def from_prefs(cls, prefs: dict[str, Any]) -> "DeleteLimits":
+    def from_prefs(cls, prefs: dict[str, Any]) -> DeleteLimits:
         return cls(int(prefs["max_delete_count"]), float(prefs["max_delete_share"]))
 
     def exceeded(self, count: int, nbytes: int, total_bytes: int) -> str | None:

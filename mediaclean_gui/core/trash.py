@@ -18,8 +18,8 @@ from urllib.parse import quote, unquote_to_bytes
 
 from .catalog import Catalog, display_path, iso, parse_iso, utcnow
 from .errors import NotFound
-from .plan import fingerprint_of_row
 from .events import fs_log, log_event
+from .plan import fingerprint_of_row
 
 MB = 1_000_000  # SI (SPEC section 4)
 LOCAL_KINDS = ("clean", "temp", "orphans")
@@ -89,7 +89,7 @@ def read_trashinfo(info_path: str, top: str) -> tuple[str, dt.datetime] | None:
         when = dt.datetime.fromisoformat(date)
     except ValueError:
         return None
-    when = when.astimezone(dt.timezone.utc)  # naive: taken as local time
+    when = when.astimezone(dt.UTC)  # naive: taken as local time
     if not os.path.isabs(path):
         path = os.path.join(top, path)
     return os.path.normpath(path), when
@@ -344,7 +344,7 @@ def _trashed(catalog: Catalog, row: Any) -> list[_Trashed]:
     end = (parse_iso(row["ended_at"]) if row["ended_at"] else utcnow()) + dt.timedelta(seconds=SLACK)
     entries = _entries(targets)
     out = []
-    for target, r in zip(targets, items):
+    for target, r in zip(targets, items, strict=True):
         fp = fingerprint_of_row(r)
         if fp.get("kind") == "link":  # links are removed, not trashed (they hold no data)
             continue

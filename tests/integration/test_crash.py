@@ -19,11 +19,14 @@ FILES = 3000
 # killed in the middle (a fault-injection wrapper around the real call, nothing else changes).
 SLOW_CLI = """
 import os, sys, time
-_unlink = os.unlink
+_unlink, _rename = os.unlink, os.rename
 def unlink(*args, **kwargs):
     time.sleep(0.002)
     return _unlink(*args, **kwargs)
-os.unlink = unlink
+def rename(*args, **kwargs):
+    time.sleep(0.002)
+    return _rename(*args, **kwargs)
+os.unlink, os.rename = unlink, rename
 from mediaclean_gui.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -42,7 +45,14 @@ def run_json(catalog: Path, *args: str) -> tuple[int, dict]:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_run_then_the_next_start_reconciles(workspace, tmp_path):
+@pytest.mark.parametrize("mode", ["permanent", "trash"])
+def test_sigkill_mid_run_then_the_next_start_reconciles(workspace, tmp_path, mode):
+    """SIGKILL at a random moment (the seed is in every assertion message); in trash mode too."""
+    import random
+
+    seed = int(os.environ.get("MEDIACLEAN_CRASH_SEED", time.time_ns() % 10**6))
+    kill_after = random.Random(seed).randint(150, FILES - 300)
+    where = f"(seed {seed}: killed after {kill_after} of {FILES} files, {mode})"
     workspace.add_project("p1", "Ocean", scenes=3, assembly=0)
     assembly = workspace.path(".cache/assembly/p1")
     assembly.mkdir(parents=True)
@@ -57,13 +67,14 @@ def test_sigkill_mid_run_then_the_next_start_reconciles(workspace, tmp_path):
                          str(workspace.root))
     assert code == 0 and out["imported"] == 1
 
-    proc = subprocess.Popen(mediaclean(catalog, "clean", "p1", "--yes", slow=True), env=env,
+    trash = ["--trash"] if mode == "trash" else []
+    proc = subprocess.Popen(mediaclean(catalog, "clean", "p1", "--yes", *trash, slow=True), env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
         while True:  # wait until a good part, but not all, of the run is done
             left = len(os.listdir(assembly))
-            if left <= FILES - 700:
+            if left <= FILES - kill_after:
                 break
             assert proc.poll() is None, "the run ended before it could be interrupted"
             assert time.monotonic() < deadline, "the run did not start"
@@ -76,7 +87,7 @@ def test_sigkill_mid_run_then_the_next_start_reconciles(workspace, tmp_path):
             proc.wait()
     assert proc.returncode == -signal.SIGKILL
     left = len(os.listdir(assembly))
-    assert 0 < left < FILES, "killed too late to test anything"
+    assert 0 < left < FILES, f"killed too late to test anything {where}"
 
     # the killed run is still 'running' in the catalog, and some deletions were never journaled
     import sqlite3
@@ -89,7 +100,7 @@ def test_sigkill_mid_run_then_the_next_start_reconciles(workspace, tmp_path):
             "WHERE ri.outcome = 'pending'")]
     finally:
         raw.close()
-    assert any(not os.path.lexists(t) for t in pending), "every deletion was journaled: nothing to reconcile"
+    assert pending, f"nothing left to reconcile {where}"
 
     # the next start of any command reconciles
     code, history = run_json(catalog, "history")
@@ -106,18 +117,23 @@ def test_sigkill_mid_run_then_the_next_start_reconciles(workspace, tmp_path):
         status = raw.execute("SELECT cleanup_status FROM projects").fetchone()[0]
     finally:
         raw.close()
-    assert rows and {r[3] for r in rows} <= {"deleted", "skipped"}
+    gone_outcome = "trashed" if mode == "trash" else "deleted"
+    assert rows and {r[3] for r in rows} <= {gone_outcome, "deleted", "skipped"}, where
     for target, action, size, outcome, detail, freed in rows:
         path = os.fsdecode(target)
-        if outcome == "deleted":
-            assert not os.path.lexists(path), f"recorded deleted but present: {path}"
-            assert freed == (0 if action == "delete_dir" else size)
+        if outcome in ("deleted", "trashed"):
+            assert not os.path.lexists(path), f"recorded {outcome} but present: {path} {where}"
+            assert freed == (0 if action == "delete_dir" or outcome == "trashed" else size), where
         else:
-            assert os.path.lexists(path), f"recorded not done but gone: {path}"
-            assert detail == "not done: the run was interrupted"
-    deleted_files = [r for r in rows if r[3] == "deleted" and r[1] == "delete_file"]
-    assert run["deleted_count"] == len(deleted_files)
-    assert run["freed_bytes"] == sum(r[2] for r in deleted_files)
+            assert os.path.lexists(path), f"recorded not done but gone: {path} {where}"
+            assert detail == "not done: the run was interrupted", where
+    gone_files = [r for r in rows if r[3] == gone_outcome and r[1] == "delete_file"]
+    if mode == "trash":  # moved, not freed (invariant 16)
+        assert run["trashed_count"] == len(gone_files) and run["freed_bytes"] == 0, where
+        assert run["trashed_bytes"] == sum(r[2] for r in gone_files), where
+    else:
+        assert run["deleted_count"] == len(gone_files), where
+        assert run["freed_bytes"] == sum(r[2] for r in gone_files), where
     assert status == "failed"  # part of the cleanup was not done
     for path, content in protected.items():
         assert path.read_bytes() == content

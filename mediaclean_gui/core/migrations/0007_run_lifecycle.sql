@@ -72,15 +72,16 @@ UPDATE projects SET reviewed_at = (
     SELECT max(r.ended_at) FROM runs r JOIN plan_items pi ON pi.plan_id = r.plan_id
     WHERE r.kind = 'clean' AND r.started_by = 'user' AND r.status = 'complete' AND pi.project_id = projects.id);
 
--- Invariant 13: what ffprobe said of a final output, by its identity, so that a final is
--- probed once per version (path, device, inode, size, mtime).
+-- Invariant 13: what ffprobe said of a final output, by the identity of the file's version (device,
+-- inode, size, mtime), so a final is probed once per version wherever it is (a rename keeps the verdict).
 CREATE TABLE final_checks (
-    path       BLOB PRIMARY KEY,
     dev        INTEGER NOT NULL,
     ino        INTEGER NOT NULL,
     size       INTEGER NOT NULL,
     mtime_ns   INTEGER NOT NULL,
+    path       BLOB NOT NULL,            -- where it was last seen (for the user's information)
     complete   INTEGER NOT NULL,
     reason     TEXT NOT NULL DEFAULT '',
-    checked_at TEXT NOT NULL
+    checked_at TEXT NOT NULL,
+    PRIMARY KEY (dev, ino)
 );

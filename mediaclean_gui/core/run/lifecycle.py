@@ -96,7 +96,8 @@ class Journal:
         with self.catalog.transaction() as conn:
             if exceptions:
                 conn.executemany(
-                    "UPDATE run_items SET outcome = ?, detail = ?, freed_bytes = ? WHERE run_id = ? AND plan_item_id = ?",
+                    "UPDATE run_items SET outcome = ?, detail = ?, freed_bytes = ? "
+                    "WHERE run_id = ? AND plan_item_id = ?",
                     [(o.value, d, f, self.run_id, i) for o, d, f, i in exceptions])
             freed = "(SELECT size FROM plan_items WHERE id = plan_item_id)" if default is ItemOutcome.DELETED else "0"
             conn.execute(
