@@ -172,9 +172,12 @@ class PlanBuilder:
         self.kept_count = 0
         self.total_bytes = 0
         self.preconditions: list[dict[str, Any]] = []
+        stored = dict(params or {})
+        # the newest run when this plan was made: a later run on its files makes the preview stale
+        stored.setdefault("after_run", catalog.conn.execute("SELECT ifnull(max(id), 0) FROM runs").fetchone()[0])
         cur = catalog.conn.execute(
             "INSERT INTO plans(kind, created_at, status, params) VALUES (?, ?, 'building', ?)",
-            (kind, iso(), json.dumps(params or {}, default=str)),
+            (kind, iso(), json.dumps(stored, default=str)),
         )
         self.plan_id = int(cur.lastrowid or 0)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 
@@ -29,18 +30,23 @@ def plan_staleness(catalog: Catalog, plan_id: int, *, check_disk: bool = True, b
     A stale plan may still be executed safely (every item is re-checked), but what it would do is no
     longer what the preview shows. Unknown plans are stale.
     """
-    row = catalog.conn.execute("SELECT kind, status, created_at FROM plans WHERE id = ?", (plan_id,)).fetchone()
+    row = catalog.conn.execute("SELECT kind, status, created_at, params FROM plans WHERE id = ?",
+                               (plan_id,)).fetchone()
     if row is None:
         return Staleness(True, ["this preview is gone from the catalog"])
     reasons: list[str] = []
     if row["status"] == "executed":
         reasons.append("this preview has already been run")
+    after_run = json.loads(row["params"]).get("after_run")
+    since = ("r.id > ?", after_run) if after_run is not None else ("r.started_at >= ?", row["created_at"])
+    # a run on the same projects, or (for items of no project: temp sweeps) on the same roots
     touched = catalog.conn.execute(
-        "SELECT r.id, r.started_by, r.kind FROM runs r WHERE r.plan_id != ? AND r.started_at >= ? AND EXISTS ("
+        f"SELECT r.id, r.started_by, r.kind FROM runs r WHERE r.plan_id != ? AND {since[0]} AND EXISTS ("
         " SELECT 1 FROM plan_items a WHERE a.plan_id = r.plan_id AND (a.project_id IN ("
         "  SELECT DISTINCT project_id FROM plan_items WHERE plan_id = ? AND project_id IS NOT NULL)"
-        "  OR a.root IN (SELECT DISTINCT root FROM plan_items WHERE plan_id = ?))) ORDER BY r.id LIMIT 3",
-        (plan_id, row["created_at"], plan_id, plan_id)).fetchall()
+        "  OR a.project_id IS NULL AND a.root IN (SELECT DISTINCT root FROM plan_items WHERE plan_id = ? "
+        "  AND project_id IS NULL))) ORDER BY r.id LIMIT 3",
+        (plan_id, since[1], plan_id, plan_id)).fetchall()
     for run in touched:
         who = {"auto": "an automatic cleanup", "schedule": "a scheduled run"}.get(run["started_by"], "another run")
         reasons.append(f"{who} (run {run['id']}) has changed these files since this preview was made")
