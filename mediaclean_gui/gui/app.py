@@ -1,4 +1,9 @@
-"""``mediaclean-gui [--catalog PATH] [--demo]``: start the window (``python -m mediaclean_gui`` too)."""
+"""``mediaclean-gui [--catalog PATH] [--demo] [FOLDER_OR_DATABASE ...]``: start the window.
+
+Also ``python -m mediaclean_gui``. The paths are what a desktop hands over (``Exec=mediaclean-gui %F``):
+a folder opens "Add project" prefilled with it, a generator database opens "Import generator database"
+prefilled.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,16 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.errors import KnownError
 
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
 log = logging.getLogger("mediaclean.gui")
+
+DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -22,6 +33,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--demo", action="store_true",
                         help="build a fresh demo workspace of real media, import it and open on it")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every item")
+    parser.add_argument("paths", nargs="*", metavar="FOLDER_OR_DATABASE",
+                        help="a workspace folder to add as a project, or a generator's SQLite database "
+                             f"({', '.join(DATABASE_SUFFIXES)}) to import: its dialog opens prefilled")
     return parser.parse_args(list(argv) if argv is not None else None)
 
 
@@ -52,7 +66,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s", trouble)
         window.statusBar().showMessage(trouble)
     window.show()
+    if args.paths:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, lambda: open_paths(window, args.paths))
     return int(app.exec())
+
+
+def open_paths(window: MainWindow, paths: Sequence[str]) -> list[str]:
+    """Open the dialog for each path given on the command line, one after the other.
+
+    A folder opens "Add project" prefilled, a file ending in ``.db``, ``.sqlite`` or ``.sqlite3``
+    opens "Import generator database" prefilled (``file://`` URLs are read as paths). Anything else
+    is named in the status bar; returns those sentences.
+    """
+    from PySide6.QtCore import QUrl
+
+    refused: list[str] = []
+    for raw in paths:
+        path = Path(QUrl(raw).toLocalFile() if raw.startswith("file:") else raw).expanduser()
+        if path.is_dir() or (path.is_file() and path.suffix.lower() in DATABASE_SUFFIXES):
+            window.open_dropped(str(path.absolute()))
+        elif not path.exists():
+            refused.append(f"{str(path)!r} does not exist")
+        else:
+            refused.append(f"{str(path)!r} is neither a folder nor a generator database "
+                           f"({', '.join(DATABASE_SUFFIXES)})")
+    if refused:
+        text = "Not opened: " + "; ".join(refused) + "."
+        log.warning("%s", text)
+        window.statusBar().showMessage(text, 30000)
+    return refused
 
 
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]

