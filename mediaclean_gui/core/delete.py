@@ -19,7 +19,7 @@ import logging
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .catalog import display_path
 from .events import fs_log, log_event
@@ -32,6 +32,7 @@ from .trash import TrashBin, TrashUnavailable
 Removal = tuple[ItemOutcome, str, int]
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_UNCHECKED: Any = object()
 
 
 class Located(NamedTuple):
@@ -43,7 +44,8 @@ class Located(NamedTuple):
 
 class Expected(NamedTuple):
     """A target's fingerprint from the plan: device, inode, size (bytes), mtime (ns), kind
-    (``file``, ``dir``, ``link``). Folders are compared by device, inode and kind only."""
+    (``file``, ``dir``, ``link``). Folders are compared by device, inode and kind only. (Any tuple of
+    these five values will do where one is expected.)"""
 
     dev: int | None
     ino: int | None
@@ -52,11 +54,18 @@ class Expected(NamedTuple):
     kind: str | None
 
     def matches(self, st: os.stat_result) -> bool:
-        mode = st.st_mode
-        kind = "dir" if stat.S_ISDIR(mode) else "link" if stat.S_ISLNK(mode) else "file"
-        if (self.dev, self.ino, self.kind) != (st.st_dev, st.st_ino, kind):
-            return False
-        return kind == "dir" or (self.size, self.mtime_ns) == (st.st_size, st.st_mtime_ns)
+        return _matches(self, st)
+
+
+def _matches(expected: tuple[Any, ...], st: os.stat_result) -> bool:
+    """``expected`` (dev, ino, size, mtime_ns, kind) is ``st``'s file, unchanged (invariant 4)."""
+    dev, ino, size, mtime_ns, kind = expected
+    if dev != st.st_dev or ino != st.st_ino:
+        return False
+    mode = st.st_mode
+    if stat.S_ISDIR(mode):
+        return kind == "dir"
+    return kind == ("link" if stat.S_ISLNK(mode) else "file") and size == st.st_size and mtime_ns == st.st_mtime_ns
 
 
 def _message(exc: BaseException) -> str:
@@ -89,6 +98,8 @@ class GuardedRoot:
         self.root_dev = self.dirs.root_dev
         self.trash: TrashBin | None = None
         self.trash_error = ""
+        self._base = self.root.rstrip(os.sep) + os.sep
+        self._heads: dict[str, str | None] = {}  # folder path -> why its targets are refused (None: fine)
         if mode == DeleteMode.TRASH.value:
             try:
                 self.trash = TrashBin(self.root, self.root_dev)
@@ -113,8 +124,15 @@ class GuardedRoot:
 
     def locate(self, target: str) -> Located | Removal:
         """``(parent folder descriptor, name)`` of ``target``, or the outcome that settles it now
-        (refused, not reached safely, already gone)."""
-        reason = check_target(target, self.root)
+        (refused, not reached safely, already gone). The form check of :func:`safety.check_target` is
+        made once per folder, and the name's own parts for each target."""
+        head, _, name = target.rpartition("/")
+        reason = self._heads.get(head, _UNCHECKED)
+        if reason is _UNCHECKED:
+            reason = self._heads[head] = check_target(head + "/x", self.root) if head + "/" != self._base \
+                else None
+        if reason is None and (name in ("", ".", "..") or "\0" in name):
+            reason = f"the path {target!r} is not in normal form (it has '.', '..' or empty parts)"
         if reason:
             return ItemOutcome.SKIPPED, f"refused: {reason}", 0
         try:
@@ -126,7 +144,7 @@ class GuardedRoot:
         except OSError as exc:
             return self._failed(target, exc)
 
-    def remove(self, parent_fd: int, name: str, target: str, expected: Expected | None, *,
+    def remove(self, parent_fd: int, name: str, target: str, expected: tuple[Any, ...] | None, *,
                folder: bool = False) -> Removal | None:
         """Check and remove one located target; never raises for the target's state.
 
@@ -139,10 +157,13 @@ class GuardedRoot:
         except FileNotFoundError:
             return ItemOutcome.ALREADY_GONE, "already gone", 0
         except OSError as exc:
-            return self._failed(target, exc, expected.size if expected is not None else None)
-        refusal = self._refusal(st, expected)
-        if refusal:
-            return ItemOutcome.SKIPPED, refusal, 0
+            return self._failed(target, exc, expected[2] if expected is not None else None)
+        mode = st.st_mode
+        if (st.st_dev, st.st_ino) in self.protection.files or stat.S_ISDIR(mode) and self.protection.folders \
+                or st.st_dev != self.root_dev or expected is not None and not _matches(expected, st):
+            refusal = self._refusal(st, expected)
+            if refusal:
+                return ItemOutcome.SKIPPED, refusal, 0
         try:
             if folder:
                 if not stat.S_ISDIR(st.st_mode):
@@ -172,13 +193,13 @@ class GuardedRoot:
             log_event(fs_log, logging.DEBUG, "local_file_deleted", file_path=display_path(target), size=st.st_size)
         return None
 
-    def _refusal(self, st: os.stat_result, expected: Expected | None) -> str:
+    def _refusal(self, st: os.stat_result, expected: tuple[Any, ...] | None) -> str:
         why = self.protection.why(st)
         if why:
             return f"protected: {why}"
         if st.st_dev != self.root_dev:
             return "on another file system (a mount point); it is not crossed"
-        if expected is not None and not expected.matches(st):
+        if expected is not None and not _matches(expected, st):
             return "changed since preview"
         return ""
 

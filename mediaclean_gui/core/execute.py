@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .catalog import Catalog, display_path, iso
-from .delete import Expected, GuardedRoot, Located, Removal
+from .delete import GuardedRoot, Located, Removal
 from .errors import SafetyRefusal
 from .events import CancelToken, Progress, fs_log, log_event
 from .plan import Plan, PlanItem
@@ -270,10 +270,11 @@ class _Runner:
         return out
 
 
-def _expected(item: ItemRow) -> Expected | None:
+def _expected(item: ItemRow) -> tuple[Any, ...] | None:
+    """The item's fingerprint as :class:`~core.delete.Expected` values (a plain slice of the row)."""
     if item.kind is None:
-        return None  # a plan from before fingerprints had columns cannot be checked: never happens after 0007
-    return Expected(item.dev, item.ino, item.fp_size, item.mtime_ns, item.kind)
+        return None  # a plan from before fingerprints had columns: never after schema 7's migration
+    return item[5:10]
 
 
 def _finish(catalog: Catalog, result: RunResult, project_ids: list[int], cancelled: bool,

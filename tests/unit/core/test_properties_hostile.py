@@ -29,8 +29,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from mediaclean_gui.core.catalog import Catalog
 from mediaclean_gui.core.clean import plan_cleanup
