@@ -324,9 +324,10 @@ class _GroupCollector:
         return self.by_key.get(found.fields.get("project"), _UNKNOWN)
 
     # -- decisions
-    def _guard(self, path: str, rel: str, owner: Project, size: int, role: str) -> bool:
-        """Keep ``path`` back when anything protects it; ``True`` when it may be deleted."""
-        problem = check_target(path, self.root)
+    def _guard(self, path: str, rel: str, owner: Project, size: int, role: str, *, walked: bool = True) -> bool:
+        """Keep ``path`` back when anything protects it; ``True`` when it may be deleted. A path the walk met is
+        in normal form by construction (names from the folder listing below the root); any other is checked."""
+        problem = None if walked else check_target(path, self.root)
         if problem:
             self._keep(path, Reason.OUTSIDE_ROOT, f"refused: {problem}", owner, size, role)
             return False
@@ -400,7 +401,7 @@ class _GroupCollector:
         """``True`` when a folder must stay (the keep-list keeps it, or it is not a normal path)."""
         return not self._guard(entry.path, entry.rel, owner, 0, Role.INTERMEDIATE.value)
 
-    def _shared(self, path: str, rel: str, st: os.stat_result, rule: str) -> None:
+    def _shared(self, path: str, rel: str, st: os.stat_result, rule: str, walked: bool = True) -> None:
         refs = self.refs.shared.get(path, set())
         mine = sorted(refs & self.member_ids)
         if not mine:
@@ -415,7 +416,7 @@ class _GroupCollector:
             self._keep(path, Reason.REFERENCED, f"still needed by {names}, which has no complete final output yet",
                        owner, st.st_size, Role.SHARED_CACHE.value)
             return
-        if self._guard(path, rel, owner, st.st_size, Role.SHARED_CACHE.value):
+        if self._guard(path, rel, owner, st.st_size, Role.SHARED_CACHE.value, walked=walked):
             self._add_file(path, st, Role.SHARED_CACHE.value, rule, owner)
 
     def _add_file(self, path: str, st: os.stat_result, role: str, rule: str, owner: Project) -> None:
@@ -423,7 +424,11 @@ class _GroupCollector:
         if stat.S_ISLNK(st.st_mode):  # a link holds no data: it frees nothing worth counting
             rule += " (a symbolic link: only the link is removed, never its target)"
             size = 0
-        self._add(PlanItem(Action.DELETE_FILE, path, size, role, rule, fingerprint(st), self.root, owner.id, role))
+        if self.dedup is not None:
+            if path in self.dedup:
+                return
+            self.dedup.add(path)
+        self.builder.add_path(Action.DELETE_FILE, path, size, role, rule, st, self.root, owner.id, role)
 
     def _add(self, item: PlanItem) -> None:
         if self.dedup is not None:
@@ -480,9 +485,9 @@ class _GroupCollector:
             return
         rule = detail or f"{role.value} referenced by the generator database"
         if role is Role.SHARED_CACHE:
-            self._shared(path, rel, st, rule)
+            self._shared(path, rel, st, rule, walked=False)
             return
-        if not self._guard(path, rel, project, st.st_size, role.value):
+        if not self._guard(path, rel, project, st.st_size, role.value, walked=False):
             return
         others = self.refs.deletable.get(path)
         names = self._needy(others, {project.id}) if others else ""

@@ -64,8 +64,9 @@ def _matches(expected: tuple[Any, ...], st: os.stat_result) -> bool:
         return False
     mode = st.st_mode
     if stat.S_ISDIR(mode):
-        return kind == "dir"
-    return kind == ("link" if stat.S_ISLNK(mode) else "file") and size == st.st_size and mtime_ns == st.st_mtime_ns
+        return bool(kind == "dir")
+    return bool(kind == ("link" if stat.S_ISLNK(mode) else "file") and size == st.st_size
+                and mtime_ns == st.st_mtime_ns)
 
 
 def _message(exc: BaseException) -> str:
@@ -100,6 +101,8 @@ class GuardedRoot:
         self.trash_error = ""
         self._base = self.root.rstrip(os.sep) + os.sep
         self._heads: dict[str, str | None] = {}  # folder path -> why its targets are refused (None: fine)
+        self._held: dict[str, int] = {}  # folder path -> its descriptor, while hold() is in effect
+        self._holding = False
         if mode == DeleteMode.TRASH.value:
             try:
                 self.trash = TrashBin(self.root, self.root_dev)
@@ -116,6 +119,19 @@ class GuardedRoot:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def hold(self) -> None:
+        """Until :meth:`release`, descriptors handed out by :meth:`locate` stay open (worker threads use them)
+        and siblings reuse their folder's."""
+        self.dirs.hold()
+        self._holding = True
+
+    def release(self) -> None:
+        """End :meth:`hold`: every folder is reached afresh by the next :meth:`locate` (a folder swapped
+        between two batches is noticed)."""
+        self._holding = False
+        self._held.clear()
+        self.dirs.release()
 
     @property
     def default_outcome(self) -> ItemOutcome:
@@ -135,8 +151,14 @@ class GuardedRoot:
             reason = f"the path {target!r} is not in normal form (it has '.', '..' or empty parts)"
         if reason:
             return ItemOutcome.SKIPPED, f"refused: {reason}", 0
+        fd = self._held.get(head)
+        if fd is not None:  # a sibling of a target located since hold(): the same verified folder
+            return Located(fd, name)
         try:
-            return Located(*self.dirs.parent_of(target))
+            found = Located(*self.dirs.parent_of(target))
+            if self._holding:
+                self._held[head] = found.parent_fd
+            return found
         except FileNotFoundError:
             return ItemOutcome.ALREADY_GONE, "already gone", 0
         except UnsafePath as exc:

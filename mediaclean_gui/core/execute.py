@@ -220,14 +220,18 @@ class _Runner:
         files: list[tuple[GuardedRoot, int, str, ItemRow]] = []
         folders: list[tuple[GuardedRoot, int, str, ItemRow]] = []
         held: list[GuardedRoot] = []
+        last_root, guarded_or_gone = "", None
         for item in batch:
-            guarded = self._root(item.root)
+            if item.root != last_root:
+                last_root, guarded_or_gone = item.root, self._root(item.root)
+                if isinstance(guarded_or_gone, GuardedRoot) and guarded_or_gone not in held:
+                    guarded_or_gone.hold()
+                    held.append(guarded_or_gone)
+            guarded = guarded_or_gone
             if not isinstance(guarded, GuardedRoot):
+                assert guarded is not None
                 exceptions.append((*guarded, item.id))
                 continue
-            if guarded not in held:
-                guarded.dirs.hold()
-                held.append(guarded)
             located = guarded.locate(item.target)
             if not isinstance(located, Located):
                 exceptions.append((*located, item.id))
@@ -243,7 +247,7 @@ class _Runner:
                 exceptions.append((*removal, item.id))
         finally:
             for guarded in held:
-                guarded.dirs.release()
+                guarded.release()
         return exceptions
 
     def _files(self, files: list[tuple[GuardedRoot, int, str, ItemRow]]) -> list[tuple[ItemOutcome, str, int, int]]:

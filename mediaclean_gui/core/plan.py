@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from stat import S_ISDIR, S_ISLNK
 from typing import Any, Generic, TypeVar
 
 import humanize
@@ -166,8 +168,9 @@ class PlanBuilder:
         self.catalog = catalog
         self.kind = kind
         self.batch = batch
-        self._items: list[PlanItem] = []
+        self._items: list[tuple[Any, ...]] = []  # rows of plan_items, ready to insert
         self._kept: list[KeptBack] = []
+        self._roots: dict[str, bytes] = {}  # one workspace root for thousands of items: encoded once
         self.item_count = 0
         self.kept_count = 0
         self.total_bytes = 0
@@ -181,10 +184,34 @@ class PlanBuilder:
         )
         self.plan_id = int(cur.lastrowid or 0)
 
+    def _root(self, root: str) -> bytes:
+        found = self._roots.get(root)
+        if found is None:
+            found = self._roots[root] = to_db_path(root)
+        return found
+
     def add(self, item: PlanItem) -> None:
-        self._items.append(item)
+        self._items.append((self.plan_id, self.item_count, item.action.value, to_db_path(item.target),
+                            self._root(item.root), item.size, item.role, item.project_id, item.rule,
+                            *_fingerprint_columns(item.fingerprint, item.group, int(item.selected))))
         self.item_count += 1
         self.total_bytes += item.size
+        if len(self._items) >= self.batch:
+            self.flush()
+
+    def add_path(self, action: Action, target: str, size: int, role: str, rule: str, st: os.stat_result,
+                 root: str, project_id: int | None, group: str) -> None:
+        """:meth:`add` for a local path and its ``lstat``, without building a :class:`PlanItem` (planners
+        add hundreds of thousands of these)."""
+        mode = st.st_mode
+        if S_ISDIR(mode):
+            fp: tuple[Any, ...] = (st.st_dev, st.st_ino, None, None, "dir")
+        else:
+            fp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, "link" if S_ISLNK(mode) else "file")
+        self._items.append((self.plan_id, self.item_count, action.value, os.fsencode(target), self._root(root), size,
+                            role, project_id, rule, "{}", group, 1, *fp))
+        self.item_count += 1
+        self.total_bytes += size
         if len(self._items) >= self.batch:
             self.flush()
 
@@ -198,22 +225,10 @@ class PlanBuilder:
         conn = self.catalog.conn
         with self.catalog.transaction():
             if self._items:
-                start = self.item_count - len(self._items)
-                roots: dict[str, bytes] = {}  # one workspace root for thousands of items: encode it once
                 conn.executemany(
                     "INSERT INTO plan_items(plan_id, seq, action, target, root, size, role, project_id, rule, "
                     "fingerprint, grp, selected, fp_dev, fp_ino, fp_size, fp_mtime_ns, fp_kind) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [
-                        (
-                            self.plan_id, start + n, i.action.value, to_db_path(i.target),
-                            roots.get(i.root) or roots.setdefault(i.root, to_db_path(i.root)),
-                            i.size, i.role, i.project_id, i.rule, *_fingerprint_columns(i.fingerprint, i.group,
-                                                                                         int(i.selected)),
-                        )
-                        for n, i in enumerate(self._items)
-                    ],
-                )
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", self._items)
             if self._kept:
                 conn.executemany(
                     "INSERT INTO plan_kept(plan_id, target, size, role, project_id, reason, detail, grp) "
