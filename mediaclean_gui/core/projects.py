@@ -174,12 +174,16 @@ def _is_text(value: str) -> bool:
 
 def _upsert(conn: Any, root: str, profile: str, name: str, external_id: str | None) -> tuple[int, bool]:
     row = conn.execute(
-        "SELECT id FROM projects WHERE root = ? AND ifnull(external_id, '') = ifnull(?, '') "
+        "SELECT id, profile, name FROM projects WHERE root = ? AND ifnull(external_id, '') = ifnull(?, '') "
         "AND (external_id IS NOT NULL OR name = ?)",
         (to_db_path(root), external_id, name),
     ).fetchone()
     if row is not None:
-        conn.execute("UPDATE projects SET name = ?, profile = ? WHERE id = ?", (name, profile, row[0]))
+        if row[1] != profile:  # a layout decides what is deletable: it never changes behind the user's back
+            raise ConfigError(
+                f"The project '{row[2]}' (id {external_id}) is already registered on this folder with the layout "
+                f"'{row[1]}'. Remove it first to register it with the layout '{profile}'.")
+        conn.execute("UPDATE projects SET name = ? WHERE id = ?", (name, row[0]))
         return int(row[0]), False
     cur = conn.execute(
         "INSERT INTO projects(name, root, profile, external_id, created_at, final_at_registration) "

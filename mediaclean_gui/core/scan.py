@@ -13,7 +13,7 @@ from .clean import ReadinessCache
 from .events import CancelToken, Progress
 from .profiles import Classified, Role, get_profile
 from .projects import Project, all_artifacts, get_project, list_projects
-from .walk import walk
+from .walk import tree_size, walk
 
 
 _UNKNOWN: Any = object()
@@ -79,8 +79,22 @@ def scan_projects(
 
         # folder -> the counter of every file below it, when a folder pattern covers it (None: look at each)
         covering: dict[str, list[int] | None] = {}
+
+        def whole(rel_dir: str) -> bool:
+            """A folder a folder pattern covers: every file below it counts the same, measured at once."""
+            found = profile.covering_folder(rel_dir)
+            return found is not None and found.role is not Role.SHARED_CACHE
+
         for prefix in profile.walk_prefixes(None):
-            for entry in walk(root, prefix, root_dev):
+            for entry in walk(root, prefix, root_dev, prune=whole):
+                if entry.kind == "pruned":
+                    slot = slot_of(profile.covering_folder(entry.rel))
+                    if slot is not None:
+                        nbytes, count = tree_size(entry.path, root_dev)
+                        slot[0] += nbytes
+                        slot[1] += count
+                        files += count
+                    continue
                 if entry.kind != "file" or entry.st is None:
                     continue
                 files += 1

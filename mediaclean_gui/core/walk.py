@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from stat import S_ISDIR, S_ISLNK, S_ISREG
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import NamedTuple
 
 
@@ -25,12 +25,15 @@ class Entry(NamedTuple):
     error: str = ""
 
 
-def walk(root: str, prefix: str = "", root_dev: int | None = None) -> Iterator[Entry]:
+def walk(root: str, prefix: str = "", root_dev: int | None = None,
+         prune: Callable[[str], bool] | None = None) -> Iterator[Entry]:
     """Walk ``root/prefix`` depth-first with one ``lstat`` per entry.
 
     Every folder on the way from ``root`` to ``prefix`` is checked first: if
     one is a symbolic link the walk yields that ``link`` entry and stops there.
-    A missing prefix yields nothing.
+    A missing prefix yields nothing. A folder for which ``prune(rel)`` is true is
+    yielded as kind ``pruned`` and not entered (the caller measures it whole,
+    e.g. with :func:`tree_size`).
     """
     if root_dev is None:
         root_dev = os.lstat(root).st_dev
@@ -55,7 +58,10 @@ def walk(root: str, prefix: str = "", root_dev: int | None = None) -> Iterator[E
         if st.st_dev != root_dev:
             yield Entry("mount", rel, start, st)
             return
-    yield from _walk_dir(start, rel, root_dev)
+    if prune is not None and rel and prune(rel):
+        yield Entry("pruned", rel, start, os.lstat(start))
+        return
+    yield from _walk_dir(start, rel, root_dev, prune)
     if rel:
         try:
             yield Entry("dir", rel, start, os.lstat(start))
@@ -63,7 +69,7 @@ def walk(root: str, prefix: str = "", root_dev: int | None = None) -> Iterator[E
             pass
 
 
-def _walk_dir(path: str, rel: str, root_dev: int) -> Iterator[Entry]:
+def _walk_dir(path: str, rel: str, root_dev: int, prune: Callable[[str], bool] | None = None) -> Iterator[Entry]:
     """Depth-first, a folder's own entries first, then each subfolder's contents followed by the
     subfolder itself. Iterative (an explicit stack): a deep tree costs no chain of generators."""
     stack: list[tuple[str, str, os.stat_result | None]] = [(path, rel, None)]
@@ -96,6 +102,8 @@ def _walk_dir(path: str, rel: str, root_dev: int) -> Iterator[Entry]:
                 elif S_ISDIR(mode):
                     if st.st_dev != root_dev:
                         yield Entry("mount", child_rel, entry.path, st)
+                    elif prune is not None and prune(child_rel):
+                        yield Entry("pruned", child_rel, entry.path, st)
                     else:
                         subdirs.append((entry.path, child_rel, st))
                 elif S_ISLNK(mode):
@@ -105,3 +113,30 @@ def _walk_dir(path: str, rel: str, root_dev: int) -> Iterator[Entry]:
         for sub_path, sub_rel, st in reversed(subdirs):
             stack.append((sub_path, sub_rel, st))
             stack.append((sub_path, sub_rel, None))
+
+
+def tree_size(path: str, root_dev: int) -> tuple[int, int]:
+    """``(bytes, files)`` of the regular files below folder ``path``, in one tight loop: links are not
+    followed, other file systems not entered, unreadable folders skipped. For a scan that only needs
+    the total of a folder every file of which classifies the same."""
+    total = files = 0
+    stack = [path]
+    while stack:
+        try:
+            it = os.scandir(stack.pop())
+        except OSError:
+            continue
+        with it:
+            for entry in it:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        if entry.stat(follow_symlinks=False).st_dev == root_dev:
+                            stack.append(entry.path)
+                        continue
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if S_ISREG(st.st_mode):
+                    total += st.st_size
+                    files += 1
+    return total, files

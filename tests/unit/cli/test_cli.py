@@ -176,7 +176,9 @@ def test_scan_one_project(workspace, cli):
     cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
     code, out = cli("scan", "A")
     assert code == 0 and [p["name"] for p in out["projects"]] == ["A"]
-    assert out["files_scanned"] == 14  # the shared folders are walked once for the whole workspace
+    # the shared folders are walked once for the whole workspace; B's assembly folder (a folder pattern that
+    # covers it whole) is not entered at all, since B is not being scanned
+    assert out["files_scanned"] == 12
 
 
 def test_project_set_auto_cleanup_and_remove(workspace, cli):

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 from mediaclean_gui.core.catalog import Catalog
 from mediaclean_gui.core.clean import plan_cleanup
@@ -122,6 +122,10 @@ _counter = itertools.count()
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture,
                                  HealthCheck.data_too_large])
 @given(scenario=scenarios())
+# regression: registering the id of an imported, unrendered project again with a catch-all layout whose
+# final is another project's render once turned that project into the new layout and deleted all of it
+@example(scenario={"db_ids": [], "providers": [], "external_ids": [], "patterns": ["**"],
+                   "final": ".cache/output/r1/final.mp4", "profile_ids": ["r2"]})
 def test_hostile_values_never_reach_what_a_creator_keeps(shared, scenario):
     catalog, pool_final, pool = shared
     n = next(_counter)
