@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import logging
 import os
@@ -18,7 +17,8 @@ from typing import Any
 
 import platformdirs
 
-from .errors import CatalogLocked, CatalogTooNew, ConfigError
+from .errors import CatalogTooNew, ConfigError
+from .lockfile import LockFile
 
 log = logging.getLogger("mediaclean.catalog")
 
@@ -181,7 +181,8 @@ class Catalog:
         self.lock_timeout = lock_timeout
         self._local = threading.local()
         self._lock_depth = 0
-        self._lock_fd: int | None = None
+        self._lock: LockFile | None = None
+        LockFile(self.lock_path, self.path).check()  # before the catalog file is created (invariant 17)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn.execute("SELECT 1").fetchone()
@@ -291,11 +292,13 @@ class Catalog:
 
     @contextmanager
     def writer(self, purpose: str, timeout: float | None = None) -> Iterator[None]:
-        """Hold the catalog's writer lock while the block runs.
+        """Hold the catalog's writer lock while the block runs (invariants 9 and 17).
 
         Re-entrant within one process. Another process waits up to ``timeout``
         seconds (default ``lock_timeout``) and then gets :class:`CatalogLocked`
-        naming the holder's pid and purpose.
+        naming the holder's pid and purpose. A lock path that is a link, a folder
+        or unreadable raises :class:`CatalogUnusable`; the lock file is never
+        followed, truncated or written (see :mod:`.lockfile`).
         """
         with _process_lock:
             if self._lock_depth:
@@ -305,53 +308,20 @@ class Catalog:
                 finally:
                     self._lock_depth -= 1
                 return
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                self._acquire(fd, purpose, self.lock_timeout if timeout is None else timeout)
-            except BaseException:
-                os.close(fd)
-                raise
-            self._lock_fd = fd
+            lock = LockFile(self.lock_path, self.path)
+            lock.acquire(purpose, self.lock_timeout if timeout is None else timeout)
+            self._lock = lock
             self._lock_depth = 1
             try:
                 yield
             finally:
                 self._lock_depth = 0
-                self._lock_fd = None
-                try:
-                    os.ftruncate(fd, 0)
-                finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                    os.close(fd)
-
-    def _acquire(self, fd: int, purpose: str, timeout: float) -> None:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = self.lock_holder() or {}
-                    who = f"process {holder.get('pid', '?')} ({holder.get('purpose', 'unknown work')}, since {holder.get('since', '?')})"
-                    raise CatalogLocked(
-                        f"The catalog {self.path} is in use by {who}. Wait for it to finish and try again."
-                    ) from None
-                time.sleep(0.05)
-        info = json.dumps({"pid": os.getpid(), "purpose": purpose, "since": iso()}).encode()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, info, 0)
+                self._lock = None
+                lock.release()
 
     def lock_holder(self) -> dict[str, Any] | None:
-        """What the lock file says about its holder (pid, purpose, since), if anything."""
-        try:
-            data = self.lock_path.read_bytes()
-            value = json.loads(data) if data else None
-            return value if isinstance(value, dict) else None
-        except (OSError, ValueError):
-            return None
+        """What the holder record says about the lock's holder (pid, purpose, since), if anything."""
+        return LockFile(self.lock_path, self.path).holder()
 
     # -- preferences
     def prefs(self) -> dict[str, Any]:

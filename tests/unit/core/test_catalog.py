@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +24,7 @@ from mediaclean_gui.core.catalog import (
     parse_iso,
     to_db_path,
 )
-from mediaclean_gui.core.errors import CatalogLocked, CatalogTooNew, ConfigError
+from mediaclean_gui.core.errors import CatalogLocked, CatalogTooNew, CatalogUnusable, ConfigError
 
 
 def test_new_catalog_has_the_latest_schema_in_wal_mode(catalog_path):
@@ -221,7 +223,8 @@ def test_second_writer_waits_for_the_first(catalog_path, holder):
     finally:
         thread.join(60)
         cat.close()
-    assert cat.lock_holder() is None  # the lock file is emptied on release
+    assert cat.lock_holder() is None  # the holder record goes on release
+    assert cat.lock_path.read_bytes() == b""  # and the lock file itself was never written
 
 
 def test_second_writer_through_the_cli_exits_3(catalog_path, holder, cli, monkeypatch, workspace):
@@ -246,6 +249,148 @@ def test_writer_is_reentrant_in_one_thread(catalog):
             assert catalog.lock_holder()["purpose"] == "outer"
         assert catalog.lock_holder()["pid"] == os.getpid()
     assert catalog.lock_holder() is None
+
+
+# ---------------------------------------------------------------- invariant 17: the lock file is never followed
+
+PRECIOUS = b"the only copy of my shot list\n" * 100
+
+
+def _precious(path: Path) -> Path:
+    path.write_bytes(PRECIOUS)
+    return path
+
+
+def _tree(folder: Path) -> dict[str, tuple[str, bytes]]:
+    """Every entry of a folder: its kind and content (a link's target), to compare before and after."""
+    out = {}
+    for entry in sorted(folder.iterdir()):
+        if entry.is_symlink():
+            out[entry.name] = ("link", os.readlink(entry).encode())
+        elif entry.is_dir():
+            out[entry.name] = ("dir", b"")
+        else:
+            out[entry.name] = ("file", entry.read_bytes())
+    return out
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new catalog", "existing catalog"])
+def test_lock_symlink_to_a_user_file_is_refused_and_the_file_kept(tmp_path, catalog_path, cli, existing):
+    if existing:
+        Catalog(catalog_path).close()
+    user_file = _precious(tmp_path / "shot-list.txt")
+    catalog_path.with_name(catalog_path.name + ".lock").unlink(missing_ok=True)
+    catalog_path.with_name(catalog_path.name + ".lock").symlink_to(user_file)
+    before = _tree(tmp_path)
+    for args in (("project", "list"), ("prefs", "settle_seconds", "5"), ("scan",)):
+        code, out = cli(*args)
+        assert (code, out["success"], out["exit_code"]) == (2, False, 2)
+        assert out["error"] == (
+            f"The catalog's lock file {catalog_path}.lock is a symbolic link (to {user_file}), which mediaclean "
+            f"never follows: remove the link and try again (nothing was changed).")
+    assert user_file.read_bytes() == PRECIOUS
+    assert _tree(tmp_path) == before  # not even an empty catalog file was created
+
+
+def test_lock_symlink_refused_by_a_real_process(tmp_path, catalog_path):
+    user_file = _precious(tmp_path / "notes.txt")
+    catalog_path.with_name(catalog_path.name + ".lock").symlink_to("notes.txt")
+    done = subprocess.run([sys.executable, "-m", "mediaclean_gui.cli", "--catalog", str(catalog_path), "project",
+                           "list"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"mediaclean: The catalog's lock file {catalog_path}.lock is a symbolic link (to "
+                           f"notes.txt), which mediaclean never follows: remove the link and try again (nothing "
+                           f"was changed).\n")
+    assert user_file.read_bytes() == PRECIOUS
+
+
+def test_dangling_lock_symlink_creates_nothing_at_its_target(tmp_path, catalog_path, cli):
+    Catalog(catalog_path).close()
+    target = tmp_path / "elsewhere" / "never.txt"
+    (tmp_path / "elsewhere").mkdir()
+    catalog_path.with_name(catalog_path.name + ".lock").unlink()
+    catalog_path.with_name(catalog_path.name + ".lock").symlink_to(target)
+    code, out = cli("prefs", "settle_seconds", "5")
+    assert code == 2 and out["error"] == (
+        f"The catalog's lock file {catalog_path}.lock is a symbolic link (to {target}, which does not exist), "
+        f"which mediaclean never follows: remove the link and try again (nothing was changed).")
+    assert not os.path.lexists(target) and list((tmp_path / "elsewhere").iterdir()) == []
+    with pytest.raises(CatalogUnusable):
+        with Catalog(catalog_path).writer("direct"):
+            pytest.fail("took a lock through a dangling link")
+    assert not os.path.lexists(target)
+
+
+def test_lock_path_that_is_a_folder(tmp_path, catalog_path, cli):
+    lock = catalog_path.with_name(catalog_path.name + ".lock")
+    lock.mkdir()
+    (lock / "keep.txt").write_bytes(PRECIOUS)
+    code, out = cli("project", "list")
+    assert code == 2 and out["error"] == (
+        f"The catalog's lock file {lock} is a folder, not a file: remove or rename it and try again "
+        f"(nothing was changed).")
+    assert (lock / "keep.txt").read_bytes() == PRECIOUS and not catalog_path.exists()
+
+
+def test_hard_linked_lock_never_touches_the_other_name(tmp_path, catalog_path, cli, workspace):
+    Catalog(catalog_path).close()
+    user_file = _precious(tmp_path / "script.txt")
+    catalog_path.with_name(catalog_path.name + ".lock").unlink()
+    os.link(user_file, catalog_path.with_name(catalog_path.name + ".lock"))
+    workspace.add_project("p1")
+    code, out = cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
+    assert code == 0 and out["imported"] == 1
+    code, out = cli("prefs", "settle_seconds", "5")
+    assert code == 0
+    assert user_file.read_bytes() == PRECIOUS and os.stat(user_file).st_nlink == 2
+
+
+def test_holder_record_that_is_a_link_is_replaced_not_followed(tmp_path, catalog):
+    user_file = _precious(tmp_path / "plan.txt")
+    record = catalog.lock_path.with_name(catalog.lock_path.name + "-holder")
+    record.symlink_to(user_file)
+    with catalog.writer("write through?"):
+        assert not record.is_symlink()
+        assert catalog.lock_holder()["purpose"] == "write through?"
+    assert user_file.read_bytes() == PRECIOUS
+    assert not os.path.lexists(record)
+
+
+def test_the_lock_file_is_never_written_while_held(catalog_path, holder):
+    lock = catalog_path.with_name(catalog_path.name + ".lock")
+    assert lock.read_bytes() == b""  # who holds it is in the holder record, not in the lock file
+    cat = Catalog(catalog_path, lock_timeout=0.2)
+    try:
+        assert cat.lock_holder()["pid"] == holder.pid
+        with pytest.raises(CatalogLocked, match=f"in use by process {holder.pid} "):
+            with cat.writer("second"):
+                pass
+    finally:
+        cat.close()
+    assert lock.read_bytes() == b""
+
+
+def test_unopenable_lock_file_is_a_clear_error(catalog_path, cli):
+    """Mode 000 stops an ordinary user; root opens any file, so as root the lock gets the immutable attribute."""
+    Catalog(catalog_path).close()
+    lock = catalog_path.with_name(catalog_path.name + ".lock")
+    lock.write_bytes(b"")
+    if os.geteuid() != 0:
+        lock.chmod(0o000)
+        undo = functools.partial(lock.chmod, 0o644)
+    elif shutil.which("chattr") and subprocess.run(["chattr", "+i", str(lock)], capture_output=True).returncode == 0:
+        undo = functools.partial(subprocess.run, ["chattr", "-i", str(lock)], check=True)
+    else:
+        pytest.skip("running as root on a file system without 'chattr +i': nothing makes a file unopenable")
+    try:
+        before = catalog_path.read_bytes()
+        code, out = cli("prefs", "settle_seconds", "5")
+        assert code == 2 and out["error"] == (
+            f"The catalog's lock file {lock} cannot be opened (permission denied): give your user read and write "
+            f"access to it and its folder, or use another catalog with --catalog (nothing was changed).")
+        assert catalog_path.read_bytes() == before
+    finally:
+        undo()
 
 
 # ---------------------------------------------------------------- preferences
