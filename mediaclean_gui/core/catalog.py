@@ -17,7 +17,7 @@ from typing import Any
 
 import platformdirs
 
-from .errors import CatalogTooNew, ConfigError
+from .errors import CatalogTooNew, CatalogUnusable, ConfigError
 from .lockfile import LockFile
 
 log = logging.getLogger("mediaclean.catalog")
@@ -260,7 +260,13 @@ class Catalog:
                         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
                         backup = self.path.with_name(f"{self.path.name}.v{version}-{stamp}.bak")
                         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                        shutil.copy2(self.path, backup)
+                        try:
+                            _backup_copy(self.path, backup)
+                        except FileExistsError:
+                            raise CatalogUnusable(
+                                f"Something named {backup} is already where the catalog's backup copy goes, so "
+                                f"the catalog was not upgraded: move it away and try again (nothing was "
+                                f"changed).") from None
                         log.info("catalog_backup %s", backup)
                     self._migrate(conn, version)
         conn.execute("PRAGMA journal_mode = WAL")
@@ -348,6 +354,15 @@ class Catalog:
             (key, json.dumps(value)),
         )
         return value
+
+
+def _backup_copy(source: Path, backup: Path) -> None:
+    """Copy the catalog to a new file ``backup``: created exclusively and never through a link, so a
+    name planted beforehand (a link to a user's file) fails the migration instead of overwriting it."""
+    fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with open(fd, "wb") as out, open(source, "rb") as src:
+        shutil.copyfileobj(src, out)
+    shutil.copystat(source, backup, follow_symlinks=False)
 
 
 def _split_sql(sql: str) -> list[str]:

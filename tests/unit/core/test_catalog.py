@@ -130,6 +130,34 @@ def test_migration_from_an_older_schema(catalog_path, monkeypatch):
         old.close()
 
 
+def test_migration_backup_never_writes_through_a_planted_link(tmp_path, catalog_path, monkeypatch):
+    import datetime as dt
+
+    cat = Catalog(catalog_path)
+    cat.set_pref("settle_seconds", 7)
+    cat.close()
+    shipped = catalog_module._migrations()
+    nxt = shipped[-1][0] + 1
+    monkeypatch.setattr(catalog_module, "_migrations", lambda: shipped + [(nxt, "more", "CREATE TABLE more(x);")])
+    monkeypatch.setattr(catalog_module, "utcnow", lambda: dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc))
+    user_file = _precious(tmp_path / "edit-decisions.txt")
+    backup = catalog_path.with_name(f"{catalog_path.name}.v{nxt - 1}-20310506T070809Z.bak")
+    backup.symlink_to(user_file)
+    with pytest.raises(CatalogUnusable) as err:
+        Catalog(catalog_path)
+    assert str(err.value) == (
+        f"Something named {backup} is already where the catalog's backup copy goes, so the catalog was not "
+        f"upgraded: move it away and try again (nothing was changed).")
+    assert user_file.read_bytes() == PRECIOUS
+    backup.unlink()
+    cat = Catalog(catalog_path)
+    try:
+        assert cat.schema_version == nxt and cat.pref("settle_seconds") == 7
+    finally:
+        cat.close()
+    assert backup.is_file() and not backup.is_symlink()
+
+
 def test_failed_migration_rolls_back(catalog_path, monkeypatch):
     cat = Catalog(catalog_path)
     cat.set_pref("settle_seconds", 9)
