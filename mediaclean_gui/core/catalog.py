@@ -17,6 +17,7 @@ from typing import Any
 
 import platformdirs
 
+from .catalog_guard import APPLICATION_ID, check_path, identify, problem_for
 from .errors import CatalogTooNew, CatalogUnusable, ConfigError
 from .lockfile import LockFile
 
@@ -177,22 +178,27 @@ class Catalog:
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, lock_timeout: float = 10.0) -> None:
+        env = os.environ.get(CATALOG_ENV) or None
+        # the path as the user typed it (--catalog, $MEDIACLEAN_CATALOG): Path() would drop a trailing '/'
+        raw = path if isinstance(path, str) else (env if path is None else None)
         self.path = Path(path) if path is not None else default_catalog_path()
         self.lock_timeout = lock_timeout
         self._local = threading.local()
         self._lock_depth = 0
         self._lock: LockFile | None = None
-        LockFile(self.lock_path, self.path).check()  # before the catalog file is created (invariant 17)
+        # nothing is created or written before these checks pass
+        check_path(self.path, raw, create_folder=path is None and env is None)
+        LockFile(self.lock_path, self.path).check()  # invariant 17
+        new = identify(self.path, latest_version())  # another application's database is left byte-identical
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn.execute("SELECT 1").fetchone()
-        except (OSError, sqlite3.OperationalError) as exc:
+        except (OSError, sqlite3.Error) as exc:
             self.close()
-            raise ConfigError(
-                f"The catalog {self.path} cannot be opened ({exc}). Check that its folder exists and is "
-                f"writable, or use another catalog with --catalog."
+            raise problem_for(exc, self.path) or CatalogUnusable(
+                f"The catalog {self.path} cannot be opened ({exc}): check that its folder exists and is writable, "
+                f"or choose another catalog file."
             ) from None
-        self._check_version_and_migrate()
+        self._check_version_and_migrate(new)
 
     # -- connections
     def _connect(self) -> sqlite3.Connection:
@@ -233,24 +239,24 @@ class Catalog:
         conn.execute("COMMIT")
 
     # -- schema
-    def _check_version_and_migrate(self) -> None:
-        existed = self.path.exists() and self.path.stat().st_size > 0
+    def _check_version_and_migrate(self, new: bool) -> None:
+        existed = not new
         conn = self.conn
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise ConfigError(
-                f"The catalog {self.path} is not a SQLite database ({exc}); it was not changed. "
-                f"Use another catalog with --catalog."
+            raise problem_for(exc, self.path) or CatalogUnusable(
+                f"The catalog {self.path} is not a SQLite database ({exc}): it was left as it is; choose another "
+                f"catalog file, or a new file name to start a new catalog."
             ) from None
         latest = latest_version()
         if version > latest:
             self.close()
             raise CatalogTooNew(
                 f"The catalog {self.path} was written by a newer mediaclean (schema {version}; "
-                f"this version knows schema {latest} at most). Upgrade mediaclean, or use another "
-                f"catalog with --catalog. The file was not changed."
+                f"this version knows schema {latest} at most): upgrade mediaclean, or choose another "
+                f"catalog file (the file was not changed)."
             )
         if version < latest:
             with self.writer("migrate"):
@@ -282,6 +288,7 @@ class Catalog:
                 for statement in _split_sql(sql):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {version:d}")
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")  # marks the file as mediaclean's
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from mediaclean_gui.core import catalog as catalog_module
+from mediaclean_gui.core.catalog_guard import APPLICATION_ID
 from mediaclean_gui.core.catalog import (
     Catalog,
     display_path,
@@ -43,6 +44,7 @@ def test_new_catalog_has_the_latest_schema_in_wal_mode(catalog_path):
 
 def _newer(path: Path, version: int) -> bytes:
     conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # as a newer mediaclean writes it
     conn.execute("CREATE TABLE future(x)")
     conn.execute("INSERT INTO future VALUES ('from the future')")
     conn.execute(f"PRAGMA user_version = {version}")
@@ -58,8 +60,8 @@ def test_newer_catalog_is_refused_and_left_byte_identical(catalog_path):
         Catalog(catalog_path)
     assert str(err.value) == (
         f"The catalog {catalog_path} was written by a newer mediaclean (schema {newer}; this version knows schema "
-        f"{latest_version()} at most). Upgrade mediaclean, or use another catalog with --catalog. "
-        "The file was not changed."
+        f"{latest_version()} at most): upgrade mediaclean, or choose another catalog file (the file was not "
+        "changed)."
     )
     assert catalog_path.read_bytes() == before
     assert sorted(p.name for p in catalog_path.parent.iterdir()) == [catalog_path.name]
@@ -82,23 +84,51 @@ def test_not_a_database_is_a_clear_error(catalog_path, cli):
     assert catalog_path.read_bytes() == before
 
 
-def test_schema_zero_catalog_is_backed_up_before_migrating(catalog_path):
+@pytest.mark.parametrize("tables", [("notes",), ("projects", "preferences", "plans", "runs")],
+                         ids=["unrelated", "same table names"])
+def test_another_applications_database_is_refused_and_left_byte_identical(catalog_path, cli, tables):
     conn = sqlite3.connect(catalog_path)
-    conn.execute("CREATE TABLE notes(text TEXT)")
-    conn.execute("INSERT INTO notes VALUES ('written before mediaclean')")
+    for table in tables:
+        conn.execute(f"CREATE TABLE {table}(text TEXT)")
+        conn.execute(f"INSERT INTO {table} VALUES ('written before mediaclean')")
     conn.commit()
     conn.close()
     original = catalog_path.read_bytes()
+    some = ", ".join(sorted(tables)[:3]) + (", …" if len(tables) > 3 else "")
+    sentence = (f"The file {catalog_path} is a SQLite database of another application (tables {some}), not a "
+                f"mediaclean catalog, so mediaclean leaves it alone: choose another catalog file, or a new file name "
+                f"to start a new catalog (nothing was changed).")
+    with pytest.raises(CatalogUnusable) as err:
+        Catalog(catalog_path)
+    assert str(err.value) == sentence
+    for args in (("project", "list"), ("prefs", "settle_seconds", "5"), ("history",)):
+        code, out = cli(*args)
+        assert (code, out) == (2, {"success": False, "error": sentence, "exit_code": 2})
+    assert catalog_path.read_bytes() == original
+    assert sorted(p.name for p in catalog_path.parent.iterdir()) == [catalog_path.name]
 
+
+def test_a_new_catalog_is_marked_as_mediacleans(catalog_path):
+    Catalog(catalog_path).close()
+    conn = sqlite3.connect(catalog_path)
+    try:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID == 0x4D434C4E
+    finally:
+        conn.close()
+
+
+def test_a_catalog_from_before_the_application_id_is_still_ours(catalog_path):
+    cat = Catalog(catalog_path)
+    cat.set_pref("settle_seconds", 11)
+    cat.close()
+    conn = sqlite3.connect(catalog_path)
+    conn.execute("PRAGMA application_id = 0")  # as mediaclean 0.1 left it
+    conn.close()
     cat = Catalog(catalog_path)
     try:
-        assert cat.schema_version == latest_version()
-        assert [tuple(r) for r in cat.conn.execute("SELECT text FROM notes")] == [("written before mediaclean",)]
+        assert cat.pref("settle_seconds") == 11
     finally:
         cat.close()
-    backups = list(catalog_path.parent.glob(f"{catalog_path.name}.v0-*.bak"))
-    assert len(backups) == 1
-    assert backups[0].read_bytes() == original
 
 
 def test_migration_from_an_older_schema(catalog_path, monkeypatch):
@@ -482,8 +512,11 @@ def test_unusable_catalog_path_is_a_clear_error(tmp_path, capsys):
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    with pytest.raises(ConfigError, match="cannot be opened"):
+    sentence = (f"The catalog {blocker}/catalog.sqlite3 cannot be used: a part of its path is a file, not a folder, "
+                f"so check the path.")
+    with pytest.raises(ConfigError) as err:
         Catalog(blocker / "catalog.sqlite3")
+    assert str(err.value) == sentence
     capsys.readouterr()
     assert main(["--catalog", str(blocker / "catalog.sqlite3"), "--json", "history"]) == 2
-    assert "Check that its folder exists and is writable" in capsys.readouterr().out
+    assert json.loads(capsys.readouterr().out)["error"] == sentence
