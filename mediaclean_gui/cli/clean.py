@@ -13,14 +13,14 @@ from ..core.execute import MB, RunResult, execute_plan
 from ..core.plan import Action, Plan, load_plan
 from ..core.projects import get_project, list_projects, resolve_project
 from ..core.scan import scan_projects
-from . import Outcome, fmt
+from . import Outcome, argtypes, fmt
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     clean = sub.add_parser("clean", parents=[common], help="F1: preview, or with --yes run, a project cleanup")
     clean.add_argument("project", nargs="?", metavar="PROJECT", help="project id, name or external id")
     clean.add_argument("--all", action="store_true", help="every project whose final output exists")
-    clean.add_argument("--plan", type=int, metavar="ID", help="a stored plan (from an earlier dry run)")
+    clean.add_argument("--plan", type=argtypes.record_id, metavar="ID", help="a stored plan (from an earlier dry run)")
     clean.add_argument("--yes", action="store_true", help="delete; without it nothing changes")
     clean.add_argument("--trash", action="store_true", help="move to the trash instead of deleting")
     clean.add_argument("--confirm-large", action="store_true",

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..core.catalog import Catalog
 from ..core.history import list_runs
-from . import Outcome, fmt
+from . import Outcome, argtypes, fmt
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -18,7 +18,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     prefs.set_defaults(handler=cmd_prefs)
 
     history = sub.add_parser("history", parents=[common], help="past runs")
-    history.add_argument("--limit", type=int, default=20, metavar="N")
+    history.add_argument("--limit", type=argtypes.count, default=20, metavar="N", help="at most N runs, newest first")
     history.set_defaults(handler=cmd_history)
 
 

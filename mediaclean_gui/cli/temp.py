@@ -13,14 +13,14 @@ from ..core.projects import list_projects, resolve_project
 from ..core.scheduler import Job, Scheduler, add_temp_root, recent_events, remove_temp_root, temp_roots
 from ..core.tempclean import plan_temp
 from ..core.trash import restorable, restore_run
-from . import Outcome, fmt
+from . import Outcome, argtypes, fmt
 from .clean import run_or_show
 
 
 def _destructive(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--older-than-hours", type=float, metavar="H",
+    parser.add_argument("--older-than-hours", type=argtypes.hours, metavar="H",
                         help="only what nothing changed in for H hours (default: the preference)")
-    parser.add_argument("--plan", type=int, metavar="ID", help="a stored plan (from an earlier dry run)")
+    parser.add_argument("--plan", type=argtypes.record_id, metavar="ID", help="a stored plan (from an earlier dry run)")
     parser.add_argument("--yes", action="store_true", help="delete; without it nothing changes")
     parser.add_argument("--trash", action="store_true", help="move to the trash instead of deleting")
     parser.add_argument("--confirm-large", action="store_true",
@@ -42,7 +42,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     orphans.set_defaults(handler=cmd_orphans)
 
     restore = sub.add_parser("restore", parents=[common], help="move a trash-mode run's files back from the trash")
-    restore.add_argument("run_id", type=int, metavar="RUN_ID")
+    restore.add_argument("run_id", type=argtypes.record_id, metavar="RUN_ID")
     restore.add_argument("--check", action="store_true", help="only say whether the run can be restored")
     restore.set_defaults(handler=cmd_restore)
 
@@ -50,7 +50,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     ssub = schedule.add_subparsers(dest="schedule_command", metavar="ACTION")
     ssub.required = True
     status = ssub.add_parser("status", parents=[common], help="each job's interval, last run and next due time")
-    status.add_argument("--events", type=int, default=10, metavar="N", help="also show the last N events")
+    status.add_argument("--events", type=argtypes.count, default=10, metavar="N", help="also show the last N events")
     status.set_defaults(handler=cmd_schedule_status)
     due = ssub.add_parser("run-due", parents=[common], help="run every job that is due (the systemd timer's entry point)")
     due.set_defaults(handler=cmd_schedule_run_due)
