@@ -112,8 +112,33 @@ DEFAULT_PREFS: dict[str, Any] = {
 
 _PREF_TYPES: dict[str, type] = {k: type(v) for k, v in DEFAULT_PREFS.items()}
 _PREF_CHOICES: dict[str, tuple[str, ...]] = {"delete_mode": ("permanent", "trash")}
-_PREF_WANTED: dict[type, str] = {bool: "true or false", int: "a whole number of 0 or more",
-                                 float: "a number from 0 to 1"}
+_PREF_WANTED: dict[type, str] = {bool: "true or false", int: "a whole number", float: "a number"}
+_INT64_MAX = 2**63 - 1
+_YEAR_S = 365 * 24 * 3600
+#: the range of each numeric preference: within SQLite's integers, and what datetime and Qt's timers can do
+_PREF_RANGES: dict[str, tuple[float, float]] = {
+    "settle_seconds": (0, _YEAR_S),
+    "max_delete_count": (0, _INT64_MAX),
+    "max_delete_share": (0.0, 1.0),
+    "retention_days": (0, 36_500),
+    "grace_hours": (0, 876_000),
+    "temp_older_than_hours": (0, 876_000),
+    "orphan_older_than_hours": (0, 876_000),
+    "multipart_threshold_mb": (0, 5_000_000),  # S3's largest object: 5 TB
+    "upload_concurrency": (0, 256),
+    "schedule_auto_minutes": (0, 525_600),  # once a year at most
+    "schedule_temp_minutes": (0, 525_600),
+    "schedule_orphans_minutes": (0, 525_600),
+    "schedule_sweep_minutes": (0, 525_600),
+}
+_DEFAULT_RANGE = {int: (0, _INT64_MAX), float: (0.0, 1.0)}
+
+
+def _range_text(low: float, high: float) -> str:
+    def shown(x: float) -> str:
+        return f"{int(x):,}" if float(x).is_integer() else f"{x:,}"
+
+    return f"from {shown(low)} to {shown(high)}"
 
 
 def coerce_pref(key: str, value: Any) -> Any:
@@ -126,6 +151,7 @@ def coerce_pref(key: str, value: Any) -> Any:
         raise ConfigError(f"Unknown preference '{key}'. Known preferences: {known}.")
     kind = _PREF_TYPES[key]
     given = value
+    lowest, highest = _PREF_RANGES.get(key, _DEFAULT_RANGE.get(kind, (0, 0)))
     try:
         if kind is bool:
             if isinstance(value, str):
@@ -136,24 +162,40 @@ def coerce_pref(key: str, value: Any) -> Any:
                     value = False
                 else:
                     raise ValueError(value)
+            elif not isinstance(value, bool) and value not in (0, 1):
+                raise ValueError(value)  # a list or a 7 is not a yes or a no
             value = bool(value)
         elif kind is int:
+            if isinstance(value, str) and len(value.strip()) > 30:
+                raise ValueError(value)  # out of range; no need to build the number
             value = int(value)
-            if value < 0:
+            if not lowest <= value <= highest:
                 raise ValueError(value)
         elif kind is float:
             value = float(value)
-            if not 0.0 <= value <= 1.0:
+            if not lowest <= value <= highest:  # also refuses nan
                 raise ValueError(value)
         else:
             value = str(value)
     except (TypeError, ValueError):
         wanted = _PREF_WANTED.get(kind, f"a {kind.__name__} value")
+        if kind in (int, float):
+            wanted += " " + _range_text(lowest, highest)
+        if isinstance(given, str) and len(given) > 40:
+            given = given[:40] + "…"
         raise ConfigError(f"Preference '{key}' needs {wanted}, not {given!r}.") from None
     choices = _PREF_CHOICES.get(key)
     if choices and value not in choices:
         raise ConfigError(f"Preference '{key}' must be one of {', '.join(choices)}, not {value!r}.")
     return value
+
+
+def pref_range(key: str) -> tuple[float, float] | None:
+    """``(lowest, highest)`` a numeric preference accepts (for a spin box's range), ``None`` for others."""
+    kind = _PREF_TYPES.get(key)
+    if kind not in (int, float):
+        return None
+    return _PREF_RANGES.get(key, _DEFAULT_RANGE[kind])
 
 
 def register_pref(key: str, default: Any, choices: tuple[str, ...] = ()) -> None:
@@ -338,16 +380,25 @@ class Catalog:
 
     # -- preferences
     def prefs(self) -> dict[str, Any]:
-        """Every preference, defaults filled in."""
+        """Every preference, defaults filled in.
+
+        Raises :class:`ConfigError` when a stored value cannot be read (see :meth:`pref`).
+        """
         values = dict(DEFAULT_PREFS)
         for row in self.conn.execute("SELECT key, value FROM preferences"):
-            values[row["key"]] = json.loads(row["value"])
+            values[row["key"]] = _stored_pref(row["key"], row["value"])
         return values
 
     def pref(self, key: str) -> Any:
+        """One preference, or its default.
+
+        A stored value that is not JSON, or not a valid value of the preference (another
+        program wrote it), raises :class:`ConfigError` instead of being guessed at: a
+        default in its place could mean auto-cleanup back on.
+        """
         row = self.conn.execute("SELECT value FROM preferences WHERE key = ?", (key,)).fetchone()
         if row is not None:
-            return json.loads(row["value"])
+            return _stored_pref(key, row["value"])
         if key not in DEFAULT_PREFS:
             coerce_pref(key, None)  # raises the "unknown preference" error
         return DEFAULT_PREFS[key]
@@ -361,6 +412,19 @@ class Catalog:
             (key, json.dumps(value)),
         )
         return value
+
+
+def _stored_pref(key: str, raw: Any) -> Any:
+    """A value read from the preferences table, checked as :func:`coerce_pref` checks a new one."""
+    try:
+        value = json.loads(raw)
+        return coerce_pref(key, value) if key in _PREF_TYPES else value
+    except (TypeError, ValueError, ConfigError):
+        shown = repr(raw if not isinstance(raw, str) or len(raw) <= 40 else raw[:40] + "…")
+        raise ConfigError(
+            f"The catalog's preference '{key}' holds {shown}, which mediaclean cannot read (another program may "
+            f"have written it): set it again, in the window's Preferences or with 'mediaclean prefs {key} VALUE'."
+        ) from None
 
 
 def _backup_copy(source: Path, backup: Path) -> None:

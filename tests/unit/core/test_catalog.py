@@ -473,19 +473,44 @@ def test_preferences_defaults_and_round_trip(catalog, cli):
     ("key", "value", "message"),
     [
         ("no_such_pref", "1", "Unknown preference 'no_such_pref'. Known preferences: "),
-        ("settle_seconds", "soon", "Preference 'settle_seconds' needs a whole number of 0 or more, not 'soon'."),
-        ("settle_seconds", "-5", "Preference 'settle_seconds' needs a whole number of 0 or more, not '-5'."),
+        ("settle_seconds", "soon", "Preference 'settle_seconds' needs a whole number from 0 to 31,536,000, not 'soon'."),
+        ("settle_seconds", "-5", "Preference 'settle_seconds' needs a whole number from 0 to 31,536,000, not '-5'."),
+        ("max_delete_count", "99999999999999999999", "Preference 'max_delete_count' needs a whole number from 0 to "
+                                                     "9,223,372,036,854,775,807, not '99999999999999999999'."),
+        ("retention_days", "1000000", "Preference 'retention_days' needs a whole number from 0 to 36,500, "
+                                      "not '1000000'."),
+        ("schedule_auto_minutes", "5" * 200, "Preference 'schedule_auto_minutes' needs a whole number from 0 to "
+                                             "525,600, not '5555555555555555555555555555555555555555…'."),
         ("max_delete_share", "1.5", "Preference 'max_delete_share' needs a number from 0 to 1, not '1.5'."),
+        ("max_delete_share", "nan", "Preference 'max_delete_share' needs a number from 0 to 1, not 'nan'."),
         ("auto_cleanup_enabled", "perhaps", "Preference 'auto_cleanup_enabled' needs true or false, not 'perhaps'."),
         ("delete_mode", "shred", "Preference 'delete_mode' must be one of permanent, trash, not 'shred'."),
     ],
 )
 def test_bad_preferences_are_refused(catalog, cli, key, value, message):
+    assert catalog_module.pref_range("settle_seconds") == (0, 31_536_000)
+    assert catalog_module.pref_range("delete_mode") is None
     with pytest.raises(ConfigError) as err:
         catalog.set_pref(key, value)
     assert str(err.value).startswith(message)
     code, out = cli("prefs", key, value)
     assert code == 2 and out["error"].startswith(message)
+
+
+@pytest.mark.parametrize("stored", ["not json", '"maybe"', "[1, 2]", '""'])
+def test_a_preference_another_program_wrote_is_one_sentence_and_can_be_set_again(catalog, cli, stored):
+    catalog.conn.execute("INSERT INTO preferences(key, value) VALUES ('auto_cleanup_enabled', ?)", (stored,))
+    sentence = (f"The catalog's preference 'auto_cleanup_enabled' holds {stored!r}, which mediaclean cannot read "
+                f"(another program may have written it): set it again, in the window's Preferences or with "
+                f"'mediaclean prefs auto_cleanup_enabled VALUE'.")
+    for args in (("prefs",), ("prefs", "auto_cleanup_enabled")):
+        code, out = cli(*args)
+        assert (code, out) == (2, {"success": False, "error": sentence, "exit_code": 2})
+    with pytest.raises(ConfigError, match="cannot read"):
+        catalog.pref("auto_cleanup_enabled")  # never guessed as the default (on)
+    code, out = cli("prefs", "auto_cleanup_enabled", "off")
+    assert (code, out) == (0, {"prefs": {"auto_cleanup_enabled": False}})
+    assert catalog.pref("auto_cleanup_enabled") is False
 
 
 # ---------------------------------------------------------------- small helpers
