@@ -21,6 +21,7 @@ from ..core.catalog import Catalog, default_catalog_path
 from ..core.catalog_guard import problem_for
 from ..core.errors import ConfigError, KnownError
 from ..core.run.lifecycle import reconcile_on_start
+from ..core.text import printable, printable_lines
 
 log = logging.getLogger("mediaclean.cli")
 
@@ -119,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if want_json:
         _write_out(_printable(json.dumps(outcome.payload, default=str, ensure_ascii=False, indent=None)) + "\n")
     elif outcome.text:
-        _write_out(_printable(outcome.text) + "\n")
+        _write_out(printable_lines(outcome.text) + "\n")  # control characters escaped even where a name slipped by
     return outcome.exit_code
 
 
@@ -157,7 +158,7 @@ def _emit_error(exc: KnownError, want_json: bool) -> int:
     if want_json:
         _write_out(json.dumps({"success": False, "error": _printable(exc.message), "exit_code": exc.exit_code},
                               ensure_ascii=False) + "\n")
-    _note(f"mediaclean: {_printable(exc.message)}")
+    _note(f"mediaclean: {printable(exc.message)}")
     return exc.exit_code
 
 

@@ -13,6 +13,7 @@ from ..core.execute import MB, RunResult, execute_plan
 from ..core.plan import Action, Plan, load_plan
 from ..core.projects import get_project, list_projects, resolve_project
 from ..core.scan import scan_projects
+from ..core.text import printable
 from . import Outcome, argtypes, fmt
 
 
@@ -61,9 +62,9 @@ def run_text(result: RunResult) -> str:
     if result.already_gone:
         lines.append(f"{result.already_gone} item(s) were already gone.")
     for skip in result.skipped[:20]:
-        lines.append(f"skipped: {skip['target']} — {skip['reason']}")
+        lines.append(f"skipped: {printable(skip['target'])} — {printable(skip['reason'])}")
     for fail in result.failed[:20]:
-        lines.append(f"FAILED: {fail['target']} — {fail['error']}")
+        lines.append(f"FAILED: {printable(fail['target'])} — {printable(fail['error'])}")
     return "\n".join(lines)
 
 
@@ -128,9 +129,9 @@ def cmd_auto(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     lines = []
     for run in runs:
         if "summary" in run:
-            lines.append(f"{run['project']}: {run['summary']}")
+            lines.append(f"{printable(run['project'])}: {run['summary']}")
         else:
-            lines.append(f"{run['project']}: not cleaned — {run.get('refused') or run.get('error')}")
+            lines.append(f"{printable(run['project'])}: not cleaned — {printable(run.get('refused') or run.get('error'))}")
     text = "\n".join(lines) or "No project is due for auto-cleanup."
     failed = any(r.get("failed") or r.get("error") for r in runs)
     return Outcome({"runs": runs, "enabled": True}, text, 1 if failed else 0)

@@ -17,6 +17,7 @@ from ..core.projects import (
     set_auto_cleanup,
 )
 from ..core.scan import scan_projects
+from ..core.text import printable
 from . import Outcome, fmt
 
 
@@ -75,16 +76,17 @@ def cmd_add(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     ids = add_project(catalog, args.root, args.profile, name=args.name, external_id=args.external_id)
     scan_projects(catalog, ids)
     projects = [get_project(catalog, i) for i in ids]
-    text = "\n".join(f"Added project {p.id}: {p.name} ({p.profile}) at {p.root}" for p in projects)
+    text = "\n".join(f"Added project {p.id}: {printable(p.name)} ({printable(p.profile)}) at {printable(p.root)}"
+                     for p in projects)
     return Outcome({"project_id": ids[0], "project_ids": ids, "projects": _projects_json(catalog, projects)}, text)
 
 
 def cmd_import(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     result = import_generator_db(catalog, args.dbfile, args.workspace)
     scan_projects(catalog, result.project_ids)
-    text = f"Imported {result.imported} project(s) from {args.dbfile}."
+    text = f"Imported {result.imported} project(s) from {printable(args.dbfile)}."
     if result.outside_root:
-        text += "\nReferences outside the workspace (kept back, never deleted):\n  " + "\n  ".join(result.outside_root)
+        text += "\nReferences outside the workspace (kept back, never deleted):\n  " + "\n  ".join(map(printable, result.outside_root))
     return Outcome(
         {"imported": result.imported, "project_ids": result.project_ids, "outside_root": result.outside_root}, text
     )
@@ -100,13 +102,14 @@ def cmd_set(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     set_auto_cleanup(catalog, project.id, args.auto_cleanup)
     stored = get_project(catalog, project.id)
     return Outcome({"project": _projects_json(catalog, [stored])[0]},
-                   f"Auto-cleanup of {stored.name}: {stored.auto_cleanup}")
+                   f"Auto-cleanup of {printable(stored.name)}: {stored.auto_cleanup}")
 
 
 def cmd_remove(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     project = resolve_project(catalog, args.project)
     remove_project(catalog, project.id)
-    return Outcome({"removed": project.id}, f"Removed project {project.id} ({project.name}); its files were not touched.")
+    return Outcome({"removed": project.id}, f"Removed project {project.id} ({printable(project.name)}); its files were not "
+                                                 f"touched.")
 
 
 def cmd_scan(args: argparse.Namespace, catalog: Catalog) -> Outcome:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ..core.catalog import Catalog, display_path
+from ..core.catalog import Catalog
 from ..core.errors import ConfigError
 from ..core.orphans import plan_orphans
 from ..core.plan import load_plan
@@ -13,6 +13,7 @@ from ..core.projects import list_projects, resolve_project
 from ..core.scheduler import Job, Scheduler, add_temp_root, recent_events, remove_temp_root, temp_roots
 from ..core.tempclean import plan_temp
 from ..core.trash import restorable, restore_run
+from ..core.text import printable
 from . import Outcome, argtypes, fmt
 from .clean import run_or_show
 
@@ -104,7 +105,7 @@ def cmd_restore(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     lines = [result.message]
     for item in result.items:
         if item.outcome.value in ("conflict", "missing", "failed"):
-            lines.append(f"  {item.outcome.value}: {display_path(item.target)} — {item.detail}")
+            lines.append(f"  {item.outcome.value}: {printable(item.target)} — {printable(item.detail)}")
     failed = bool(payload["conflicts"] or payload["failed"])
     return Outcome(payload, "\n".join(lines[:40]), 1 if failed else 0)
 
@@ -128,7 +129,8 @@ def cmd_schedule_status(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     events = recent_events(catalog, args.events)
     text = _schedule_text(scheduler)
     if events:
-        text += "\n\nRecent events:\n" + "\n".join(f"  {e['at']}  {e['job']:<8} {e['kind']:<6}  {e['summary']}" for e in events)
+        text += "\n\nRecent events:\n" + "\n".join(f"  {e['at']}  {e['job']:<8} {e['kind']:<6}  {printable(e['summary'])}"
+                                                 for e in events)
     return Outcome({"jobs": [s.as_json() for s in scheduler.states()], "events": events,
                     "temp_roots": temp_roots(catalog)}, text)
 
@@ -155,8 +157,8 @@ def cmd_schedule_roots(args: argparse.Namespace, catalog: Catalog) -> Outcome:
         removed = [root for root in args.remove if remove_temp_root(catalog, root)]
     unknown = [root for root in args.remove if root not in removed]
     roots = temp_roots(catalog)
-    lines = [f"added: {r}" for r in added] + [f"removed: {r}" for r in removed] + \
-        [f"not registered: {r}" for r in unknown]
-    lines.append("Temp roots: " + (", ".join(roots) if roots else "none"))
+    lines = [f"added: {printable(r)}" for r in added] + [f"removed: {printable(r)}" for r in removed] + \
+        [f"not registered: {printable(r)}" for r in unknown]
+    lines.append("Temp roots: " + (", ".join(map(printable, roots)) if roots else "none"))
     return Outcome({"temp_roots": roots, "added": added, "removed": removed, "not_registered": unknown},
                    "\n".join(lines))
