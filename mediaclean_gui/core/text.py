@@ -25,7 +25,7 @@ def _escape(ch: str) -> str:
         return _NAMED[ch]
     code = ord(ch)
     if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's stand-in for a byte that is not UTF-8
-        return f"\\x{code - 0xDC00:02x}"
+        return "\ufffd"  # shown as catalog.display_path shows it
     if code < 0x100:
         return f"\\x{code:02x}"
     if code < 0x10000:
@@ -36,8 +36,9 @@ def _escape(ch: str) -> str:
 def printable(text: str | bytes | os.PathLike[str]) -> str:
     """``text`` on one line, with every control character shown as an escape.
 
-    ``"\\n"`` → ``\\n``, ESC → ``\\x1b``, U+202E (right-to-left override) → ``\\u202e``, an
-    undecodable byte of a file name (bytes, or ``os.fsdecode``'s surrogate) → ``\\xff``.
+    ``"\\n"`` → ``\\n``, ESC → ``\\x1b``, U+202E (right-to-left override) → ``\\u202e``; an
+    undecodable byte of a file name (bytes, or ``os.fsdecode``'s surrogate) → U+FFFD, as
+    :func:`.catalog.display_path` shows it.
     Letters, digits, punctuation, spaces of every script, emoji (with their joiners) are
     kept as they are. A backslash is not escaped, so a name with none of these characters
     is shown exactly.

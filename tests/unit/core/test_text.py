@@ -22,8 +22,8 @@ from mediaclean_gui.core.text import printable, printable_lines
         ("Øresund — 東京\u3000渋谷 café", "Øresund — 東京\u3000渋谷 café"),  # every script's letters and spaces
         ("family 👨\u200d👩\u200d👧.mp4", "family 👨\u200d👩\u200d👧.mp4"),  # emoji joiners kept
         ("back\\slash\\n", "back\\slash\\n"),
-        (os.fsdecode(b"scene-\xff\xfe.mp4"), "scene-\\xff\\xfe.mp4"),  # undecodable bytes of a file name
-        (b"raw-\x1b-\xff", "raw-\\x1b-\\xff"),
+        (os.fsdecode(b"scene-\xff\xfe.mp4"), "scene-\ufffd\ufffd.mp4"),  # undecodable bytes, as display_path
+        (b"raw-\x1b-\xff", "raw-\\x1b-\ufffd"),
     ],
 )
 def test_printable(name, shown):
