@@ -20,6 +20,7 @@ from typing import Any
 from ..core.catalog import Catalog, default_catalog_path
 from ..core.catalog_guard import problem_for
 from ..core.errors import ConfigError, KnownError
+from ..core.roots import BroadRoot, broad_roots_allowed
 from ..core.run.lifecycle import reconcile_on_start
 from ..core.text import printable, printable_lines
 
@@ -103,9 +104,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = catalog.path
         try:
             reconcile_on_start(catalog)  # invariant 6: a run killed mid-way is settled before anything else
-            outcome = args.handler(args, catalog)
+            with broad_roots_allowed(getattr(args, "allow_broad_root", False)):
+                outcome = args.handler(args, catalog)
         finally:
             catalog.close()
+    except BroadRoot as exc:
+        return _emit_error(exc.confirmed_by("with --allow-broad-root"), want_json)
     except KnownError as exc:
         return _emit_error(exc, want_json)
     except KeyboardInterrupt:

@@ -82,6 +82,12 @@ def instant(text: str) -> str:
     return text
 
 
+def allow_broad_root(parser: argparse.ArgumentParser) -> None:
+    """The same confirmation on every command that takes a workspace or temp root (core/roots.py)."""
+    parser.add_argument("--allow-broad-root", action="store_true",
+                        help="accept /, a home folder or a system folder as the root (refused without it)")
+
+
 #: an id of something stored in the catalog (plan, run): SQLite's INTEGER PRIMARY KEY range
 record_id = whole(1, INT64_MAX)
 #: how many of something (a listing's length, a delete limit)

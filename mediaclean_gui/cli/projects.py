@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from ..core.catalog import Catalog
+from ..core.errors import ConfigError
 from ..core.importdb import import_generator_db
 from ..core.projects import (
     add_project,
@@ -18,7 +20,7 @@ from ..core.projects import (
 )
 from ..core.scan import scan_projects
 from ..core.text import printable
-from . import Outcome, fmt
+from . import Outcome, argtypes, fmt
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -31,11 +33,13 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--profile", required=True, metavar="NAME", help="layout profile, e.g. ai-video-generator")
     add.add_argument("--name", metavar="N")
     add.add_argument("--external-id", metavar="ID", help="the generator's own project id ({project} in the profile)")
+    argtypes.allow_broad_root(add)
     add.set_defaults(handler=cmd_add)
 
     imp = psub.add_parser("import-db", parents=[common], help="import a generator database (F9)")
     imp.add_argument("dbfile", metavar="DBFILE")
     imp.add_argument("--workspace", required=True, metavar="ROOT")
+    argtypes.allow_broad_root(imp)
     imp.set_defaults(handler=cmd_import)
 
     lst = psub.add_parser("list", parents=[common], help="projects with sizes and cleanup status")
@@ -82,6 +86,12 @@ def cmd_add(args: argparse.Namespace, catalog: Catalog) -> Outcome:
 
 
 def cmd_import(args: argparse.Namespace, catalog: Catalog) -> Outcome:
+    if os.path.isdir(args.dbfile):
+        raise ConfigError(f"{printable(args.dbfile)} is a folder, not a database file: give the path of the "
+                          f"generator's SQLite database file.")
+    if os.path.exists(args.dbfile) and not os.path.isfile(args.dbfile):
+        raise ConfigError(f"{printable(args.dbfile)} is not a regular file: give the path of the generator's SQLite "
+                          f"database file.")
     result = import_generator_db(catalog, args.dbfile, args.workspace)
     scan_projects(catalog, result.project_ids)
     text = f"Imported {result.imported} project(s) from {printable(args.dbfile)}."

@@ -33,6 +33,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                           help="F6: preview, or with --yes delete, orphaned render temp folders under ROOT")
     temp.add_argument("root", nargs="?", metavar="ROOT", help="the temp root (e.g. /tmp)")
     _destructive(temp)
+    argtypes.allow_broad_root(temp)
     temp.set_defaults(handler=cmd_temp)
 
     orphans = sub.add_parser("orphans", parents=[common],
