@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for module in (projects, clean, settings):
         module.register(sub, common)
-    for name in ("remote", "upload", "sweep", "temp"):
+    for name in ("remote", "upload", "sweep", "temp", "schedule"):
         try:
             module = __import__(f"{__name__}.{name}", fromlist=["register"])
         except ModuleNotFoundError:

@@ -1,4 +1,4 @@
-"""``mediaclean temp`` (F6), ``orphans`` (F7), ``restore`` (trash round trip) and ``schedule`` (periodic jobs)."""
+"""``mediaclean temp`` (F6), ``orphans`` (F7) and ``restore`` (trash round trip)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,10 @@ from ..core.errors import ConfigError
 from ..core.orphans import plan_orphans
 from ..core.plan import load_plan
 from ..core.projects import list_projects, resolve_project
-from ..core.scheduler import Job, Scheduler, add_temp_root, recent_events, remove_temp_root, temp_roots
 from ..core.tempclean import plan_temp
 from ..core.trash import restorable, restore_run
 from ..core.text import printable
-from . import Outcome, argtypes, fmt
+from . import Outcome, argtypes
 from .clean import run_or_show
 
 
@@ -47,22 +46,6 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     restore.add_argument("run_id", type=argtypes.record_id, metavar="RUN_ID")
     restore.add_argument("--check", action="store_true", help="only say whether the run can be restored")
     restore.set_defaults(handler=cmd_restore)
-
-    schedule = sub.add_parser("schedule", parents=[common], help="periodic jobs: status, run what is due, temp roots")
-    ssub = schedule.add_subparsers(dest="schedule_command", metavar="ACTION")
-    ssub.required = True
-    status = ssub.add_parser("status", parents=[common], help="each job's interval, last run and next due time")
-    status.add_argument("--events", type=argtypes.count, default=10, metavar="N", help="also show the last N events")
-    status.set_defaults(handler=cmd_schedule_status)
-    due = ssub.add_parser("run-due", parents=[common], help="run every job that is due (the systemd timer's entry point)")
-    due.set_defaults(handler=cmd_schedule_run_due)
-    run = ssub.add_parser("run", parents=[common], help="run one job now, due or not")
-    run.add_argument("job", choices=[j.value for j in Job], metavar="JOB", help="auto, temp, orphans or sweep")
-    run.set_defaults(handler=cmd_schedule_run)
-    roots = ssub.add_parser("roots", parents=[common], help="list, add or remove the temp roots the temp job visits")
-    roots.add_argument("--add", action="append", default=[], metavar="ROOT")
-    roots.add_argument("--remove", action="append", default=[], metavar="ROOT")
-    roots.set_defaults(handler=cmd_schedule_roots)
 
 
 def _stored_plan(args: argparse.Namespace, catalog: Catalog, kind: str, command: str) -> int:
@@ -109,57 +92,3 @@ def cmd_restore(args: argparse.Namespace, catalog: Catalog) -> Outcome:
             lines.append(f"  {item.outcome.value}: {printable(item.target)} — {printable(item.detail)}")
     failed = bool(payload["conflicts"] or payload["failed"])
     return Outcome(payload, "\n".join(lines[:40]), 1 if failed else 0)
-
-
-def _schedule_text(scheduler: Scheduler) -> str:
-    rows = []
-    for state in scheduler.states():
-        rows.append([
-            state.job.value,
-            f"{state.interval_minutes} min" if state.enabled else "off",
-            fmt.ago(state.as_json()["last_run_at"]),
-            state.as_json()["next_due_at"] or ("now" if state.enabled else "-"),
-            state.last_status or "-",
-            state.last_summary[:60],
-        ])
-    return fmt.table(rows, ["JOB", "EVERY", "LAST RUN", "NEXT DUE (UTC)", "STATUS", "SUMMARY"])
-
-
-def cmd_schedule_status(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    scheduler = Scheduler(catalog)
-    events = recent_events(catalog, args.events)
-    text = _schedule_text(scheduler)
-    if events:
-        text += "\n\nRecent events:\n" + "\n".join(f"  {e['at']}  {e['job']:<8} {e['kind']:<6}  {printable(e['summary'])}"
-                                                 for e in events)
-    return Outcome({"jobs": [s.as_json() for s in scheduler.states()], "events": events,
-                    "temp_roots": temp_roots(catalog)}, text)
-
-
-def _reports_outcome(reports: list[Any], empty: str) -> Outcome:
-    text = "\n\n".join(f"{r.title}:\n{r.message()}" for r in reports) or empty
-    failed = any(r.status == "failed" for r in reports)
-    return Outcome({"reports": [r.as_json() for r in reports]}, text, 1 if failed else 0)
-
-
-def cmd_schedule_run_due(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    reports = Scheduler(catalog).run_due()
-    return _reports_outcome(reports, "No job is due.")
-
-
-def cmd_schedule_run(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    report = Scheduler(catalog).run_job(Job(args.job))
-    return _reports_outcome([report], "")
-
-
-def cmd_schedule_roots(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    with catalog.writer("schedule roots"):
-        added = [add_temp_root(catalog, root) for root in args.add]
-        removed = [root for root in args.remove if remove_temp_root(catalog, root)]
-    unknown = [root for root in args.remove if root not in removed]
-    roots = temp_roots(catalog)
-    lines = [f"added: {printable(r)}" for r in added] + [f"removed: {printable(r)}" for r in removed] + \
-        [f"not registered: {printable(r)}" for r in unknown]
-    lines.append("Temp roots: " + (", ".join(map(printable, roots)) if roots else "none"))
-    return Outcome({"temp_roots": roots, "added": added, "removed": removed, "not_registered": unknown},
-                   "\n".join(lines))

@@ -189,3 +189,65 @@ def test_project_set_auto_cleanup_and_remove(workspace, cli):
     assert code == 0
     assert cli("project", "list")[1]["projects"] == []
     assert workspace.path(".cache/audio/p1/scene-1.mp3").exists()  # forgetting a project touches no file
+
+
+# ---------------------------------------------------------------- auto and schedule follow the --yes rule
+
+
+def _tree_state(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.lstat().st_size for p in root.rglob("*")}
+
+
+def test_auto_without_yes_says_what_it_would_clean_and_changes_nothing(workspace, imported, cli, catalog):
+    from mediaclean_gui.core.history import list_runs
+
+    workspace.add_project("old", "Settled", final_age=3600)
+    workspace.add_project("new", "Fresh", final_age=0)
+    imported()
+    before = _tree_state(workspace.root)
+    code, out = cli("auto")
+    assert code == 0 and out["dry_run"] is True
+    (entry,) = out["runs"]
+    assert entry["project"] == "Settled" and entry["dry_run"] is True and entry["plan_status"] == "ready"
+    assert entry["total_line"].startswith("Will delete 7 files · ")
+    assert _tree_state(workspace.root) == before and list_runs(catalog) == []
+    code, ran = cli("auto", "--yes")
+    assert code == 0 and ran["dry_run"] is False and ran["runs"][0]["deleted_count"] == 7
+    assert not workspace.path(".cache/audio/old/scene-1.mp3").exists()
+
+
+def test_auto_dry_run_text(workspace, imported, catalog, capsys):
+    workspace.add_project("old", "Settled", final_age=3600)
+    imported()
+    assert main(["--catalog", str(catalog.path), "auto"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Settled: Will delete 7 files · ")
+    assert out.rstrip().endswith("Dry run: nothing was deleted. To clean them: mediaclean auto --yes")
+
+
+def test_schedule_run_due_without_yes_runs_nothing_and_keeps_the_schedule(tmp_path, cli, catalog):
+    from mediaclean_gui.core.scheduler import Job, Scheduler
+
+    root = tmp_path / "render-tmp"
+    folder = root / "demo_1"
+    folder.mkdir(parents=True)
+    when = 1_000_000_000
+    for n in range(2):
+        (folder / f"part-{n}.mp4").write_bytes(b"v" * 100)
+        os.utime(folder / f"part-{n}.mp4", (when, when))
+    os.utime(folder, (when, when))
+    for job in Job:
+        cli("prefs", job.pref, "0")
+    cli("prefs", "schedule_temp_minutes", "30")
+    cli("schedule", "roots", "--add", root)
+    for args in (("schedule", "run-due"), ("schedule", "run", "temp")):
+        code, out = cli(*args)
+        assert code == 0 and out["dry_run"] is True and out["reports"] == []
+        (due,) = out["due"]
+        assert due["job"] == "temp" and due["would"][0]["what"] == str(root)
+        assert due["would"][0]["items"] == 3 and due["would"][0]["bytes"] == 200
+        assert sorted(p.name for p in folder.iterdir()) == ["part-0.mp4", "part-1.mp4"]
+        assert Scheduler(catalog).state(Job.TEMP).last_run_at is None  # not even claimed
+    code, out = cli("schedule", "run-due", "--yes")
+    assert code == 0 and out["reports"][0]["deleted_count"] == 2
+    assert not folder.exists()
