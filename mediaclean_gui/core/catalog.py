@@ -297,8 +297,8 @@ class Catalog:
             self.close()
             raise CatalogTooNew(
                 f"The catalog {self.path} was written by a newer mediaclean (schema {version}; "
-                f"this version knows schema {latest} at most): upgrade mediaclean, or choose another "
-                f"catalog file (the file was not changed)."
+                f"this version knows schema {latest} at most). Upgrade mediaclean, or choose another "
+                f"catalog file. The file was not changed."
             )
         if version < latest:
             with self.writer("migrate"):

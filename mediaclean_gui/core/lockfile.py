@@ -83,19 +83,19 @@ class LockFile:
         if code == errno.EROFS:
             return CatalogUnusable(
                 f"The catalog {self.catalog} is on a read-only file system, so mediaclean cannot change it: "
-                f"make it writable, or use another catalog with --catalog (nothing was changed).")
+                f"make it writable, or choose another catalog file (nothing was changed).")
         if code in (errno.EACCES, errno.EPERM):
             return CatalogUnusable(
                 f"{where} cannot be opened (permission denied): give your user read and write access to it and "
-                f"its folder, or use another catalog with --catalog (nothing was changed).")
+                f"its folder, or choose another catalog file (nothing was changed).")
         if code == errno.ENOSPC:
             return CatalogUnusable(
                 f"The disk that holds the catalog {self.catalog} is full: free some space and try again "
                 f"(nothing was changed).")
         reason = exc.strerror if exc is not None and exc.strerror else "it is not a regular file"
         return CatalogUnusable(
-            f"{where} cannot be used ({reason.lower()}): remove it and try again, or use another catalog with "
-            f"--catalog (nothing was changed).")
+            f"{where} cannot be used ({reason.lower()}): remove it and try again, or choose another "
+            f"catalog file (nothing was changed).")
 
     def check(self) -> None:
         """Refuse, before anything is created, a lock path that exists and is not a regular file."""

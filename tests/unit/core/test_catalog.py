@@ -60,8 +60,8 @@ def test_newer_catalog_is_refused_and_left_byte_identical(catalog_path):
         Catalog(catalog_path)
     assert str(err.value) == (
         f"The catalog {catalog_path} was written by a newer mediaclean (schema {newer}; this version knows schema "
-        f"{latest_version()} at most): upgrade mediaclean, or choose another catalog file (the file was not "
-        "changed)."
+        f"{latest_version()} at most). Upgrade mediaclean, or choose another catalog file. The file was not "
+        "changed."
     )
     assert catalog_path.read_bytes() == before
     assert sorted(p.name for p in catalog_path.parent.iterdir()) == [catalog_path.name]
@@ -445,7 +445,7 @@ def test_unopenable_lock_file_is_a_clear_error(catalog_path, cli):
         code, out = cli("prefs", "settle_seconds", "5")
         assert code == 2 and out["error"] == (
             f"The catalog's lock file {lock} cannot be opened (permission denied): give your user read and write "
-            f"access to it and its folder, or use another catalog with --catalog (nothing was changed).")
+            f"access to it and its folder, or choose another catalog file (nothing was changed).")
         assert catalog_path.read_bytes() == before
     finally:
         undo()
