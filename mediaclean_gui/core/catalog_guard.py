@@ -180,7 +180,8 @@ def problem_for(exc: BaseException, path: Path) -> KnownError | None:
     if name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB":
         return CatalogUnusable(
             f"The catalog {path} is damaged ({exc}), so mediaclean stopped before relying on it: restore it from "
-            f"a backup (mediaclean keeps one beside it, ending in .bak, before each upgrade), or {ANOTHER}.")
+            f"a backup (mediaclean keeps a .bak copy beside it from before each upgrade), or start a new catalog "
+            f"under another file name.")
     if name.startswith("SQLITE_BUSY") or name.startswith("SQLITE_LOCKED"):
         return CatalogUnusable(f"The catalog {path} is kept busy by another program: wait for it to finish and "
                                f"try again.")
