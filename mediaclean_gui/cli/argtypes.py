@@ -82,6 +82,21 @@ def instant(text: str) -> str:
     return text
 
 
+def text(what: str, longest: int) -> Callable[[str], str]:
+    """Non-empty text (not only spaces) of at most ``longest`` characters, e.g. a name or a path."""
+
+    def parse(value: str) -> str:
+        if not value.strip():
+            raise argparse.ArgumentTypeError(f"needs {what}, not an empty text")
+        if len(value) > longest:
+            raise argparse.ArgumentTypeError(f"needs {what} of at most {longest:,} characters, not one of "
+                                             f"{len(value):,}")
+        return value
+
+    parse.__name__ = what
+    return parse
+
+
 def allow_broad_root(parser: argparse.ArgumentParser) -> None:
     """The same confirmation on every command that takes a workspace or temp root (core/roots.py)."""
     parser.add_argument("--allow-broad-root", action="store_true",
@@ -98,3 +113,11 @@ days = whole(0, MAX_DAYS, "a whole number of days")
 whole_hours = whole(0, MAX_HOURS, "a whole number of hours")
 #: hours, with decimals, e.g. a temp folder's age
 hours = number(0.0, MAX_HOURS, "a number of hours")
+#: a file or folder (Linux's PATH_MAX)
+path = text("a path", 4096)
+#: a name or id that becomes one path component ({project} in a profile): NAME_MAX
+name = text("a name", 255)
+#: a project as the user names it: its id, name or external id
+project = text("a project id or name", 1000)
+#: a preference's value
+value = text("a value", 1000)

@@ -20,7 +20,8 @@ from . import Outcome, argtypes, fmt
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     clean = sub.add_parser("clean", parents=[common], help="F1: preview, or with --yes run, a project cleanup")
-    clean.add_argument("project", nargs="?", metavar="PROJECT", help="project id, name or external id")
+    clean.add_argument("project", nargs="?", type=argtypes.project, metavar="PROJECT",
+                       help="project id, name or external id")
     clean.add_argument("--all", action="store_true", help="every project whose final output exists")
     clean.add_argument("--plan", type=argtypes.record_id, metavar="ID", help="a stored plan (from an earlier dry run)")
     clean.add_argument("--yes", action="store_true", help="delete; without it nothing changes")

@@ -29,16 +29,18 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     psub.required = True
 
     add = psub.add_parser("add", parents=[common], help="register a workspace folder with a layout profile")
-    add.add_argument("root", metavar="ROOT")
-    add.add_argument("--profile", required=True, metavar="NAME", help="layout profile, e.g. ai-video-generator")
-    add.add_argument("--name", metavar="N")
-    add.add_argument("--external-id", metavar="ID", help="the generator's own project id ({project} in the profile)")
+    add.add_argument("root", type=argtypes.path, metavar="ROOT")
+    add.add_argument("--profile", type=argtypes.name, required=True, metavar="NAME",
+                     help="layout profile, e.g. ai-video-generator")
+    add.add_argument("--name", type=argtypes.name, metavar="N")
+    add.add_argument("--external-id", type=argtypes.name, metavar="ID",
+                     help="the generator's own project id ({project} in the profile)")
     argtypes.allow_broad_root(add)
     add.set_defaults(handler=cmd_add)
 
     imp = psub.add_parser("import-db", parents=[common], help="import a generator database (F9)")
-    imp.add_argument("dbfile", metavar="DBFILE")
-    imp.add_argument("--workspace", required=True, metavar="ROOT")
+    imp.add_argument("dbfile", type=argtypes.path, metavar="DBFILE")
+    imp.add_argument("--workspace", type=argtypes.path, required=True, metavar="ROOT")
     argtypes.allow_broad_root(imp)
     imp.set_defaults(handler=cmd_import)
 
@@ -46,16 +48,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     lst.set_defaults(handler=cmd_list)
 
     setp = psub.add_parser("set", parents=[common], help="change a project's settings")
-    setp.add_argument("project", metavar="PROJECT")
+    setp.add_argument("project", type=argtypes.project, metavar="PROJECT")
     setp.add_argument("--auto-cleanup", choices=("inherit", "on", "off"), required=True)
     setp.set_defaults(handler=cmd_set)
 
     rm = psub.add_parser("remove", parents=[common], help="forget a project (its files are not touched)")
-    rm.add_argument("project", metavar="PROJECT")
+    rm.add_argument("project", type=argtypes.project, metavar="PROJECT")
     rm.set_defaults(handler=cmd_remove)
 
     scan = sub.add_parser("scan", parents=[common], help="rescan sizes")
-    scan.add_argument("project", nargs="?", metavar="PROJECT")
+    scan.add_argument("project", nargs="?", type=argtypes.project, metavar="PROJECT")
     scan.set_defaults(handler=cmd_scan)
 
 

@@ -12,10 +12,11 @@ import datetime as dt
 from typing import Any
 
 from ..core.catalog import Catalog
-from ..core.errors import KnownError
+from ..core.errors import KnownError, SafetyRefusal
 from ..core.orphans import plan_orphans
 from ..core.plan import load_plan
 from ..core.projects import list_projects
+from ..core.roots import TEMP_ROOT, BroadRoot, check_root
 from ..core.scheduler import Job, Scheduler, add_temp_root, recent_events, remove_temp_root, temp_roots
 from ..core.tempclean import plan_temp
 from ..core.text import printable
@@ -41,8 +42,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     run.add_argument("--yes", action="store_true", help="run the job; without it nothing changes")
     run.set_defaults(handler=cmd_schedule_run)
     roots = ssub.add_parser("roots", parents=[common], help="list, add or remove the temp roots the temp job visits")
-    roots.add_argument("--add", action="append", default=[], metavar="ROOT")
-    roots.add_argument("--remove", action="append", default=[], metavar="ROOT")
+    roots.add_argument("--add", action="append", default=[], type=argtypes.path, metavar="ROOT",
+                       help="a folder the temp job sweeps (not /, a home folder or a system folder)")
+    roots.add_argument("--remove", action="append", default=[], type=argtypes.path, metavar="ROOT")
     roots.set_defaults(handler=cmd_schedule_roots)
 
 
@@ -154,6 +156,14 @@ def cmd_schedule_run(args: argparse.Namespace, catalog: Catalog) -> Outcome:
 
 
 def cmd_schedule_roots(args: argparse.Namespace, catalog: Catalog) -> Outcome:
+    for root in args.add:
+        try:
+            check_root(root, TEMP_ROOT)
+        except BroadRoot as exc:
+            # a scheduled job has no one to confirm it: such a root is only ever swept by hand
+            raise SafetyRefusal(exc.message.split(": choose")[0] + ": a scheduled job never sweeps such a folder, "
+                                "so choose the folder your renderer writes its temp folders to, or sweep this one by "
+                                "hand with 'mediaclean temp ROOT --allow-broad-root'.") from None
     with catalog.writer("schedule roots"):
         added = [add_temp_root(catalog, root) for root in args.add]
         removed = [root for root in args.remove if remove_temp_root(catalog, root)]
