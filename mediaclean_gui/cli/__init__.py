@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 -- the world's fault gets its sentence, a bug its traceback
         known = problem_for(exc, where)
         if known is not None:
-            log.warning("stopped: %s", known)
+            log.info("stopped: %s", known)
             return _emit_error(known, want_json)
         return _emit_error(_bug(exc, args, log_file), want_json)
     if want_json:

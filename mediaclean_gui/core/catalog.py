@@ -276,7 +276,7 @@ class Catalog:
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         conn.execute("COMMIT")
 
@@ -332,7 +332,7 @@ class Catalog:
                 conn.execute(f"PRAGMA user_version = {version:d}")
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")  # marks the file as mediaclean's
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             conn.execute("COMMIT")
 
@@ -412,6 +412,16 @@ class Catalog:
             (key, json.dumps(value)),
         )
         return value
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back after an error, keeping that error: SQLite has already rolled back by itself after
+    some (a full disk, SQLITE_FULL), and a ROLLBACK then would raise 'no transaction is active'."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            log.warning("catalog_rollback_failed %s", exc)
 
 
 def _stored_pref(key: str, raw: Any) -> Any:
