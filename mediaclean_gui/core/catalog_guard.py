@@ -122,7 +122,11 @@ def identify(path: Path, latest: int) -> bool:
     """
     if not path.exists() or path.stat().st_size == 0:
         return True
-    uri = "file:" + urllib.parse.quote(os.fsdecode(os.path.abspath(path))) + "?mode=ro"
+    # without a -wal beside it the file holds everything: 'immutable' reads it without creating the -shm
+    # and -wal files a read-only connection to a WAL database would otherwise leave behind
+    has_wal = os.path.lexists(path.with_name(path.name + "-wal"))
+    uri = "file:" + urllib.parse.quote(os.fsdecode(os.path.abspath(path))) + ("?mode=ro" if has_wal else
+                                                                              "?immutable=1")
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.Error as exc:
