@@ -189,6 +189,8 @@ def problem_for(exc: BaseException, path: Path) -> KnownError | None:
     if name.startswith("SQLITE_BUSY") or name.startswith("SQLITE_LOCKED"):
         return CatalogUnusable(f"The catalog {path} is kept busy by another program: wait for it to finish and "
                                f"try again.")
+    if name.startswith("SQLITE_IOERR") and _no_space(path):
+        return _full(path)  # SQLite reports a full disk as an I/O error when its -shm or -wal cannot grow
     if name.startswith("SQLITE_IOERR"):
         return CatalogUnusable(f"Reading or writing the catalog {path} failed ({exc}): check the disk and that "
                                f"the file is a regular file, then try again.")
@@ -196,6 +198,15 @@ def problem_for(exc: BaseException, path: Path) -> KnownError | None:
         return CatalogUnusable(f"The catalog {path} cannot be opened ({exc}): check that it and its folder exist "
                                f"and are writable, or {ANOTHER}.")
     return None
+
+
+def _no_space(path: Path) -> bool:
+    """Whether the file system holding ``path`` has (almost) no room left for an unprivileged writer."""
+    try:
+        vfs = os.statvfs(path.parent if not path.is_dir() else path)
+    except OSError:
+        return False
+    return vfs.f_bavail * vfs.f_frsize < 64 * 1024
 
 
 def _full(path: Path) -> CatalogUnusable:

@@ -497,6 +497,31 @@ def test_full_file_system_during_import(world: World, tmpfs) -> None:
     assert listing.returncode == 0 and json.loads(listing.stdout) == {"projects": []}
 
 
+def test_full_file_system_before_a_run(world: World, tmpfs) -> None:
+    """The catalog's disk fills between the preview and the run: one sentence, and nothing was deleted
+    (the run is written to the catalog before the first deletion, invariant 6)."""
+    where = tmpfs("full", "600k")
+    catalog = where / "catalog.sqlite3"
+    assert _run(["--catalog", str(catalog), "project", "import-db", str(world.db), "--workspace",
+                 str(world.ws)]).returncode == 0
+    preview = _run(["--catalog", str(catalog), "--json", "clean", "Ocean"])
+    plan_id = json.loads(preview.stdout)["plan_id"]
+    with open(where / "filler", "wb", buffering=0) as fh:  # fill the disk to the last block
+        try:
+            while fh.write(b"\0" * 4096):
+                pass
+        except OSError:
+            pass
+    before = _snapshot(world.ws)
+    done = _run(["--catalog", str(catalog), "--json", "clean", "--plan", str(plan_id), "--yes"])
+    sentence = (f"The disk that holds {catalog} is full, so mediaclean stopped: free some space and run the command "
+                f"again (a run it interrupted is settled at the next start).")
+    assert done.returncode == 2, done.stderr
+    assert json.loads(done.stdout) == {"success": False, "error": sentence, "exit_code": 2}
+    assert done.stderr == f"mediaclean: {sentence}\n"
+    assert _snapshot(world.ws) == before
+
+
 # ---------------------------------------------------------------- stdout closed, broken or full; a bug
 
 
