@@ -20,6 +20,7 @@ from typing import Any
 from ..core.catalog import Catalog, default_catalog_path
 from ..core.catalog_guard import problem_for
 from ..core.errors import ConfigError, KnownError
+from ..core.projects import Project, list_projects, resolve_project
 from ..core.roots import BroadRoot, broad_roots_allowed
 from ..core.run.lifecycle import reconcile_on_start
 from ..core.text import printable, printable_lines
@@ -38,6 +39,20 @@ class Outcome:
 
 
 Handler = Callable[[argparse.Namespace, Catalog], Outcome]
+
+
+def project_named(catalog: Catalog, text: str) -> Project:
+    """The project the user named (id, name or external id), refusing a number that is one project's id
+    and another project's name: 'clean 2' must not clean project 2 when the user meant the one called 2."""
+    project = resolve_project(catalog, text)
+    if text.isdigit() and project.id == int(text):
+        for other in list_projects(catalog):
+            if other.id != project.id and text in (other.name, other.external_id):
+                raise ConfigError(
+                    f"'{text}' is both the id of project {project.id} ({printable(project.name)}) and the name of "
+                    f"project {other.id}: name project {project.id} by its name, or the other one by its id "
+                    f"{other.id}.")
+    return project
 
 
 class _Parser(argparse.ArgumentParser):

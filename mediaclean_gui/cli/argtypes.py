@@ -117,7 +117,14 @@ hours = number(0.0, MAX_HOURS, "a number of hours")
 path = text("a path", 4096)
 #: a name or id that becomes one path component ({project} in a profile): NAME_MAX
 name = text("a name", 255)
+def _project(value: str) -> str:
+    checked = text("a project id or name", 1000)(value)
+    if checked.isdigit() and len(checked) > 18 and int(checked) > INT64_MAX:
+        raise argparse.ArgumentTypeError(f"needs a project id from 1 to {INT64_MAX:,} or a name, not {_shown(value)}")
+    return checked
+
+
 #: a project as the user names it: its id, name or external id
-project = text("a project id or name", 1000)
+project = _project
 #: a preference's value
 value = text("a value", 1000)

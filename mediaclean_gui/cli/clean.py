@@ -12,10 +12,10 @@ from ..core.clean import plan_cleanup
 from ..core.errors import ConfigError
 from ..core.execute import MB, RunResult, execute_plan
 from ..core.plan import Action, Plan, load_plan
-from ..core.projects import get_project, list_projects, resolve_project
+from ..core.projects import get_project, list_projects
 from ..core.scan import scan_projects
 from ..core.text import printable
-from . import Outcome, argtypes, fmt
+from . import Outcome, argtypes, fmt, project_named
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -86,7 +86,7 @@ def cmd_clean(args: argparse.Namespace, catalog: Catalog) -> Outcome:
         if args.all:
             ids = [p.id for p in list_projects(catalog)]
         else:
-            ids = [resolve_project(catalog, args.project).id]
+            ids = [project_named(catalog, args.project).id]
         plan_id = plan_cleanup(catalog, ids)
     return run_or_show(args, catalog, plan_id, "mediaclean clean")
 

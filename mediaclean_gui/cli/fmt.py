@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections import defaultdict
 from typing import Any
 
@@ -23,13 +24,17 @@ def ago(when: str | None) -> str:
     return humanize.naturaltime(utcnow() - parse_iso(when), when=dt.datetime.now())
 
 
+def width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (CJK, emoji) characters two, combining marks none."""
+    return sum(0 if unicodedata.combining(c) or c in "\u200c\u200d\ufe0f" else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def table(rows: list[list[str]], header: list[str]) -> str:
-    """Columns padded with spaces; every cell shown through :func:`printable` (one line each)."""
-    rows = [[printable(str(c)) for c in r] for r in rows]
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(lines)
+    """Columns padded with spaces (by display width); every cell shown through :func:`printable`."""
+    cells = [[printable(str(c)) for c in r] for r in [header, *rows]]
+    widths = [max(width(r[i]) for r in cells) for i in range(len(header))]
+    return "\n".join("  ".join(c + " " * (w - width(c)) for c, w in zip(r, widths)).rstrip() for r in cells)
 
 
 def plan_text(plan: Plan, names: dict[int, str], limit: int = 20) -> str:

@@ -15,12 +15,11 @@ from ..core.projects import (
     get_project,
     list_projects,
     remove_project,
-    resolve_project,
     set_auto_cleanup,
 )
 from ..core.scan import scan_projects
 from ..core.text import printable
-from . import Outcome, argtypes, fmt
+from . import Outcome, argtypes, fmt, project_named
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -110,7 +109,7 @@ def cmd_list(args: argparse.Namespace, catalog: Catalog) -> Outcome:
 
 
 def cmd_set(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    project = resolve_project(catalog, args.project)
+    project = project_named(catalog, args.project)
     set_auto_cleanup(catalog, project.id, args.auto_cleanup)
     stored = get_project(catalog, project.id)
     return Outcome({"project": _projects_json(catalog, [stored])[0]},
@@ -118,14 +117,14 @@ def cmd_set(args: argparse.Namespace, catalog: Catalog) -> Outcome:
 
 
 def cmd_remove(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    project = resolve_project(catalog, args.project)
+    project = project_named(catalog, args.project)
     remove_project(catalog, project.id)
     return Outcome({"removed": project.id}, f"Removed project {project.id} ({printable(project.name)}); its files were not "
                                                  f"touched.")
 
 
 def cmd_scan(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    ids = [resolve_project(catalog, args.project).id] if args.project else None
+    ids = [project_named(catalog, args.project).id] if args.project else None
     result = scan_projects(catalog, ids)
     projects = _projects_json(catalog, result.projects)
     text = _projects_text(projects) + f"\n\nScanned {result.files_scanned} files in {result.seconds:.2f} s."

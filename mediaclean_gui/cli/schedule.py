@@ -100,9 +100,10 @@ def _would(job: Job, catalog: Catalog, now: dt.datetime) -> list[dict[str, Any]]
             out.append({"what": "every project (report only: the orphan job never deletes)",
                         **_plan_line(catalog, plan_orphans(catalog, ids, now=now))})
     elif job is Job.SWEEP:
+        from ..core.s3.remote import list_remotes
         from ..core.s3.sweep import plan_sweep
 
-        for (name,) in catalog.conn.execute("SELECT name FROM remotes ORDER BY name").fetchall():
+        for name in sorted(r.name for r in list_remotes(catalog)):
             try:
                 out.append({"what": f"remote {name}", **_plan_line(catalog, int(plan_sweep(catalog, name, as_of=now)))})
             except KnownError as exc:

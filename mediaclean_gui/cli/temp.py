@@ -9,11 +9,11 @@ from ..core.catalog import Catalog
 from ..core.errors import ConfigError
 from ..core.orphans import plan_orphans
 from ..core.plan import load_plan
-from ..core.projects import list_projects, resolve_project
+from ..core.projects import list_projects
 from ..core.tempclean import plan_temp
 from ..core.trash import restorable, restore_run
 from ..core.text import printable
-from . import Outcome, argtypes
+from . import Outcome, argtypes, project_named
 from .clean import run_or_show
 
 
@@ -73,7 +73,7 @@ def cmd_orphans(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     if args.plan is not None:
         plan_id = _stored_plan(args, catalog, "orphans", "mediaclean orphans")
     else:
-        ids = [p.id for p in list_projects(catalog)] if args.all else [resolve_project(catalog, args.project).id]
+        ids = [p.id for p in list_projects(catalog)] if args.all else [project_named(catalog, args.project).id]
         plan_id = plan_orphans(catalog, ids, older_than_hours=args.older_than_hours)
     return run_or_show(args, catalog, plan_id, "mediaclean orphans")
 

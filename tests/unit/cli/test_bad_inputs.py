@@ -215,6 +215,14 @@ def _not_sqlite_db(world: World) -> dict[str, str]:
     return {}
 
 
+def _project_named_1(world: World) -> dict[str, str]:
+    other = world.tmp / "ws-one"
+    (other / ".cache" / "audio" / "one").mkdir(parents=True)
+    assert main(["--catalog", str(world.catalog), "project", "add", str(other), "--profile", "ai-video-generator",
+                 "--external-id", "one", "--name", "1"]) == 0
+    return {}
+
+
 # ---------------------------------------------------------------- the catalogue
 
 SENT = "(see 'mediaclean {cmd} --help')"
@@ -344,6 +352,11 @@ CASES = [
          "argument --external-id: needs a name of at most 255 characters, not one of 300", exact=False),
     Case("unknown profile", ("project", "add", "{ws}", "--profile", "no-such"), 2, "No profile named 'no-such'",
          exact=False),
+    Case("a project named like another's id", ("clean", "1", "--yes"), 2,
+         "'1' is both the id of project 1 (Ocean) and the name of project 2: name project 1 by its name, or the "
+         "other one by its id 2.", _project_named_1),
+    Case("project id too large for SQLite", ("scan", HUGE), 2,
+         f"argument PROJECT: needs a project id from 1 to {INT64} or a name, not '{HUGE}'", exact=False),
     Case("unknown project", ("clean", "nobody"), 2,
          "No project 'nobody'. 'mediaclean project list' shows the projects."),
     Case("a plan of another kind", ("clean", "--plan", "2", "--yes"), 2,

@@ -251,3 +251,23 @@ def test_schedule_run_due_without_yes_runs_nothing_and_keeps_the_schedule(tmp_pa
     code, out = cli("schedule", "run-due", "--yes")
     assert code == 0 and out["reports"][0]["deleted_count"] == 2
     assert not folder.exists()
+
+
+def test_unicode_and_escape_names_in_the_projects_table(workspace, cli, catalog, capsys):
+    workspace.add_project("p1")
+    cli("project", "add", workspace.root, "--profile", "ai-video-generator", "--external-id", "p1",
+        "--name", "Øresund 東京 🎬")
+    capsys.readouterr()
+    assert main(["--catalog", str(catalog.path), "project", "list"]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    from mediaclean_gui.cli.fmt import size, width
+
+    shown = size(cli("project", "list")[1]["projects"][0]["total_bytes"])
+    assert row.startswith("1   Øresund 東京 🎬  ")
+    assert width(row[:row.index(shown)]) == header.index("SIZE")  # wide characters take two columns: SIZE lines up
+    code, out = cli("project", "add", workspace.root, "--profile", "ai-video-generator", "--external-id", "p1",
+                    "--name", "Bad\x1b[2Jname")
+    assert code == 0 and out["projects"][0]["name"] == "Bad\x1b[2Jname"
+    capsys.readouterr()
+    main(["--catalog", str(catalog.path), "project", "list"])
+    assert "Bad\\x1b[2Jname" in capsys.readouterr().out
