@@ -128,8 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KnownError as exc:
         return _emit_error(exc, want_json)
     except KeyboardInterrupt:
-        _note("mediaclean: interrupted.")
-        return 130
+        stopped = KnownError("interrupted; what a run had done so far is recorded ('mediaclean history' shows it).")
+        stopped.exit_code = 130  # the shell's convention for Ctrl-C, which scripts test for
+        return _emit_error(stopped, want_json)
     except Exception as exc:  # noqa: BLE001 -- the world's fault gets its sentence, a bug its traceback
         known = problem_for(exc, where)
         if known is not None:

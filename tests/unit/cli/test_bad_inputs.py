@@ -602,6 +602,27 @@ def test_an_unexpected_error_is_one_sentence_naming_the_log_file(world: World, a
     assert 'File "<string>", line 5, in broken' in logged and "IndexError: list index out of range" in logged
 
 
+INTERRUPT = """
+import os, signal, sys, time
+import mediaclean_gui.cli.settings as settings
+def interrupted(catalog, limit):
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the command works
+    time.sleep(30)
+settings.list_runs = interrupted
+from mediaclean_gui.cli import main
+raise SystemExit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_is_one_sentence_and_one_json_object(world: World) -> None:
+    done = subprocess.run([sys.executable, "-c", INTERRUPT, "--catalog", str(world.catalog), "--json", "history"],
+                          capture_output=True, text=True, timeout=120)
+    sentence = "interrupted; what a run had done so far is recorded ('mediaclean history' shows it)."
+    assert done.returncode == 130
+    assert json.loads(done.stdout) == {"success": False, "error": sentence, "exit_code": 130}
+    assert done.stderr == f"mediaclean: {sentence}\n"
+
+
 # ---------------------------------------------------------------- names that try to fake preview lines
 
 
