@@ -122,11 +122,11 @@ def identify(path: Path, latest: int) -> bool:
     """
     if not path.exists() or path.stat().st_size == 0:
         return True
-    # without a -wal beside it the file holds everything: 'immutable' reads it without creating the -shm
-    # and -wal files a read-only connection to a WAL database would otherwise leave behind
-    has_wal = os.path.lexists(path.with_name(path.name + "-wal"))
-    uri = "file:" + urllib.parse.quote(os.fsdecode(os.path.abspath(path))) + ("?mode=ro" if has_wal else
-                                                                              "?immutable=1")
+    # with no -wal or -journal beside it the file holds everything and nobody is writing it: 'immutable'
+    # reads it without creating the -shm and -wal files that a read-only connection to a WAL database
+    # would leave behind; otherwise a plain read-only connection respects the writer's locks
+    busy = any(os.path.lexists(path.with_name(path.name + s)) for s in ("-wal", "-journal"))
+    uri = "file:" + urllib.parse.quote(os.fsdecode(os.path.abspath(path))) + ("?mode=ro" if busy else "?immutable=1")
     try:
         conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.Error as exc:
