@@ -137,7 +137,7 @@ def auto_preview(catalog: Catalog, now: float | None = None) -> list[dict[str, A
     for project in list_projects(catalog):
         if not check_eligibility(catalog, project, prefs, now).eligible:
             continue
-        plan = load_plan(catalog, plan_cleanup(catalog, [project.id]))
+        plan = load_plan(catalog, plan_cleanup(catalog, [project.id], now=now))
         out.append({"project_id": project.id, "project": project.name, "dry_run": True, "plan_id": plan.id,
                     "plan_status": plan.status, "items": plan.item_count, "bytes": plan.total_bytes,
                     "kept": plan.kept_count, "summary": plan.summary, "total_line": plan.total_line()})

@@ -198,12 +198,20 @@ def _tree_state(root: Path) -> dict[str, int]:
     return {str(p.relative_to(root)): p.lstat().st_size for p in root.rglob("*")}
 
 
+def _rendered_after_registration(workspace, imported, renders: dict[str, float]) -> None:
+    """Finals that appear after mediaclean registered the projects (F2: only those are cleaned automatically)."""
+    imported()
+    for pid, age in renders.items():
+        workspace.render_final(pid, age=age)
+    imported()
+
+
 def test_auto_without_yes_says_what_it_would_clean_and_changes_nothing(workspace, imported, cli, catalog):
     from mediaclean_gui.core.history import list_runs
 
-    workspace.add_project("old", "Settled", final_age=3600)
-    workspace.add_project("new", "Fresh", final_age=0)
-    imported()
+    workspace.add_project("old", "Settled", final=False)
+    workspace.add_project("new", "Fresh", final=False)
+    _rendered_after_registration(workspace, imported, {"old": 3600, "new": 0})
     before = _tree_state(workspace.root)
     code, out = cli("auto")
     assert code == 0 and out["dry_run"] is True
@@ -217,8 +225,8 @@ def test_auto_without_yes_says_what_it_would_clean_and_changes_nothing(workspace
 
 
 def test_auto_dry_run_text(workspace, imported, catalog, capsys):
-    workspace.add_project("old", "Settled", final_age=3600)
-    imported()
+    workspace.add_project("old", "Settled", final=False)
+    _rendered_after_registration(workspace, imported, {"old": 3600})
     assert main(["--catalog", str(catalog.path), "auto"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Settled: Will delete 7 files · ")
