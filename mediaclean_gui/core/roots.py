@@ -24,12 +24,17 @@ log = logging.getLogger("mediaclean.fs")
 WORKSPACE = "workspace"
 TEMP_ROOT = "temp root"
 
-#: folders that hold only the system: refused, and so is everything inside them
-SYSTEM_TREES = ("/usr", "/etc", "/boot", "/bin", "/sbin", "/proc", "/sys", "/dev", "/run")
+#: folders that hold only the system: refused, and so is everything inside them (but see USER_TREES)
+SYSTEM_TREES = ("/usr", "/etc", "/boot", "/bin", "/sbin", "/proc", "/sys", "/dev")
+#: user-writable places inside the system trees: what is inside them is fine (/dev/shm is a tmpfs)
+USER_TREES = ("/dev/shm",)
 #: folders that hold many things besides a project: refused themselves (a project inside is fine)
 SHARED = {
+    "/run": "is a system folder",
+    "/run/media": "holds mounted disks",
+    "/run/user": "holds every user's runtime folder",
+    "/dev/shm": "is the shared temporary folder",
     "/home": "holds every user's home folder",
-    "/root": "is the administrator's home folder",
     "/var": "is a system folder",
     "/opt": "is a system folder",
     "/srv": "is a system folder",
@@ -39,7 +44,7 @@ SHARED = {
     "/var/tmp": "is the shared temporary folder",
 }
 #: shared folders that are what a temp root is for (the README's 'mediaclean temp /tmp')
-TEMP_OK = frozenset({"/tmp", "/var/tmp"})
+TEMP_OK = frozenset({"/tmp", "/var/tmp", "/dev/shm"})
 
 _confirmed: contextvars.ContextVar[bool] = contextvars.ContextVar("mediaclean_broad_roots_allowed", default=False)
 
@@ -67,19 +72,28 @@ def broad_roots_allowed(allowed: bool = True) -> Iterator[None]:
         _confirmed.reset(token)
 
 
-def _homes() -> dict[str, str]:
-    """``{real path of a home folder: its user's name}`` for every user, and ``$HOME``."""
-    homes: dict[str, str] = {}
+def _users() -> list[pwd.struct_passwd]:
     try:
-        users = pwd.getpwall()
+        return pwd.getpwall()
     except OSError:
-        users = []
-    for user in users:
+        return []
+
+
+def _my_home() -> str | None:
+    me = os.environ.get("HOME") or os.path.expanduser("~")
+    return os.path.realpath(me) if me and me != "/" else None
+
+
+def _homes() -> dict[str, str]:
+    """``{real path of a home folder: its user's name}`` for every user, and ``$HOME`` (name ``""``
+    when no user has it)."""
+    homes: dict[str, str] = {}
+    for user in _users():
         if user.pw_dir and user.pw_dir != "/":
             homes.setdefault(os.path.realpath(user.pw_dir), user.pw_name)
-    me = os.environ.get("HOME") or os.path.expanduser("~")
-    if me and me != "/":
-        homes[os.path.realpath(me)] = ""
+    mine = _my_home()
+    if mine is not None:
+        homes.setdefault(mine, "")
     return homes
 
 
@@ -88,15 +102,18 @@ def why_broad(path: str | os.PathLike[str], purpose: str) -> str | None:
     real = os.path.realpath(os.fspath(path))
     if real == "/":
         return "is the whole file system"
+    if real in SHARED:
+        return None if purpose == TEMP_ROOT and real in TEMP_OK else SHARED[real]
     top = "/" + Path(real).parts[1]
-    if top in SYSTEM_TREES or top.startswith("/lib"):
+    inside_user_tree = any(real.startswith(tree + "/") for tree in USER_TREES)
+    if (top in SYSTEM_TREES or top.startswith("/lib")) and not inside_user_tree:
         return "is a system folder"
     home = _homes().get(real)
     if home is not None:
-        mine = home == "" or real == os.path.realpath(os.path.expanduser("~"))
-        return "is your home folder" if mine else f"is the home folder of the user {home}"
-    if real in SHARED and not (purpose == TEMP_ROOT and real in TEMP_OK):
-        return SHARED[real]
+        return "is your home folder" if real == _my_home() else f"is the home folder of the user {home}"
+    parent = os.path.dirname(real)
+    if parent in ("/media", "/run/media") and os.path.basename(real) in {u.pw_name for u in _users()}:
+        return "holds a user's mounted disks"  # udisks mounts a user's disks in /media/USER or /run/media/USER
     return None
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from mediaclean_gui.core.errors import SafetyRefusal
 from mediaclean_gui.core.projects import add_project, list_projects
-from mediaclean_gui.core.roots import TEMP_ROOT, WORKSPACE, BroadRoot, broad_roots_allowed, check_root
+from mediaclean_gui.core.roots import TEMP_ROOT, WORKSPACE, BroadRoot, broad_roots_allowed, check_root, why_broad
 from mediaclean_gui.core.tempclean import plan_temp
 
 
@@ -34,6 +34,9 @@ def _sentence(path: str, why: str, purpose: str) -> str:
         ("/home", WORKSPACE, "holds every user's home folder"),
         ("/var", TEMP_ROOT, "is a system folder"),
         ("/tmp", WORKSPACE, "is the shared temporary folder"),
+        ("/dev/shm", WORKSPACE, "is the shared temporary folder"),
+        ("/dev/pts", WORKSPACE, "is a system folder"),
+        ("/run", TEMP_ROOT, "is a system folder"),
         ("/root", WORKSPACE, None),
     ],
 )
@@ -54,6 +57,12 @@ def test_broad_roots_are_refused(path, purpose, why):
 
 def test_tmp_is_a_fine_temp_root_and_project_folders_are_fine(tmp_path):
     check_root("/tmp", TEMP_ROOT)
+    check_root("/dev/shm", TEMP_ROOT)
+    check_root("/dev/shm/render-tmp", WORKSPACE)  # a tmpfs for anyone's files, unlike the rest of /dev
+    check_root("/run/media/me/Drive/ocean", WORKSPACE)  # a removable disk, as udisks mounts it
+    me = pwd.getpwuid(os.getuid()).pw_name
+    assert why_broad(f"/media/{me}", WORKSPACE) == why_broad(f"/run/media/{me}", TEMP_ROOT) == \
+        "holds a user's mounted disks"
     check_root(tmp_path, WORKSPACE)
     check_root(tmp_path, TEMP_ROOT)
 
