@@ -170,7 +170,8 @@ def cmd_auto(args: argparse.Namespace, catalog: Catalog) -> Outcome:
         if "summary" in run:
             lines.append(f"{printable(run['project'])}: {run['summary']}")
         else:
-            lines.append(f"{printable(run['project'])}: not cleaned — {printable(run.get('refused') or run.get('error'))}")
+            why = run.get("refused") or run.get("error")
+            lines.append(f"{printable(run['project'])}: not cleaned — {printable(why)}")
     text = "\n".join(lines) or "No project is due for auto-cleanup."
     failed = any(r.get("failed") or r.get("error") for r in runs)
     return Outcome({"runs": runs, "enabled": True, "dry_run": False}, text, 1 if failed else 0)

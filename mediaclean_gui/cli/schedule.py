@@ -67,8 +67,8 @@ def cmd_schedule_status(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     events = recent_events(catalog, args.events)
     text = _schedule_text(scheduler)
     if events:
-        text += "\n\nRecent events:\n" + "\n".join(f"  {e['at']}  {e['job']:<8} {e['kind']:<6}  {printable(e['summary'])}"
-                                                 for e in events)
+        text += "\n\nRecent events:\n" + "\n".join(
+            f"  {e['at']}  {e['job']:<8} {e['kind']:<6}  {printable(e['summary'])}" for e in events)
     return Outcome({"jobs": [s.as_json() for s in scheduler.states()], "events": events,
                     "temp_roots": temp_roots(catalog)}, text)
 

@@ -25,12 +25,14 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "sources of unfinished jobs are kept. Without --yes nothing is deleted.",
     )
     sweep.add_argument("--remote", metavar="NAME", help="the remote (see 'mediaclean remote list')")
-    sweep.add_argument("--retention-days", type=argtypes.days, metavar="D", help="keep clips this many days (default: prefs)")
+    sweep.add_argument("--retention-days", type=argtypes.days, metavar="D",
+                       help="keep clips this many days (default: prefs)")
     sweep.add_argument("--grace-hours", type=argtypes.whole_hours, metavar="H",
                        help="keep other objects this many hours (default: prefs)")
     sweep.add_argument("--as-of", type=argtypes.instant, metavar="ISO-8601",
                        help="measure ages at this instant, e.g. 2026-12-01T00:00:00Z ('what would go then')")
-    sweep.add_argument("--plan", type=argtypes.record_id, metavar="ID", help="a stored sweep plan (from an earlier dry run)")
+    sweep.add_argument("--plan", type=argtypes.record_id, metavar="ID",
+                       help="a stored sweep plan (from an earlier dry run)")
     sweep.add_argument("--yes", action="store_true", help="delete; without it nothing changes")
     sweep.add_argument("--max-delete", type=argtypes.count, metavar="N",
                        help="refuse (exit 3) a sweep that deletes more than N objects (default: preference "

@@ -11,8 +11,8 @@ from ..core.orphans import plan_orphans
 from ..core.plan import load_plan
 from ..core.projects import list_projects
 from ..core.tempclean import plan_temp
-from ..core.trash import restorable, restore_run
 from ..core.text import printable
+from ..core.trash import restorable, restore_run
 from . import Outcome, argtypes, project_named
 from .clean import run_or_show
 

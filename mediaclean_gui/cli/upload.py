@@ -23,7 +23,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     up.add_argument("project", nargs="?", metavar="PROJECT", help="project id, name or external id")
     up.add_argument("--remote", metavar="NAME", help="the remote to upload to (see 'mediaclean remote list')")
-    up.add_argument("--plan", type=argtypes.record_id, metavar="ID", help="run a stored upload plan (from an earlier preview)")
+    up.add_argument("--plan", type=argtypes.record_id, metavar="ID",
+                    help="run a stored upload plan (from an earlier preview)")
     up.add_argument("--delete-after-upload", action="store_true",
                     help="delete each local file once its upload is verified")
     up.add_argument("--yes", action="store_true", help="upload (and delete); without it nothing changes")

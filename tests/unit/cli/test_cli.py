@@ -43,7 +43,8 @@ def test_project_add(workspace, cli):
         (("clean", "--plan", "999", "--yes"), "No plan 999"),
         (("scan", "nobody"), "No project 'nobody'"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
-        (("history", "--limit", "many"), "argument --limit: needs a whole number from 0 to 9,223,372,036,854,775,807, not 'many'"),
+        (("history", "--limit", "many"),
+         "argument --limit: needs a whole number from 0 to 9,223,372,036,854,775,807, not 'many'"),
         (("prefs", "nope"), "Unknown preference 'nope'"),
     ],
 )

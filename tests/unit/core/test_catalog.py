@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from mediaclean_gui.core import catalog as catalog_module
-from mediaclean_gui.core.catalog_guard import APPLICATION_ID
 from mediaclean_gui.core.catalog import (
     Catalog,
     display_path,
@@ -25,6 +24,7 @@ from mediaclean_gui.core.catalog import (
     parse_iso,
     to_db_path,
 )
+from mediaclean_gui.core.catalog_guard import APPLICATION_ID
 from mediaclean_gui.core.errors import CatalogLocked, CatalogTooNew, CatalogUnusable, ConfigError
 
 
@@ -473,7 +473,8 @@ def test_preferences_defaults_and_round_trip(catalog, cli):
     ("key", "value", "message"),
     [
         ("no_such_pref", "1", "Unknown preference 'no_such_pref'. Known preferences: "),
-        ("settle_seconds", "soon", "Preference 'settle_seconds' needs a whole number from 0 to 31,536,000, not 'soon'."),
+        ("settle_seconds", "soon",
+         "Preference 'settle_seconds' needs a whole number from 0 to 31,536,000, not 'soon'."),
         ("settle_seconds", "-5", "Preference 'settle_seconds' needs a whole number from 0 to 31,536,000, not '-5'."),
         ("max_delete_count", "99999999999999999999", "Preference 'max_delete_count' needs a whole number from 0 to "
                                                      "9,223,372,036,854,775,807, not '99999999999999999999'."),
