@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
 from ..core.auto import run_auto_cleanup
@@ -11,23 +12,27 @@ from ..core.clean import plan_cleanup
 from ..core.errors import ConfigError
 from ..core.execute import MB, RunResult, execute_plan
 from ..core.plan import Action, Plan, load_plan
-from ..core.projects import get_project, list_projects, resolve_project
+from ..core.projects import get_project, list_projects
 from ..core.scan import scan_projects
-from . import Outcome, fmt
+from ..core.text import printable
+from . import Outcome, argtypes, fmt, project_named
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     clean = sub.add_parser("clean", parents=[common], help="F1: preview, or with --yes run, a project cleanup")
-    clean.add_argument("project", nargs="?", metavar="PROJECT", help="project id, name or external id")
+    clean.add_argument("project", nargs="?", type=argtypes.project, metavar="PROJECT",
+                       help="project id, name or external id")
     clean.add_argument("--all", action="store_true", help="every project whose final output exists")
-    clean.add_argument("--plan", type=int, metavar="ID", help="a stored plan (from an earlier dry run)")
+    clean.add_argument("--plan", type=argtypes.record_id, metavar="ID", help="a stored plan (from an earlier dry run)")
     clean.add_argument("--yes", action="store_true", help="delete; without it nothing changes")
     clean.add_argument("--trash", action="store_true", help="move to the trash instead of deleting")
     clean.add_argument("--confirm-large", action="store_true",
                        help="second confirmation for a plan above the delete limits")
     clean.set_defaults(handler=cmd_clean)
 
-    auto = sub.add_parser("auto", parents=[common], help="F2: clean every project whose final output has settled")
+    auto = sub.add_parser("auto", parents=[common], help="F2: clean every project whose final output has settled; "
+                          "without --yes, only say what it would clean")
+    auto.add_argument("--yes", action="store_true", help="clean them; without it nothing changes")
     auto.set_defaults(handler=cmd_auto)
 
 
@@ -61,9 +66,9 @@ def run_text(result: RunResult) -> str:
     if result.already_gone:
         lines.append(f"{result.already_gone} item(s) were already gone.")
     for skip in result.skipped[:20]:
-        lines.append(f"skipped: {skip['target']} — {skip['reason']}")
+        lines.append(f"skipped: {printable(skip['target'])} — {printable(skip['reason'])}")
     for fail in result.failed[:20]:
-        lines.append(f"FAILED: {fail['target']} — {fail['error']}")
+        lines.append(f"FAILED: {printable(fail['target'])} — {printable(fail['error'])}")
     return "\n".join(lines)
 
 
@@ -81,7 +86,7 @@ def cmd_clean(args: argparse.Namespace, catalog: Catalog) -> Outcome:
         if args.all:
             ids = [p.id for p in list_projects(catalog)]
         else:
-            ids = [resolve_project(catalog, args.project).id]
+            ids = [project_named(catalog, args.project).id]
         plan_id = plan_cleanup(catalog, ids)
     return run_or_show(args, catalog, plan_id, "mediaclean clean")
 
@@ -117,20 +122,56 @@ def run_or_show(args: argparse.Namespace, catalog: Catalog, plan_id: int, comman
     return Outcome(plan_payload(plan, result, status), run_text(result), 1 if result.failed else 0)
 
 
+def auto_preview(catalog: Catalog, now: float | None = None) -> list[dict[str, Any]]:
+    """What ``auto --yes`` would clean at ``now`` (seconds since the epoch): for each eligible project
+    its new plan (a dry run: stored, not run) -- ``project_id``, ``project``, ``plan_id``,
+    ``plan_status``, ``items``, ``bytes``, ``kept``, ``summary``, ``total_line``, ``dry_run``."""
+    from ..core.auto import check_eligibility
+    from ..core.projects import env_allows_auto_cleanup
+
+    if not env_allows_auto_cleanup():
+        return []
+    now = time.time() if now is None else now
+    prefs = catalog.prefs()
+    out = []
+    for project in list_projects(catalog):
+        if not check_eligibility(catalog, project, prefs, now).eligible:
+            continue
+        plan = load_plan(catalog, plan_cleanup(catalog, [project.id], now=now))
+        out.append({"project_id": project.id, "project": project.name, "dry_run": True, "plan_id": plan.id,
+                    "plan_status": plan.status, "items": plan.item_count, "bytes": plan.total_bytes,
+                    "kept": plan.kept_count, "summary": plan.summary, "total_line": plan.total_line()})
+    return out
+
+
 def cmd_auto(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     from ..core.projects import env_allows_auto_cleanup
 
     if not env_allows_auto_cleanup():
-        return Outcome({"runs": [], "enabled": False}, "Auto-cleanup is off (AUTO_CLEANUP_ENABLED=false).")
+        return Outcome({"runs": [], "enabled": False, "dry_run": not args.yes},
+                       "Auto-cleanup is off (AUTO_CLEANUP_ENABLED=false).")
+    if not args.yes:
+        previews = auto_preview(catalog)
+        lines = []
+        for entry in previews:
+            if entry["plan_status"] == "ready":
+                lines.append(f"{printable(entry['project'])}: {entry['total_line']} (plan {entry['plan_id']})")
+            else:
+                lines.append(f"{printable(entry['project'])}: would not be cleaned — {printable(entry['summary'])}")
+        text = "\n".join(lines) or "No project is due for auto-cleanup."
+        if previews:
+            text += "\n\nDry run: nothing was deleted. To clean them: mediaclean auto --yes"
+        return Outcome({"runs": previews, "enabled": True, "dry_run": True}, text)
     runs = run_auto_cleanup(catalog)
     if runs:
         scan_projects(catalog, [r["project_id"] for r in runs])
     lines = []
     for run in runs:
         if "summary" in run:
-            lines.append(f"{run['project']}: {run['summary']}")
+            lines.append(f"{printable(run['project'])}: {run['summary']}")
         else:
-            lines.append(f"{run['project']}: not cleaned — {run.get('refused') or run.get('error')}")
+            why = run.get("refused") or run.get("error")
+            lines.append(f"{printable(run['project'])}: not cleaned — {printable(why)}")
     text = "\n".join(lines) or "No project is due for auto-cleanup."
     failed = any(r.get("failed") or r.get("error") for r in runs)
-    return Outcome({"runs": runs, "enabled": True}, text, 1 if failed else 0)
+    return Outcome({"runs": runs, "enabled": True, "dry_run": False}, text, 1 if failed else 0)

@@ -1,15 +1,17 @@
-"""Text formatting for the command line: sizes, relative times, plan listings."""
+"""Text formatting for the command line: sizes, relative times, tables, plan listings (names escaped)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections import defaultdict
 from typing import Any
 
 import humanize
 
-from ..core.catalog import display_path, parse_iso, utcnow
+from ..core.catalog import display_path, parse_iso, utcnow  # noqa: F401 (display_path: used by cli.sweep)
 from ..core.plan import Plan
+from ..core.text import printable
 
 
 def size(nbytes: int) -> str:
@@ -22,31 +24,37 @@ def ago(when: str | None) -> str:
     return humanize.naturaltime(utcnow() - parse_iso(when), when=dt.datetime.now())
 
 
+def width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: wide (CJK, emoji) characters two, combining marks none."""
+    return sum(0 if unicodedata.combining(c) or c in "\u200c\u200d\ufe0f" else
+               2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
-    return "\n".join(lines)
+    """Columns padded with spaces (by display width); every cell shown through :func:`printable`."""
+    cells = [[printable(str(c)) for c in r] for r in [header, *rows]]
+    widths = [max(width(r[i]) for r in cells) for i in range(len(header))]
+    return "\n".join("  ".join(c + " " * (w - width(c)) for c, w in zip(r, widths)).rstrip() for r in cells)
 
 
 def plan_text(plan: Plan, names: dict[int, str], limit: int = 20) -> str:
     """A plan grouped by role (or group), sizes, kept-back items with reasons, and the total line."""
-    out = [f"Plan {plan.id} ({plan.kind}, {plan.status}) — {plan.summary}".rstrip(" —")]
+    out = [f"Plan {plan.id} ({plan.kind}, {plan.status}) — {printable(plan.summary)}".rstrip(" —")]
     groups: dict[str, list[Any]] = defaultdict(list)
     for item in plan.items:
         groups[item.group or item.role].append(item)
     for group, items in groups.items():
-        out.append(f"\n  {group}: {len(items)} item(s), {size(sum(i.size for i in items))}")
+        out.append(f"\n  {printable(group)}: {len(items)} item(s), {size(sum(i.size for i in items))}")
         for item in items[:limit]:
             mark = " " if item.selected else "-"
-            out.append(f"   {mark} {size(item.size):>10}  {display_path(item.target)}")
+            out.append(f"   {mark} {size(item.size):>10}  {printable(item.target)}")
         if len(items) > limit:
             out.append(f"     … and {len(items) - limit} more")
     if plan.kept:
         out.append(f"\n  kept back: {len(plan.kept)}")
         for kept in plan.kept[:limit]:
-            owner = f" [{names[kept.project_id]}]" if kept.project_id in names else ""
-            out.append(f"     {display_path(kept.target)}{owner} — {kept.reason.value}: {kept.detail}")
+            owner = f" [{printable(names[kept.project_id])}]" if kept.project_id in names else ""
+            out.append(f"     {printable(kept.target)}{owner} — {kept.reason.value}: {printable(kept.detail)}")
         if len(plan.kept) > limit:
             out.append(f"     … and {len(plan.kept) - limit} more")
     out.append("\n" + plan.total_line())

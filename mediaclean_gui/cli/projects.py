@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from ..core.catalog import Catalog
+from ..core.errors import ConfigError
 from ..core.importdb import import_generator_db
 from ..core.projects import (
     add_project,
@@ -13,11 +15,11 @@ from ..core.projects import (
     get_project,
     list_projects,
     remove_project,
-    resolve_project,
     set_auto_cleanup,
 )
 from ..core.scan import scan_projects
-from . import Outcome, fmt
+from ..core.text import printable
+from . import Outcome, argtypes, fmt, project_named
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -26,31 +28,35 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     psub.required = True
 
     add = psub.add_parser("add", parents=[common], help="register a workspace folder with a layout profile")
-    add.add_argument("root", metavar="ROOT")
-    add.add_argument("--profile", required=True, metavar="NAME", help="layout profile, e.g. ai-video-generator")
-    add.add_argument("--name", metavar="N")
-    add.add_argument("--external-id", metavar="ID", help="the generator's own project id ({project} in the profile)")
+    add.add_argument("root", type=argtypes.path, metavar="ROOT")
+    add.add_argument("--profile", type=argtypes.name, required=True, metavar="NAME",
+                     help="layout profile, e.g. ai-video-generator")
+    add.add_argument("--name", type=argtypes.name, metavar="N")
+    add.add_argument("--external-id", type=argtypes.name, metavar="ID",
+                     help="the generator's own project id ({project} in the profile)")
+    argtypes.allow_broad_root(add)
     add.set_defaults(handler=cmd_add)
 
     imp = psub.add_parser("import-db", parents=[common], help="import a generator database (F9)")
-    imp.add_argument("dbfile", metavar="DBFILE")
-    imp.add_argument("--workspace", required=True, metavar="ROOT")
+    imp.add_argument("dbfile", type=argtypes.path, metavar="DBFILE")
+    imp.add_argument("--workspace", type=argtypes.path, required=True, metavar="ROOT")
+    argtypes.allow_broad_root(imp)
     imp.set_defaults(handler=cmd_import)
 
     lst = psub.add_parser("list", parents=[common], help="projects with sizes and cleanup status")
     lst.set_defaults(handler=cmd_list)
 
     setp = psub.add_parser("set", parents=[common], help="change a project's settings")
-    setp.add_argument("project", metavar="PROJECT")
+    setp.add_argument("project", type=argtypes.project, metavar="PROJECT")
     setp.add_argument("--auto-cleanup", choices=("inherit", "on", "off"), required=True)
     setp.set_defaults(handler=cmd_set)
 
     rm = psub.add_parser("remove", parents=[common], help="forget a project (its files are not touched)")
-    rm.add_argument("project", metavar="PROJECT")
+    rm.add_argument("project", type=argtypes.project, metavar="PROJECT")
     rm.set_defaults(handler=cmd_remove)
 
     scan = sub.add_parser("scan", parents=[common], help="rescan sizes")
-    scan.add_argument("project", nargs="?", metavar="PROJECT")
+    scan.add_argument("project", nargs="?", type=argtypes.project, metavar="PROJECT")
     scan.set_defaults(handler=cmd_scan)
 
 
@@ -75,16 +81,23 @@ def cmd_add(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     ids = add_project(catalog, args.root, args.profile, name=args.name, external_id=args.external_id)
     scan_projects(catalog, ids)
     projects = [get_project(catalog, i) for i in ids]
-    text = "\n".join(f"Added project {p.id}: {p.name} ({p.profile}) at {p.root}" for p in projects)
+    text = "\n".join(f"Added project {p.id}: {printable(p.name)} ({printable(p.profile)}) at {printable(p.root)}"
+                     for p in projects)
     return Outcome({"project_id": ids[0], "project_ids": ids, "projects": _projects_json(catalog, projects)}, text)
 
 
 def cmd_import(args: argparse.Namespace, catalog: Catalog) -> Outcome:
+    if os.path.isdir(args.dbfile):
+        raise ConfigError(f"{printable(args.dbfile)} is a folder, not a database file: give the path of the "
+                          f"generator's SQLite database file.")
+    if os.path.exists(args.dbfile) and not os.path.isfile(args.dbfile):
+        raise ConfigError(f"{printable(args.dbfile)} is not a regular file: give the path of the generator's SQLite "
+                          f"database file.")
     result = import_generator_db(catalog, args.dbfile, args.workspace)
     scan_projects(catalog, result.project_ids)
-    text = f"Imported {result.imported} project(s) from {args.dbfile}."
+    text = f"Imported {result.imported} project(s) from {printable(args.dbfile)}."
     if result.outside_root:
-        text += "\nReferences outside the workspace (kept back, never deleted):\n  " + "\n  ".join(result.outside_root)
+        text += "\nReferences outside the workspace (kept back, never deleted):\n  " + "\n  ".join(map(printable, result.outside_root))
     return Outcome(
         {"imported": result.imported, "project_ids": result.project_ids, "outside_root": result.outside_root}, text
     )
@@ -96,21 +109,22 @@ def cmd_list(args: argparse.Namespace, catalog: Catalog) -> Outcome:
 
 
 def cmd_set(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    project = resolve_project(catalog, args.project)
+    project = project_named(catalog, args.project)
     set_auto_cleanup(catalog, project.id, args.auto_cleanup)
     stored = get_project(catalog, project.id)
     return Outcome({"project": _projects_json(catalog, [stored])[0]},
-                   f"Auto-cleanup of {stored.name}: {stored.auto_cleanup}")
+                   f"Auto-cleanup of {printable(stored.name)}: {stored.auto_cleanup}")
 
 
 def cmd_remove(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    project = resolve_project(catalog, args.project)
+    project = project_named(catalog, args.project)
     remove_project(catalog, project.id)
-    return Outcome({"removed": project.id}, f"Removed project {project.id} ({project.name}); its files were not touched.")
+    return Outcome({"removed": project.id}, f"Removed project {project.id} ({printable(project.name)}); its files were not "
+                                                 f"touched.")
 
 
 def cmd_scan(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    ids = [resolve_project(catalog, args.project).id] if args.project else None
+    ids = [project_named(catalog, args.project).id] if args.project else None
     result = scan_projects(catalog, ids)
     projects = _projects_json(catalog, result.projects)
     text = _projects_text(projects) + f"\n\nScanned {result.files_scanned} files in {result.seconds:.2f} s."

@@ -8,17 +8,17 @@ from typing import Any
 
 from ..core.catalog import Catalog
 from ..core.history import list_runs
-from . import Outcome, fmt
+from . import Outcome, argtypes, fmt
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     prefs = sub.add_parser("prefs", parents=[common], help="read or set a preference")
-    prefs.add_argument("key", nargs="?", metavar="KEY")
-    prefs.add_argument("value", nargs="?", metavar="VALUE")
+    prefs.add_argument("key", nargs="?", type=argtypes.name, metavar="KEY")
+    prefs.add_argument("value", nargs="?", type=argtypes.value, metavar="VALUE")
     prefs.set_defaults(handler=cmd_prefs)
 
     history = sub.add_parser("history", parents=[common], help="past runs")
-    history.add_argument("--limit", type=int, default=20, metavar="N")
+    history.add_argument("--limit", type=argtypes.count, default=20, metavar="N", help="at most N runs, newest first")
     history.set_defaults(handler=cmd_history)
 
 

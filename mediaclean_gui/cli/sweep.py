@@ -11,7 +11,7 @@ from ..core.errors import ConfigError, SafetyRefusal
 from ..core.plan import load_plan
 from ..core.s3.lifecycle import LifecycleExport, apply_lifecycle, lifecycle_export
 from ..core.s3.sweep import execute_sweep_plan, plan_sweep, protect_keys, sweep_summary
-from . import Outcome, fmt
+from . import Outcome, argtypes, fmt
 
 PER_GROUP = 5
 
@@ -25,14 +25,16 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
         "sources of unfinished jobs are kept. Without --yes nothing is deleted.",
     )
     sweep.add_argument("--remote", metavar="NAME", help="the remote (see 'mediaclean remote list')")
-    sweep.add_argument("--retention-days", type=int, metavar="D", help="keep clips this many days (default: prefs)")
-    sweep.add_argument("--grace-hours", type=int, metavar="H",
+    sweep.add_argument("--retention-days", type=argtypes.days, metavar="D",
+                       help="keep clips this many days (default: prefs)")
+    sweep.add_argument("--grace-hours", type=argtypes.whole_hours, metavar="H",
                        help="keep other objects this many hours (default: prefs)")
-    sweep.add_argument("--as-of", metavar="ISO-8601",
+    sweep.add_argument("--as-of", type=argtypes.instant, metavar="ISO-8601",
                        help="measure ages at this instant, e.g. 2026-12-01T00:00:00Z ('what would go then')")
-    sweep.add_argument("--plan", type=int, metavar="ID", help="a stored sweep plan (from an earlier dry run)")
+    sweep.add_argument("--plan", type=argtypes.record_id, metavar="ID",
+                       help="a stored sweep plan (from an earlier dry run)")
     sweep.add_argument("--yes", action="store_true", help="delete; without it nothing changes")
-    sweep.add_argument("--max-delete", type=int, metavar="N",
+    sweep.add_argument("--max-delete", type=argtypes.count, metavar="N",
                        help="refuse (exit 3) a sweep that deletes more than N objects (default: preference "
                        "max_delete_count) unless --confirm-large")
     sweep.add_argument("--confirm-large", action="store_true",
@@ -51,9 +53,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     life.add_argument("--remote", required=True, metavar="NAME")
     life.add_argument("--apply", action="store_true", help="put the merged configuration and read it back")
-    life.add_argument("--retention-days", type=int, metavar="D")
-    life.add_argument("--grace-hours", type=int, metavar="H")
-    life.add_argument("--noncurrent-days", type=int, default=1, metavar="D",
+    life.add_argument("--retention-days", type=argtypes.days, metavar="D")
+    life.add_argument("--grace-hours", type=argtypes.whole_hours, metavar="H")
+    life.add_argument("--noncurrent-days", type=argtypes.days, default=1, metavar="D",
                       help="on a versioned bucket, expire noncurrent versions after D days (default 1)")
     life.set_defaults(handler=cmd_lifecycle)
 

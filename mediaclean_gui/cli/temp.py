@@ -1,26 +1,26 @@
-"""``mediaclean temp`` (F6), ``orphans`` (F7), ``restore`` (trash round trip) and ``schedule`` (periodic jobs)."""
+"""``mediaclean temp`` (F6), ``orphans`` (F7) and ``restore`` (trash round trip)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from ..core.catalog import Catalog, display_path
+from ..core.catalog import Catalog
 from ..core.errors import ConfigError
 from ..core.orphans import plan_orphans
 from ..core.plan import load_plan
-from ..core.projects import list_projects, resolve_project
-from ..core.scheduler import Job, Scheduler, add_temp_root, recent_events, remove_temp_root, temp_roots
+from ..core.projects import list_projects
 from ..core.tempclean import plan_temp
+from ..core.text import printable
 from ..core.trash import restorable, restore_run
-from . import Outcome, fmt
+from . import Outcome, argtypes, project_named
 from .clean import run_or_show
 
 
 def _destructive(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--older-than-hours", type=float, metavar="H",
+    parser.add_argument("--older-than-hours", type=argtypes.hours, metavar="H",
                         help="only what nothing changed in for H hours (default: the preference)")
-    parser.add_argument("--plan", type=int, metavar="ID", help="a stored plan (from an earlier dry run)")
+    parser.add_argument("--plan", type=argtypes.record_id, metavar="ID", help="a stored plan (from an earlier dry run)")
     parser.add_argument("--yes", action="store_true", help="delete; without it nothing changes")
     parser.add_argument("--trash", action="store_true", help="move to the trash instead of deleting")
     parser.add_argument("--confirm-large", action="store_true",
@@ -30,37 +30,23 @@ def _destructive(parser: argparse.ArgumentParser) -> None:
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     temp = sub.add_parser("temp", parents=[common],
                           help="F6: preview, or with --yes delete, orphaned render temp folders under ROOT")
-    temp.add_argument("root", nargs="?", metavar="ROOT", help="the temp root (e.g. /tmp)")
+    temp.add_argument("root", nargs="?", type=argtypes.path, metavar="ROOT", help="the temp root (e.g. /tmp)")
     _destructive(temp)
+    argtypes.allow_broad_root(temp)
     temp.set_defaults(handler=cmd_temp)
 
     orphans = sub.add_parser("orphans", parents=[common],
                              help="F7: preview, or with --yes delete, files in output folders the catalog does not know")
-    orphans.add_argument("project", nargs="?", metavar="PROJECT", help="project id, name or external id")
+    orphans.add_argument("project", nargs="?", type=argtypes.project, metavar="PROJECT",
+                         help="project id, name or external id")
     orphans.add_argument("--all", action="store_true", help="every project")
     _destructive(orphans)
     orphans.set_defaults(handler=cmd_orphans)
 
     restore = sub.add_parser("restore", parents=[common], help="move a trash-mode run's files back from the trash")
-    restore.add_argument("run_id", type=int, metavar="RUN_ID")
+    restore.add_argument("run_id", type=argtypes.record_id, metavar="RUN_ID")
     restore.add_argument("--check", action="store_true", help="only say whether the run can be restored")
     restore.set_defaults(handler=cmd_restore)
-
-    schedule = sub.add_parser("schedule", parents=[common], help="periodic jobs: status, run what is due, temp roots")
-    ssub = schedule.add_subparsers(dest="schedule_command", metavar="ACTION")
-    ssub.required = True
-    status = ssub.add_parser("status", parents=[common], help="each job's interval, last run and next due time")
-    status.add_argument("--events", type=int, default=10, metavar="N", help="also show the last N events")
-    status.set_defaults(handler=cmd_schedule_status)
-    due = ssub.add_parser("run-due", parents=[common], help="run every job that is due (the systemd timer's entry point)")
-    due.set_defaults(handler=cmd_schedule_run_due)
-    run = ssub.add_parser("run", parents=[common], help="run one job now, due or not")
-    run.add_argument("job", choices=[j.value for j in Job], metavar="JOB", help="auto, temp, orphans or sweep")
-    run.set_defaults(handler=cmd_schedule_run)
-    roots = ssub.add_parser("roots", parents=[common], help="list, add or remove the temp roots the temp job visits")
-    roots.add_argument("--add", action="append", default=[], metavar="ROOT")
-    roots.add_argument("--remove", action="append", default=[], metavar="ROOT")
-    roots.set_defaults(handler=cmd_schedule_roots)
 
 
 def _stored_plan(args: argparse.Namespace, catalog: Catalog, kind: str, command: str) -> int:
@@ -87,7 +73,7 @@ def cmd_orphans(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     if args.plan is not None:
         plan_id = _stored_plan(args, catalog, "orphans", "mediaclean orphans")
     else:
-        ids = [p.id for p in list_projects(catalog)] if args.all else [resolve_project(catalog, args.project).id]
+        ids = [p.id for p in list_projects(catalog)] if args.all else [project_named(catalog, args.project).id]
         plan_id = plan_orphans(catalog, ids, older_than_hours=args.older_than_hours)
     return run_or_show(args, catalog, plan_id, "mediaclean orphans")
 
@@ -104,59 +90,6 @@ def cmd_restore(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     lines = [result.message]
     for item in result.items:
         if item.outcome.value in ("conflict", "missing", "failed"):
-            lines.append(f"  {item.outcome.value}: {display_path(item.target)} — {item.detail}")
+            lines.append(f"  {item.outcome.value}: {printable(item.target)} — {printable(item.detail)}")
     failed = bool(payload["conflicts"] or payload["failed"])
     return Outcome(payload, "\n".join(lines[:40]), 1 if failed else 0)
-
-
-def _schedule_text(scheduler: Scheduler) -> str:
-    rows = []
-    for state in scheduler.states():
-        rows.append([
-            state.job.value,
-            f"{state.interval_minutes} min" if state.enabled else "off",
-            fmt.ago(state.as_json()["last_run_at"]),
-            state.as_json()["next_due_at"] or ("now" if state.enabled else "-"),
-            state.last_status or "-",
-            state.last_summary[:60],
-        ])
-    return fmt.table(rows, ["JOB", "EVERY", "LAST RUN", "NEXT DUE (UTC)", "STATUS", "SUMMARY"])
-
-
-def cmd_schedule_status(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    scheduler = Scheduler(catalog)
-    events = recent_events(catalog, args.events)
-    text = _schedule_text(scheduler)
-    if events:
-        text += "\n\nRecent events:\n" + "\n".join(f"  {e['at']}  {e['job']:<8} {e['kind']:<6}  {e['summary']}" for e in events)
-    return Outcome({"jobs": [s.as_json() for s in scheduler.states()], "events": events,
-                    "temp_roots": temp_roots(catalog)}, text)
-
-
-def _reports_outcome(reports: list[Any], empty: str) -> Outcome:
-    text = "\n\n".join(f"{r.title}:\n{r.message()}" for r in reports) or empty
-    failed = any(r.status == "failed" for r in reports)
-    return Outcome({"reports": [r.as_json() for r in reports]}, text, 1 if failed else 0)
-
-
-def cmd_schedule_run_due(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    reports = Scheduler(catalog).run_due()
-    return _reports_outcome(reports, "No job is due.")
-
-
-def cmd_schedule_run(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    report = Scheduler(catalog).run_job(Job(args.job))
-    return _reports_outcome([report], "")
-
-
-def cmd_schedule_roots(args: argparse.Namespace, catalog: Catalog) -> Outcome:
-    with catalog.writer("schedule roots"):
-        added = [add_temp_root(catalog, root) for root in args.add]
-        removed = [root for root in args.remove if remove_temp_root(catalog, root)]
-    unknown = [root for root in args.remove if root not in removed]
-    roots = temp_roots(catalog)
-    lines = [f"added: {r}" for r in added] + [f"removed: {r}" for r in removed] + \
-        [f"not registered: {r}" for r in unknown]
-    lines.append("Temp roots: " + (", ".join(roots) if roots else "none"))
-    return Outcome({"temp_roots": roots, "added": added, "removed": removed, "not_registered": unknown},
-                   "\n".join(lines))

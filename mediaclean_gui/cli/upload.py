@@ -11,7 +11,7 @@ from ..core.errors import ConfigError
 from ..core.plan import Action, Plan, load_plan
 from ..core.projects import resolve_project
 from ..core.s3.upload import UploadResult, execute_upload_plan, key_of, plan_upload, upload_total_line
-from . import Outcome, fmt
+from . import Outcome, argtypes, fmt
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -23,7 +23,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     up.add_argument("project", nargs="?", metavar="PROJECT", help="project id, name or external id")
     up.add_argument("--remote", metavar="NAME", help="the remote to upload to (see 'mediaclean remote list')")
-    up.add_argument("--plan", type=int, metavar="ID", help="run a stored upload plan (from an earlier preview)")
+    up.add_argument("--plan", type=argtypes.record_id, metavar="ID",
+                    help="run a stored upload plan (from an earlier preview)")
     up.add_argument("--delete-after-upload", action="store_true",
                     help="delete each local file once its upload is verified")
     up.add_argument("--yes", action="store_true", help="upload (and delete); without it nothing changes")

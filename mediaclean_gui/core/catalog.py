@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import logging
 import os
@@ -18,7 +17,9 @@ from typing import Any
 
 import platformdirs
 
-from .errors import CatalogLocked, CatalogTooNew, ConfigError
+from .catalog_guard import APPLICATION_ID, check_path, identify, problem_for
+from .errors import CatalogTooNew, CatalogUnusable, ConfigError
+from .lockfile import LockFile
 
 log = logging.getLogger("mediaclean.catalog")
 
@@ -111,8 +112,33 @@ DEFAULT_PREFS: dict[str, Any] = {
 
 _PREF_TYPES: dict[str, type] = {k: type(v) for k, v in DEFAULT_PREFS.items()}
 _PREF_CHOICES: dict[str, tuple[str, ...]] = {"delete_mode": ("permanent", "trash")}
-_PREF_WANTED: dict[type, str] = {bool: "true or false", int: "a whole number of 0 or more",
-                                 float: "a number from 0 to 1"}
+_PREF_WANTED: dict[type, str] = {bool: "true or false", int: "a whole number", float: "a number"}
+_INT64_MAX = 2**63 - 1
+_YEAR_S = 365 * 24 * 3600
+#: the range of each numeric preference: within SQLite's integers, and what datetime and Qt's timers can do
+_PREF_RANGES: dict[str, tuple[float, float]] = {
+    "settle_seconds": (0, _YEAR_S),
+    "max_delete_count": (0, _INT64_MAX),
+    "max_delete_share": (0.0, 1.0),
+    "retention_days": (0, 36_500),
+    "grace_hours": (0, 876_000),
+    "temp_older_than_hours": (0, 876_000),
+    "orphan_older_than_hours": (0, 876_000),
+    "multipart_threshold_mb": (0, 5_000_000),  # S3's largest object: 5 TB
+    "upload_concurrency": (0, 256),
+    "schedule_auto_minutes": (0, 525_600),  # once a year at most
+    "schedule_temp_minutes": (0, 525_600),
+    "schedule_orphans_minutes": (0, 525_600),
+    "schedule_sweep_minutes": (0, 525_600),
+}
+_DEFAULT_RANGE = {int: (0, _INT64_MAX), float: (0.0, 1.0)}
+
+
+def _range_text(low: float, high: float) -> str:
+    def shown(x: float) -> str:
+        return f"{int(x):,}" if float(x).is_integer() else f"{x:,}"
+
+    return f"from {shown(low)} to {shown(high)}"
 
 
 def coerce_pref(key: str, value: Any) -> Any:
@@ -125,6 +151,7 @@ def coerce_pref(key: str, value: Any) -> Any:
         raise ConfigError(f"Unknown preference '{key}'. Known preferences: {known}.")
     kind = _PREF_TYPES[key]
     given = value
+    lowest, highest = _PREF_RANGES.get(key, _DEFAULT_RANGE.get(kind, (0, 0)))
     try:
         if kind is bool:
             if isinstance(value, str):
@@ -135,24 +162,40 @@ def coerce_pref(key: str, value: Any) -> Any:
                     value = False
                 else:
                     raise ValueError(value)
+            elif not isinstance(value, bool) and value not in (0, 1):
+                raise ValueError(value)  # a list or a 7 is not a yes or a no
             value = bool(value)
         elif kind is int:
+            if isinstance(value, str) and len(value.strip()) > 30:
+                raise ValueError(value)  # out of range; no need to build the number
             value = int(value)
-            if value < 0:
+            if not lowest <= value <= highest:
                 raise ValueError(value)
         elif kind is float:
             value = float(value)
-            if not 0.0 <= value <= 1.0:
+            if not lowest <= value <= highest:  # also refuses nan
                 raise ValueError(value)
         else:
             value = str(value)
     except (TypeError, ValueError):
         wanted = _PREF_WANTED.get(kind, f"a {kind.__name__} value")
+        if kind in (int, float):
+            wanted += " " + _range_text(lowest, highest)
+        if isinstance(given, str) and len(given) > 40:
+            given = given[:40] + "…"
         raise ConfigError(f"Preference '{key}' needs {wanted}, not {given!r}.") from None
     choices = _PREF_CHOICES.get(key)
     if choices and value not in choices:
         raise ConfigError(f"Preference '{key}' must be one of {', '.join(choices)}, not {value!r}.")
     return value
+
+
+def pref_range(key: str) -> tuple[float, float] | None:
+    """``(lowest, highest)`` a numeric preference accepts (for a spin box's range), ``None`` for others."""
+    kind = _PREF_TYPES.get(key)
+    if kind not in (int, float):
+        return None
+    return _PREF_RANGES.get(key, _DEFAULT_RANGE[kind])
 
 
 def register_pref(key: str, default: Any, choices: tuple[str, ...] = ()) -> None:
@@ -177,21 +220,27 @@ class Catalog:
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None, *, lock_timeout: float = 10.0) -> None:
+        env = os.environ.get(CATALOG_ENV) or None
+        # the path as the user typed it (--catalog, $MEDIACLEAN_CATALOG): Path() would drop a trailing '/'
+        raw = path if isinstance(path, str) else (env if path is None else None)
         self.path = Path(path) if path is not None else default_catalog_path()
         self.lock_timeout = lock_timeout
         self._local = threading.local()
         self._lock_depth = 0
-        self._lock_fd: int | None = None
+        self._lock: LockFile | None = None
+        # nothing is created or written before these checks pass
+        check_path(self.path, raw, create_folder=path is None and env is None)
+        LockFile(self.lock_path, self.path).check()  # invariant 17
+        new = identify(self.path, latest_version())  # another application's database is left byte-identical
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             self.conn.execute("SELECT 1").fetchone()
-        except (OSError, sqlite3.OperationalError) as exc:
+        except (OSError, sqlite3.Error) as exc:
             self.close()
-            raise ConfigError(
-                f"The catalog {self.path} cannot be opened ({exc}). Check that its folder exists and is "
-                f"writable, or use another catalog with --catalog."
+            raise problem_for(exc, self.path) or CatalogUnusable(
+                f"The catalog {self.path} cannot be opened ({exc}): check that its folder exists and is writable, "
+                f"or choose another catalog file."
             ) from None
-        self._check_version_and_migrate()
+        self._check_version_and_migrate(new)
 
     # -- connections
     def _connect(self) -> sqlite3.Connection:
@@ -227,29 +276,29 @@ class Catalog:
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         conn.execute("COMMIT")
 
     # -- schema
-    def _check_version_and_migrate(self) -> None:
-        existed = self.path.exists() and self.path.stat().st_size > 0
+    def _check_version_and_migrate(self, new: bool) -> None:
+        existed = not new
         conn = self.conn
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
             self.close()
-            raise ConfigError(
-                f"The catalog {self.path} is not a SQLite database ({exc}); it was not changed. "
-                f"Use another catalog with --catalog."
+            raise problem_for(exc, self.path) or CatalogUnusable(
+                f"The catalog {self.path} is not a SQLite database ({exc}): it was left as it is; choose another "
+                f"catalog file, or a new file name to start a new catalog."
             ) from None
         latest = latest_version()
         if version > latest:
             self.close()
             raise CatalogTooNew(
                 f"The catalog {self.path} was written by a newer mediaclean (schema {version}; "
-                f"this version knows schema {latest} at most). Upgrade mediaclean, or use another "
-                f"catalog with --catalog. The file was not changed."
+                f"this version knows schema {latest} at most). Upgrade mediaclean, or choose another "
+                f"catalog file. The file was not changed."
             )
         if version < latest:
             with self.writer("migrate"):
@@ -259,7 +308,13 @@ class Catalog:
                         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
                         backup = self.path.with_name(f"{self.path.name}.v{version}-{stamp}.bak")
                         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                        shutil.copy2(self.path, backup)
+                        try:
+                            _backup_copy(self.path, backup)
+                        except FileExistsError:
+                            raise CatalogUnusable(
+                                f"Something named {backup} is already where the catalog's backup copy goes, so "
+                                f"the catalog was not upgraded: move it away and try again (nothing was "
+                                f"changed).") from None
                         log.info("catalog_backup %s", backup)
                     self._migrate(conn, version)
         conn.execute("PRAGMA journal_mode = WAL")
@@ -275,8 +330,9 @@ class Catalog:
                 for statement in _split_sql(sql):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {version:d}")
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID:d}")  # marks the file as mediaclean's
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             conn.execute("COMMIT")
 
@@ -291,11 +347,13 @@ class Catalog:
 
     @contextmanager
     def writer(self, purpose: str, timeout: float | None = None) -> Iterator[None]:
-        """Hold the catalog's writer lock while the block runs.
+        """Hold the catalog's writer lock while the block runs (invariants 9 and 17).
 
         Re-entrant within one process. Another process waits up to ``timeout``
         seconds (default ``lock_timeout``) and then gets :class:`CatalogLocked`
-        naming the holder's pid and purpose.
+        naming the holder's pid and purpose. A lock path that is a link, a folder
+        or unreadable raises :class:`CatalogUnusable`; the lock file is never
+        followed, truncated or written (see :mod:`.lockfile`).
         """
         with _process_lock:
             if self._lock_depth:
@@ -305,66 +363,42 @@ class Catalog:
                 finally:
                     self._lock_depth -= 1
                 return
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                self._acquire(fd, purpose, self.lock_timeout if timeout is None else timeout)
-            except BaseException:
-                os.close(fd)
-                raise
-            self._lock_fd = fd
+            lock = LockFile(self.lock_path, self.path)
+            lock.acquire(purpose, self.lock_timeout if timeout is None else timeout)
+            self._lock = lock
             self._lock_depth = 1
             try:
                 yield
             finally:
                 self._lock_depth = 0
-                self._lock_fd = None
-                try:
-                    os.ftruncate(fd, 0)
-                finally:
-                    fcntl.flock(fd, fcntl.LOCK_UN)
-                    os.close(fd)
-
-    def _acquire(self, fd: int, purpose: str, timeout: float) -> None:
-        import time
-
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = self.lock_holder() or {}
-                    who = f"process {holder.get('pid', '?')} ({holder.get('purpose', 'unknown work')}, since {holder.get('since', '?')})"
-                    raise CatalogLocked(
-                        f"The catalog {self.path} is in use by {who}. Wait for it to finish and try again."
-                    ) from None
-                time.sleep(0.05)
-        info = json.dumps({"pid": os.getpid(), "purpose": purpose, "since": iso()}).encode()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, info, 0)
+                self._lock = None
+                lock.release()
 
     def lock_holder(self) -> dict[str, Any] | None:
-        """What the lock file says about its holder (pid, purpose, since), if anything."""
-        try:
-            data = self.lock_path.read_bytes()
-            value = json.loads(data) if data else None
-            return value if isinstance(value, dict) else None
-        except (OSError, ValueError):
-            return None
+        """What the holder record says about the lock's holder (pid, purpose, since), if anything."""
+        return LockFile(self.lock_path, self.path).holder()
 
     # -- preferences
     def prefs(self) -> dict[str, Any]:
-        """Every preference, defaults filled in."""
+        """Every preference, defaults filled in.
+
+        Raises :class:`ConfigError` when a stored value cannot be read (see :meth:`pref`).
+        """
         values = dict(DEFAULT_PREFS)
         for row in self.conn.execute("SELECT key, value FROM preferences"):
-            values[row["key"]] = json.loads(row["value"])
+            values[row["key"]] = _stored_pref(row["key"], row["value"])
         return values
 
     def pref(self, key: str) -> Any:
+        """One preference, or its default.
+
+        A stored value that is not JSON, or not a valid value of the preference (another
+        program wrote it), raises :class:`ConfigError` instead of being guessed at: a
+        default in its place could mean auto-cleanup back on.
+        """
         row = self.conn.execute("SELECT value FROM preferences WHERE key = ?", (key,)).fetchone()
         if row is not None:
-            return json.loads(row["value"])
+            return _stored_pref(key, row["value"])
         if key not in DEFAULT_PREFS:
             coerce_pref(key, None)  # raises the "unknown preference" error
         return DEFAULT_PREFS[key]
@@ -378,6 +412,38 @@ class Catalog:
             (key, json.dumps(value)),
         )
         return value
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back after an error, keeping that error: SQLite has already rolled back by itself after
+    some (a full disk, SQLITE_FULL), and a ROLLBACK then would raise 'no transaction is active'."""
+    if conn.in_transaction:
+        try:
+            conn.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            log.warning("catalog_rollback_failed %s", exc)
+
+
+def _stored_pref(key: str, raw: Any) -> Any:
+    """A value read from the preferences table, checked as :func:`coerce_pref` checks a new one."""
+    try:
+        value = json.loads(raw)
+        return coerce_pref(key, value) if key in _PREF_TYPES else value
+    except (TypeError, ValueError, ConfigError):
+        shown = repr(raw if not isinstance(raw, str) or len(raw) <= 40 else raw[:40] + "…")
+        raise ConfigError(
+            f"The catalog's preference '{key}' holds {shown}, which mediaclean cannot read (another program may "
+            f"have written it): set it again, in the window's Preferences or with 'mediaclean prefs {key} VALUE'."
+        ) from None
+
+
+def _backup_copy(source: Path, backup: Path) -> None:
+    """Copy the catalog to a new file ``backup``: created exclusively and never through a link, so a
+    name planted beforehand (a link to a user's file) fails the migration instead of overwriting it."""
+    fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    with open(fd, "wb") as out, open(source, "rb") as src:
+        shutil.copyfileobj(src, out)
+    shutil.copystat(source, backup, follow_symlinks=False)
 
 
 def _split_sql(sql: str) -> list[str]:

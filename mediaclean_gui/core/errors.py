@@ -40,6 +40,13 @@ class CatalogLocked(SafetyRefusal):
     """Another process holds the catalog's writer lock (invariant 9)."""
 
 
+class CatalogUnusable(ConfigError):
+    """The catalog or its lock file cannot be used as it is (a link, a folder, read-only, not a catalog, ...).
+
+    Raised before anything was changed; the message says what to do.
+    """
+
+
 class CatalogTooNew(KnownError):
     """The catalog was written by a newer mediaclean; it is left untouched."""
 

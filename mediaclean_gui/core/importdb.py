@@ -12,6 +12,7 @@ from .catalog import Catalog, display_path, to_db_path
 from .errors import ConfigError
 from .profiles import Role
 from .projects import note_registration, normalise_root, replace_artifacts, upsert_project
+from .roots import WORKSPACE, check_root
 from .safety import bad_placeholder_value, is_within
 
 PROFILE = "ai-video-generator"
@@ -93,6 +94,7 @@ def import_generator_db(catalog: Catalog, db_file: str | os.PathLike[str], works
     given = os.path.normpath(os.path.abspath(os.fspath(workspace)))
     if not os.path.isdir(root):
         raise ConfigError(f"The workspace folder {workspace} does not exist or is not a folder.")
+    check_root(root, WORKSPACE)  # not /, a home folder or a system folder, unless confirmed
     source = str(db_file)
     conn = open_readonly(db_file)
     try:

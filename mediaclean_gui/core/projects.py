@@ -12,6 +12,7 @@ from typing import Any
 from .catalog import Catalog, display_path, from_db_path, iso, to_db_path
 from .errors import ConfigError, NotFound
 from .profiles import Role, get_profile
+from .roots import WORKSPACE, check_root
 from .safety import bad_placeholder_value
 
 AUTO_CLEANUP_ENV = "AUTO_CLEANUP_ENABLED"
@@ -115,6 +116,7 @@ def add_project(
     real = normalise_root(root)
     if not os.path.isdir(real):
         raise ConfigError(f"The workspace folder {root} does not exist or is not a folder.")
+    check_root(real, WORKSPACE)  # not /, a home folder or a system folder, unless confirmed
     ids: list[str | None]
     if external_id is not None and not _is_text(external_id):
         raise ConfigError(f"The project id {display_path(external_id)!r} is not valid UTF-8; rename the folder.")

@@ -20,6 +20,7 @@ from .plan import Action, KeptBack, PlanBuilder, PlanItem, Reason
 from .profiles import Role, get_profile
 from .delete import GuardedRoot, Located
 from .keeplist import KEPT_BY_YOU, matcher_for
+from .roots import TEMP_ROOT, check_root
 from .run.model import ItemOutcome
 from .safety import Protection, fingerprint, is_within
 from .walk import Entry, walk
@@ -205,6 +206,7 @@ def plan_temp(
     root = os.path.realpath(os.fspath(temp_root))
     if not os.path.isdir(root):
         raise ConfigError(f"The temp root {display_path(os.fspath(temp_root))} does not exist or is not a folder.")
+    check_root(root, TEMP_ROOT)  # not /, a home folder or a system folder, unless confirmed (/tmp is fine)
     layout = get_profile(profile)
     progress = progress or Progress()
     now_ts = _timestamp(now)

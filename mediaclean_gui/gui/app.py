@@ -40,11 +40,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Open the window; exit 2 after a modal box for a fatal start-up error."""
+    """Open the window; exit 2 after a modal box for a fatal start-up error.
+
+    A catalog that is damaged, read-only, another application's, on a full disk, or
+    from a newer version is one sentence in the box; an unexpected error (a bug) keeps
+    its traceback in the log file and the box says where.
+    """
     args = parse_args(argv if argv is not None else sys.argv[1:])
     from ..logsetup import setup_logging
 
-    setup_logging(args.verbose)
+    log_file = setup_logging(args.verbose)
     from . import ensure_app
 
     app = ensure_app()
@@ -53,11 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert isinstance(app, QApplication)
     try:
         window = _open(args)
-    except KnownError as exc:
+    except Exception as exc:  # noqa: BLE001 -- every start-up failure ends in the box, never a bare traceback
         from .dialogs import fatal_box
 
-        log.error("start-up refused: %s", exc)
-        fatal_box(str(exc)).exec()
+        fatal_box(_start_up_sentence(exc, args, log_file)).exec()
         return 2
     from .qtcheck import problem
 
@@ -99,23 +103,45 @@ def open_paths(window: MainWindow, paths: Sequence[str]) -> list[str]:
     return refused
 
 
+def _start_up_sentence(exc: Exception, args: argparse.Namespace, log_file: Path | None) -> str:
+    """The box's text: a known error's sentence, or where an unexpected error's details were logged."""
+    from ..core.catalog import default_catalog_path
+    from ..core.catalog_guard import problem_for
+
+    known = exc if isinstance(exc, KnownError) else problem_for(exc, Path(args.catalog or default_catalog_path()))
+    if known is not None:
+        log.error("start-up refused: %s", known)
+        return str(known)
+    log.exception("unexpected error at start-up")
+    where = f"Its details are in {log_file}." if log_file else "Its details could not be written to a log file."
+    return (f"mediaclean could not start because of an unexpected error ({type(exc).__name__}: {exc}). {where} "
+            f"Please report it.")
+
+
 def _open(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from ..core.catalog import Catalog, default_catalog_path
+    from ..core.catalog import Catalog
     from .main_window import MainWindow
 
-    catalog_path = Path(args.catalog) if args.catalog else None
+    # the path as typed (a trailing '/' is refused, not dropped); None: the default, whose folder is created
+    catalog_path: str | Path | None = args.catalog or None
+    demo_path: Path | None = None
     if args.demo:
         from ..core.demo import create_demo
 
-        catalog_path = create_demo(catalog_path=catalog_path)
-        log.info("demo catalog %s", catalog_path)
-    window = MainWindow(Catalog(catalog_path or default_catalog_path()))
+        catalog_path = demo_path = create_demo(catalog_path=Path(args.catalog) if args.catalog else None)
+        log.info("demo catalog %s", demo_path)
+    catalog = Catalog(catalog_path)
+    try:
+        window = MainWindow(catalog)
+    except BaseException:
+        catalog.close()  # e.g. a damaged page met while loading the projects
+        raise
     if args.demo:
         # let the user preview the demo first: the scheduled jobs (auto-cleanup every few minutes by
         # default) start one auto-cleanup interval later instead of at once
         minutes = int(window.catalog.pref("schedule_auto_minutes")) or 5
-        window.schedule.start(delay_ms=minutes * 60_000)
-        window.statusBar().showMessage(f"Demo workspace: {catalog_path.parent if catalog_path else ''} — scheduled "
+        window.schedule.start(delay_ms=min(minutes * 60_000, 2**31 - 1))  # a Qt timer holds 32 bits
+        window.statusBar().showMessage(f"Demo workspace: {demo_path.parent if demo_path else ''} — scheduled "
                                        f"jobs start in {minutes} minutes", 15000)
     return window
 

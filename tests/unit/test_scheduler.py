@@ -217,12 +217,12 @@ def test_cli_schedule_run_due_and_status(cli, tmp_path):
     cli("prefs", "schedule_temp_minutes", "30")
     code, out = cli("schedule", "roots", "--add", root)
     assert code == 0 and out["temp_roots"] == [str(root)]
-    code, out = cli("schedule", "run-due")
+    code, out = cli("schedule", "run-due", "--yes")
     assert code == 0
     [report] = out["reports"]
     assert report["job"] == "temp" and report["summary"] == "Cleanup: Deleted 2 files, freed 0.00 MB"
     assert report["deleted_count"] == 2 and report["freed_bytes"] == 300
-    code, out = cli("schedule", "run-due")
+    code, out = cli("schedule", "run-due", "--yes")
     assert code == 0 and out["reports"] == []
     code, status = cli("schedule", "status")
     temp = next(j for j in status["jobs"] if j["job"] == "temp")

@@ -43,7 +43,8 @@ def test_project_add(workspace, cli):
         (("clean", "--plan", "999", "--yes"), "No plan 999"),
         (("scan", "nobody"), "No project 'nobody'"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
-        (("history", "--limit", "many"), "invalid int value: 'many'"),
+        (("history", "--limit", "many"),
+         "argument --limit: needs a whole number from 0 to 9,223,372,036,854,775,807, not 'many'"),
         (("prefs", "nope"), "Unknown preference 'nope'"),
     ],
 )
@@ -191,3 +192,93 @@ def test_project_set_auto_cleanup_and_remove(workspace, cli):
     assert code == 0
     assert cli("project", "list")[1]["projects"] == []
     assert workspace.path(".cache/audio/p1/scene-1.mp3").exists()  # forgetting a project touches no file
+
+
+# ---------------------------------------------------------------- auto and schedule follow the --yes rule
+
+
+def _tree_state(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.lstat().st_size for p in root.rglob("*")}
+
+
+def _rendered_after_registration(workspace, imported, renders: dict[str, float]) -> None:
+    """Finals that appear after mediaclean registered the projects (F2: only those are cleaned automatically)."""
+    imported()
+    for pid, age in renders.items():
+        workspace.render_final(pid, age=age)
+    imported()
+
+
+def test_auto_without_yes_says_what_it_would_clean_and_changes_nothing(workspace, imported, cli, catalog):
+    from mediaclean_gui.core.history import list_runs
+
+    workspace.add_project("old", "Settled", final=False)
+    workspace.add_project("new", "Fresh", final=False)
+    _rendered_after_registration(workspace, imported, {"old": 3600, "new": 0})
+    before = _tree_state(workspace.root)
+    code, out = cli("auto")
+    assert code == 0 and out["dry_run"] is True
+    (entry,) = out["runs"]
+    assert entry["project"] == "Settled" and entry["dry_run"] is True and entry["plan_status"] == "ready"
+    assert entry["total_line"].startswith("Will delete 7 files · ")
+    assert _tree_state(workspace.root) == before and list_runs(catalog) == []
+    code, ran = cli("auto", "--yes")
+    assert code == 0 and ran["dry_run"] is False and ran["runs"][0]["deleted_count"] == 7
+    assert not workspace.path(".cache/audio/old/scene-1.mp3").exists()
+
+
+def test_auto_dry_run_text(workspace, imported, catalog, capsys):
+    workspace.add_project("old", "Settled", final=False)
+    _rendered_after_registration(workspace, imported, {"old": 3600})
+    assert main(["--catalog", str(catalog.path), "auto"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Settled: Will delete 7 files · ")
+    assert out.rstrip().endswith("Dry run: nothing was deleted. To clean them: mediaclean auto --yes")
+
+
+def test_schedule_run_due_without_yes_runs_nothing_and_keeps_the_schedule(tmp_path, cli, catalog):
+    from mediaclean_gui.core.scheduler import Job, Scheduler
+
+    root = tmp_path / "render-tmp"
+    folder = root / "demo_1"
+    folder.mkdir(parents=True)
+    when = 1_000_000_000
+    for n in range(2):
+        (folder / f"part-{n}.mp4").write_bytes(b"v" * 100)
+        os.utime(folder / f"part-{n}.mp4", (when, when))
+    os.utime(folder, (when, when))
+    for job in Job:
+        cli("prefs", job.pref, "0")
+    cli("prefs", "schedule_temp_minutes", "30")
+    cli("schedule", "roots", "--add", root)
+    for args in (("schedule", "run-due"), ("schedule", "run", "temp")):
+        code, out = cli(*args)
+        assert code == 0 and out["dry_run"] is True and out["reports"] == []
+        (due,) = out["due"]
+        assert due["job"] == "temp" and due["would"][0]["what"] == str(root)
+        assert due["would"][0]["items"] == 3 and due["would"][0]["bytes"] == 200
+        assert sorted(p.name for p in folder.iterdir()) == ["part-0.mp4", "part-1.mp4"]
+        assert Scheduler(catalog).state(Job.TEMP).last_run_at is None  # not even claimed
+    code, out = cli("schedule", "run-due", "--yes")
+    assert code == 0 and out["reports"][0]["deleted_count"] == 2
+    assert not folder.exists()
+
+
+def test_unicode_and_escape_names_in_the_projects_table(workspace, cli, catalog, capsys):
+    workspace.add_project("p1")
+    cli("project", "add", workspace.root, "--profile", "ai-video-generator", "--external-id", "p1",
+        "--name", "Øresund 東京 🎬")
+    capsys.readouterr()
+    assert main(["--catalog", str(catalog.path), "project", "list"]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    from mediaclean_gui.cli.fmt import size, width
+
+    shown = size(cli("project", "list")[1]["projects"][0]["total_bytes"])
+    assert row.startswith("1   Øresund 東京 🎬  ")
+    assert width(row[:row.index(shown)]) == header.index("SIZE")  # wide characters take two columns: SIZE lines up
+    code, out = cli("project", "add", workspace.root, "--profile", "ai-video-generator", "--external-id", "p1",
+                    "--name", "Bad\x1b[2Jname")
+    assert code == 0 and out["projects"][0]["name"] == "Bad\x1b[2Jname"
+    capsys.readouterr()
+    main(["--catalog", str(catalog.path), "project", "list"])
+    assert "Bad\\x1b[2Jname" in capsys.readouterr().out

@@ -30,7 +30,7 @@ def two_projects(workspace, imported):
 
 
 def test_settled_final_is_cleaned_by_auto_and_a_fresh_one_is_not(workspace, catalog, two_projects, cli):
-    code, out = cli("auto")
+    code, out = cli("auto", "--yes")
     assert code == 0 and set(out) >= {"runs"}
     (run,) = out["runs"]
     assert run["project"] == "Settled" and run["deleted_count"] == 7 and run["cleanup_status"] == "complete"
@@ -41,7 +41,7 @@ def test_settled_final_is_cleaned_by_auto_and_a_fresh_one_is_not(workspace, cata
     (entry,) = list_runs(catalog)
     assert entry["started_by"] == "auto" and entry["projects"] == ["Settled"]
     # nothing more to do until the final output changes again
-    code, out = cli("auto")
+    code, out = cli("auto", "--yes")
     assert code == 0 and out["runs"] == []
 
 
@@ -90,14 +90,14 @@ def test_env_false_wins_over_the_catalog(workspace, catalog, two_projects, cli, 
     set_auto_cleanup(catalog, two_projects["old"].id, "on")
     for value in ("false", "FALSE", "0", "off"):
         monkeypatch.setenv("AUTO_CLEANUP_ENABLED", value)
-        code, out = cli("auto")
+        code, out = cli("auto", "--yes")
         assert code == 0 and out["runs"] == [] and out["enabled"] is False
         code, listing = cli("project", "list")
         assert {p["auto_cleanup_effective"] for p in listing["projects"]} == {False}
     assert workspace.path(".cache/audio/old/scene-1.mp3").exists()
     assert list_runs(catalog) == []
     monkeypatch.setenv("AUTO_CLEANUP_ENABLED", "true")
-    code, out = cli("auto")
+    code, out = cli("auto", "--yes")
     assert [r["project"] for r in out["runs"]] == ["Settled"]
 
 
@@ -111,11 +111,11 @@ def test_global_switch_and_per_project_override(workspace, catalog, imported, cl
 
     code, _ = cli("prefs", "auto_cleanup_enabled", "false")
     assert code == 0
-    code, out = cli("auto")
+    code, out = cli("auto", "--yes")
     assert [r["project"] for r in out["runs"]] == ["Forced on"]
 
     code, _ = cli("prefs", "auto_cleanup_enabled", "true")
-    code, out = cli("auto")
+    code, out = cli("auto", "--yes")
     assert [r["project"] for r in out["runs"]] == ["Inherits"]
     assert workspace.path(".cache/audio/c/scene-1.mp3").exists()
     assert {r["started_by"] for r in list_runs(catalog)} == {"auto"}

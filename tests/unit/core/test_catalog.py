@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +24,8 @@ from mediaclean_gui.core.catalog import (
     parse_iso,
     to_db_path,
 )
-from mediaclean_gui.core.errors import CatalogLocked, CatalogTooNew, ConfigError
+from mediaclean_gui.core.catalog_guard import APPLICATION_ID
+from mediaclean_gui.core.errors import CatalogLocked, CatalogTooNew, CatalogUnusable, ConfigError
 
 
 def test_new_catalog_has_the_latest_schema_in_wal_mode(catalog_path):
@@ -41,6 +44,7 @@ def test_new_catalog_has_the_latest_schema_in_wal_mode(catalog_path):
 
 def _newer(path: Path, version: int) -> bytes:
     conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # as a newer mediaclean writes it
     conn.execute("CREATE TABLE future(x)")
     conn.execute("INSERT INTO future VALUES ('from the future')")
     conn.execute(f"PRAGMA user_version = {version}")
@@ -56,8 +60,8 @@ def test_newer_catalog_is_refused_and_left_byte_identical(catalog_path):
         Catalog(catalog_path)
     assert str(err.value) == (
         f"The catalog {catalog_path} was written by a newer mediaclean (schema {newer}; this version knows schema "
-        f"{latest_version()} at most). Upgrade mediaclean, or use another catalog with --catalog. "
-        "The file was not changed."
+        f"{latest_version()} at most). Upgrade mediaclean, or choose another catalog file. The file was not "
+        "changed."
     )
     assert catalog_path.read_bytes() == before
     assert sorted(p.name for p in catalog_path.parent.iterdir()) == [catalog_path.name]
@@ -80,23 +84,51 @@ def test_not_a_database_is_a_clear_error(catalog_path, cli):
     assert catalog_path.read_bytes() == before
 
 
-def test_schema_zero_catalog_is_backed_up_before_migrating(catalog_path):
+@pytest.mark.parametrize("tables", [("notes",), ("projects", "preferences", "plans", "runs")],
+                         ids=["unrelated", "same table names"])
+def test_another_applications_database_is_refused_and_left_byte_identical(catalog_path, cli, tables):
     conn = sqlite3.connect(catalog_path)
-    conn.execute("CREATE TABLE notes(text TEXT)")
-    conn.execute("INSERT INTO notes VALUES ('written before mediaclean')")
+    for table in tables:
+        conn.execute(f"CREATE TABLE {table}(text TEXT)")
+        conn.execute(f"INSERT INTO {table} VALUES ('written before mediaclean')")
     conn.commit()
     conn.close()
     original = catalog_path.read_bytes()
+    some = ", ".join(sorted(tables)[:3]) + (", …" if len(tables) > 3 else "")
+    sentence = (f"The file {catalog_path} is a SQLite database of another application (tables {some}), not a "
+                f"mediaclean catalog, so mediaclean leaves it alone: choose another catalog file, or a new file name "
+                f"to start a new catalog (nothing was changed).")
+    with pytest.raises(CatalogUnusable) as err:
+        Catalog(catalog_path)
+    assert str(err.value) == sentence
+    for args in (("project", "list"), ("prefs", "settle_seconds", "5"), ("history",)):
+        code, out = cli(*args)
+        assert (code, out) == (2, {"success": False, "error": sentence, "exit_code": 2})
+    assert catalog_path.read_bytes() == original
+    assert sorted(p.name for p in catalog_path.parent.iterdir()) == [catalog_path.name]
 
+
+def test_a_new_catalog_is_marked_as_mediacleans(catalog_path):
+    Catalog(catalog_path).close()
+    conn = sqlite3.connect(catalog_path)
+    try:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID == 0x4D434C4E
+    finally:
+        conn.close()
+
+
+def test_a_catalog_from_before_the_application_id_is_still_ours(catalog_path):
+    cat = Catalog(catalog_path)
+    cat.set_pref("settle_seconds", 11)
+    cat.close()
+    conn = sqlite3.connect(catalog_path)
+    conn.execute("PRAGMA application_id = 0")  # as mediaclean 0.1 left it
+    conn.close()
     cat = Catalog(catalog_path)
     try:
-        assert cat.schema_version == latest_version()
-        assert [tuple(r) for r in cat.conn.execute("SELECT text FROM notes")] == [("written before mediaclean",)]
+        assert cat.pref("settle_seconds") == 11
     finally:
         cat.close()
-    backups = list(catalog_path.parent.glob(f"{catalog_path.name}.v0-*.bak"))
-    assert len(backups) == 1
-    assert backups[0].read_bytes() == original
 
 
 def test_migration_from_an_older_schema(catalog_path, monkeypatch):
@@ -126,6 +158,34 @@ def test_migration_from_an_older_schema(catalog_path, monkeypatch):
         assert old.execute("SELECT value FROM preferences WHERE key = 'settle_seconds'").fetchone() == ("7",)
     finally:
         old.close()
+
+
+def test_migration_backup_never_writes_through_a_planted_link(tmp_path, catalog_path, monkeypatch):
+    import datetime as dt
+
+    cat = Catalog(catalog_path)
+    cat.set_pref("settle_seconds", 7)
+    cat.close()
+    shipped = catalog_module._migrations()
+    nxt = shipped[-1][0] + 1
+    monkeypatch.setattr(catalog_module, "_migrations", lambda: shipped + [(nxt, "more", "CREATE TABLE more(x);")])
+    monkeypatch.setattr(catalog_module, "utcnow", lambda: dt.datetime(2031, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc))
+    user_file = _precious(tmp_path / "edit-decisions.txt")
+    backup = catalog_path.with_name(f"{catalog_path.name}.v{nxt - 1}-20310506T070809Z.bak")
+    backup.symlink_to(user_file)
+    with pytest.raises(CatalogUnusable) as err:
+        Catalog(catalog_path)
+    assert str(err.value) == (
+        f"Something named {backup} is already where the catalog's backup copy goes, so the catalog was not "
+        f"upgraded: move it away and try again (nothing was changed).")
+    assert user_file.read_bytes() == PRECIOUS
+    backup.unlink()
+    cat = Catalog(catalog_path)
+    try:
+        assert cat.schema_version == nxt and cat.pref("settle_seconds") == 7
+    finally:
+        cat.close()
+    assert backup.is_file() and not backup.is_symlink()
 
 
 def test_failed_migration_rolls_back(catalog_path, monkeypatch):
@@ -221,7 +281,8 @@ def test_second_writer_waits_for_the_first(catalog_path, holder):
     finally:
         thread.join(60)
         cat.close()
-    assert cat.lock_holder() is None  # the lock file is emptied on release
+    assert cat.lock_holder() is None  # the holder record goes on release
+    assert cat.lock_path.read_bytes() == b""  # and the lock file itself was never written
 
 
 def test_second_writer_through_the_cli_exits_3(catalog_path, holder, cli, monkeypatch, workspace):
@@ -248,6 +309,148 @@ def test_writer_is_reentrant_in_one_thread(catalog):
     assert catalog.lock_holder() is None
 
 
+# ---------------------------------------------------------------- invariant 17: the lock file is never followed
+
+PRECIOUS = b"the only copy of my shot list\n" * 100
+
+
+def _precious(path: Path) -> Path:
+    path.write_bytes(PRECIOUS)
+    return path
+
+
+def _tree(folder: Path) -> dict[str, tuple[str, bytes]]:
+    """Every entry of a folder: its kind and content (a link's target), to compare before and after."""
+    out = {}
+    for entry in sorted(folder.iterdir()):
+        if entry.is_symlink():
+            out[entry.name] = ("link", os.readlink(entry).encode())
+        elif entry.is_dir():
+            out[entry.name] = ("dir", b"")
+        else:
+            out[entry.name] = ("file", entry.read_bytes())
+    return out
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new catalog", "existing catalog"])
+def test_lock_symlink_to_a_user_file_is_refused_and_the_file_kept(tmp_path, catalog_path, cli, existing):
+    if existing:
+        Catalog(catalog_path).close()
+    user_file = _precious(tmp_path / "shot-list.txt")
+    catalog_path.with_name(catalog_path.name + ".lock").unlink(missing_ok=True)
+    catalog_path.with_name(catalog_path.name + ".lock").symlink_to(user_file)
+    before = _tree(tmp_path)
+    for args in (("project", "list"), ("prefs", "settle_seconds", "5"), ("scan",)):
+        code, out = cli(*args)
+        assert (code, out["success"], out["exit_code"]) == (2, False, 2)
+        assert out["error"] == (
+            f"The catalog's lock file {catalog_path}.lock is a symbolic link (to {user_file}), which mediaclean "
+            f"never follows: remove the link and try again (nothing was changed).")
+    assert user_file.read_bytes() == PRECIOUS
+    assert _tree(tmp_path) == before  # not even an empty catalog file was created
+
+
+def test_lock_symlink_refused_by_a_real_process(tmp_path, catalog_path):
+    user_file = _precious(tmp_path / "notes.txt")
+    catalog_path.with_name(catalog_path.name + ".lock").symlink_to("notes.txt")
+    done = subprocess.run([sys.executable, "-m", "mediaclean_gui.cli", "--catalog", str(catalog_path), "project",
+                           "list"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (f"mediaclean: The catalog's lock file {catalog_path}.lock is a symbolic link (to "
+                           f"notes.txt), which mediaclean never follows: remove the link and try again (nothing "
+                           f"was changed).\n")
+    assert user_file.read_bytes() == PRECIOUS
+
+
+def test_dangling_lock_symlink_creates_nothing_at_its_target(tmp_path, catalog_path, cli):
+    Catalog(catalog_path).close()
+    target = tmp_path / "elsewhere" / "never.txt"
+    (tmp_path / "elsewhere").mkdir()
+    catalog_path.with_name(catalog_path.name + ".lock").unlink()
+    catalog_path.with_name(catalog_path.name + ".lock").symlink_to(target)
+    code, out = cli("prefs", "settle_seconds", "5")
+    assert code == 2 and out["error"] == (
+        f"The catalog's lock file {catalog_path}.lock is a symbolic link (to {target}, which does not exist), "
+        f"which mediaclean never follows: remove the link and try again (nothing was changed).")
+    assert not os.path.lexists(target) and list((tmp_path / "elsewhere").iterdir()) == []
+    with pytest.raises(CatalogUnusable):
+        with Catalog(catalog_path).writer("direct"):
+            pytest.fail("took a lock through a dangling link")
+    assert not os.path.lexists(target)
+
+
+def test_lock_path_that_is_a_folder(tmp_path, catalog_path, cli):
+    lock = catalog_path.with_name(catalog_path.name + ".lock")
+    lock.mkdir()
+    (lock / "keep.txt").write_bytes(PRECIOUS)
+    code, out = cli("project", "list")
+    assert code == 2 and out["error"] == (
+        f"The catalog's lock file {lock} is a folder, not a file: remove or rename it and try again "
+        f"(nothing was changed).")
+    assert (lock / "keep.txt").read_bytes() == PRECIOUS and not catalog_path.exists()
+
+
+def test_hard_linked_lock_never_touches_the_other_name(tmp_path, catalog_path, cli, workspace):
+    Catalog(catalog_path).close()
+    user_file = _precious(tmp_path / "script.txt")
+    catalog_path.with_name(catalog_path.name + ".lock").unlink()
+    os.link(user_file, catalog_path.with_name(catalog_path.name + ".lock"))
+    workspace.add_project("p1")
+    code, out = cli("project", "import-db", workspace.write_db(), "--workspace", workspace.root)
+    assert code == 0 and out["imported"] == 1
+    code, out = cli("prefs", "settle_seconds", "5")
+    assert code == 0
+    assert user_file.read_bytes() == PRECIOUS and os.stat(user_file).st_nlink == 2
+
+
+def test_holder_record_that_is_a_link_is_replaced_not_followed(tmp_path, catalog):
+    user_file = _precious(tmp_path / "plan.txt")
+    record = catalog.lock_path.with_name(catalog.lock_path.name + "-holder")
+    record.symlink_to(user_file)
+    with catalog.writer("write through?"):
+        assert not record.is_symlink()
+        assert catalog.lock_holder()["purpose"] == "write through?"
+    assert user_file.read_bytes() == PRECIOUS
+    assert not os.path.lexists(record)
+
+
+def test_the_lock_file_is_never_written_while_held(catalog_path, holder):
+    lock = catalog_path.with_name(catalog_path.name + ".lock")
+    assert lock.read_bytes() == b""  # who holds it is in the holder record, not in the lock file
+    cat = Catalog(catalog_path, lock_timeout=0.2)
+    try:
+        assert cat.lock_holder()["pid"] == holder.pid
+        with pytest.raises(CatalogLocked, match=f"in use by process {holder.pid} "):
+            with cat.writer("second"):
+                pass
+    finally:
+        cat.close()
+    assert lock.read_bytes() == b""
+
+
+def test_unopenable_lock_file_is_a_clear_error(catalog_path, cli):
+    """Mode 000 stops an ordinary user; root opens any file, so as root the lock gets the immutable attribute."""
+    Catalog(catalog_path).close()
+    lock = catalog_path.with_name(catalog_path.name + ".lock")
+    lock.write_bytes(b"")
+    if os.geteuid() != 0:
+        lock.chmod(0o000)
+        undo = functools.partial(lock.chmod, 0o644)
+    elif shutil.which("chattr") and subprocess.run(["chattr", "+i", str(lock)], capture_output=True).returncode == 0:
+        undo = functools.partial(subprocess.run, ["chattr", "-i", str(lock)], check=True)
+    else:
+        pytest.skip("running as root on a file system without 'chattr +i': nothing makes a file unopenable")
+    try:
+        before = catalog_path.read_bytes()
+        code, out = cli("prefs", "settle_seconds", "5")
+        assert code == 2 and out["error"] == (
+            f"The catalog's lock file {lock} cannot be opened (permission denied): give your user read and write "
+            f"access to it and its folder, or choose another catalog file (nothing was changed).")
+        assert catalog_path.read_bytes() == before
+    finally:
+        undo()
+
+
 # ---------------------------------------------------------------- preferences
 
 
@@ -270,19 +473,45 @@ def test_preferences_defaults_and_round_trip(catalog, cli):
     ("key", "value", "message"),
     [
         ("no_such_pref", "1", "Unknown preference 'no_such_pref'. Known preferences: "),
-        ("settle_seconds", "soon", "Preference 'settle_seconds' needs a whole number of 0 or more, not 'soon'."),
-        ("settle_seconds", "-5", "Preference 'settle_seconds' needs a whole number of 0 or more, not '-5'."),
+        ("settle_seconds", "soon",
+         "Preference 'settle_seconds' needs a whole number from 0 to 31,536,000, not 'soon'."),
+        ("settle_seconds", "-5", "Preference 'settle_seconds' needs a whole number from 0 to 31,536,000, not '-5'."),
+        ("max_delete_count", "99999999999999999999", "Preference 'max_delete_count' needs a whole number from 0 to "
+                                                     "9,223,372,036,854,775,807, not '99999999999999999999'."),
+        ("retention_days", "1000000", "Preference 'retention_days' needs a whole number from 0 to 36,500, "
+                                      "not '1000000'."),
+        ("schedule_auto_minutes", "5" * 200, "Preference 'schedule_auto_minutes' needs a whole number from 0 to "
+                                             "525,600, not '5555555555555555555555555555555555555555…'."),
         ("max_delete_share", "1.5", "Preference 'max_delete_share' needs a number from 0 to 1, not '1.5'."),
+        ("max_delete_share", "nan", "Preference 'max_delete_share' needs a number from 0 to 1, not 'nan'."),
         ("auto_cleanup_enabled", "perhaps", "Preference 'auto_cleanup_enabled' needs true or false, not 'perhaps'."),
         ("delete_mode", "shred", "Preference 'delete_mode' must be one of permanent, trash, not 'shred'."),
     ],
 )
 def test_bad_preferences_are_refused(catalog, cli, key, value, message):
+    assert catalog_module.pref_range("settle_seconds") == (0, 31_536_000)
+    assert catalog_module.pref_range("delete_mode") is None
     with pytest.raises(ConfigError) as err:
         catalog.set_pref(key, value)
     assert str(err.value).startswith(message)
     code, out = cli("prefs", key, value)
     assert code == 2 and out["error"].startswith(message)
+
+
+@pytest.mark.parametrize("stored", ["not json", '"maybe"', "[1, 2]", '""'])
+def test_a_preference_another_program_wrote_is_one_sentence_and_can_be_set_again(catalog, cli, stored):
+    catalog.conn.execute("INSERT INTO preferences(key, value) VALUES ('auto_cleanup_enabled', ?)", (stored,))
+    sentence = (f"The catalog's preference 'auto_cleanup_enabled' holds {stored!r}, which mediaclean cannot read "
+                f"(another program may have written it): set it again, in the window's Preferences or with "
+                f"'mediaclean prefs auto_cleanup_enabled VALUE'.")
+    for args in (("prefs",), ("prefs", "auto_cleanup_enabled")):
+        code, out = cli(*args)
+        assert (code, out) == (2, {"success": False, "error": sentence, "exit_code": 2})
+    with pytest.raises(ConfigError, match="cannot read"):
+        catalog.pref("auto_cleanup_enabled")  # never guessed as the default (on)
+    code, out = cli("prefs", "auto_cleanup_enabled", "off")
+    assert (code, out) == (0, {"prefs": {"auto_cleanup_enabled": False}})
+    assert catalog.pref("auto_cleanup_enabled") is False
 
 
 # ---------------------------------------------------------------- small helpers
@@ -309,8 +538,11 @@ def test_unusable_catalog_path_is_a_clear_error(tmp_path, capsys):
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
-    with pytest.raises(ConfigError, match="cannot be opened"):
+    sentence = (f"The catalog {blocker}/catalog.sqlite3 cannot be used: a part of its path is a file, not a folder, "
+                f"so check the path.")
+    with pytest.raises(ConfigError) as err:
         Catalog(blocker / "catalog.sqlite3")
+    assert str(err.value) == sentence
     capsys.readouterr()
     assert main(["--catalog", str(blocker / "catalog.sqlite3"), "--json", "history"]) == 2
-    assert "Check that its folder exists and is writable" in capsys.readouterr().out
+    assert json.loads(capsys.readouterr().out)["error"] == sentence
