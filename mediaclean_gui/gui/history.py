@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from ..core.catalog import Catalog
 from ..core.history import list_runs, run_items
 from ..core.trash import Restorability, RestoreResult, restorable, restore_run
-from .models import HistoryModel, RecordRole, RunItemsModel
+from .models import HistoryModel, RecordRole, RunItemsModel, run_sentence
 from .remotes import error_sentence
 from .workers import Task, TaskContext, Workers
 
@@ -55,7 +55,7 @@ class HistoryPanel(QWidget):
         self.historyView.setWordWrap(False)
         header = self.historyView.horizontalHeader()
         header.setStretchLastSection(False)
-        for col, width in enumerate((120, 60, 80, 0, 80, 60, 80, 55)):
+        for col, width in enumerate((120, 60, 80, 0, 80, 320)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             if width:
                 header.resizeSection(col, width)
@@ -102,7 +102,8 @@ class HistoryPanel(QWidget):
         restore_row.addWidget(self.restoreNote, 1)
         right_layout.addLayout(restore_row)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("historySplitter")
         splitter.addWidget(self.historyView)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
@@ -150,7 +151,7 @@ class HistoryPanel(QWidget):
             self.items_model.set_items([])
             self.itemsLabel.setText("Select a run to see its items.")
             return
-        self.itemsLabel.setText(f"Run {run_id}: loading…")
+        self.itemsLabel.setText("Loading the run's items…")
 
         def load(ctx: TaskContext) -> list[dict[str, Any]]:
             return run_items(self.catalog, run_id)
@@ -164,14 +165,12 @@ class HistoryPanel(QWidget):
         if run_id != self.selected_run_id():
             return
         items = items or []
-        counts: dict[str, int] = {}
-        for item in items:
-            counts[item["outcome"]] = counts.get(item["outcome"], 0) + 1
         shown = sorted(items, key=lambda i: (i["outcome"] not in ("failed", "skipped"), 0))[:MAX_RUN_ITEMS]
         self.items_model.set_items(shown)
-        text = ", ".join(f"{n:,} {outcome}" for outcome, n in sorted(counts.items())) or "no items"
+        run = self.selected_run()
+        text = run_sentence(run) if run is not None else ""
         more = f" (first {MAX_RUN_ITEMS:,} shown, failures first)" if len(items) > MAX_RUN_ITEMS else ""
-        self.itemsLabel.setText(f"Run {run_id}: {text}{more}")
+        self.itemsLabel.setText(f"{text}{more}" if items else "This run has no items.")
 
     # ------------------------------------------------------------ restore from the trash
     def check_restore(self) -> Task | None:
@@ -207,7 +206,7 @@ class HistoryPanel(QWidget):
         if run_id is None or self.restore_task is not None:
             return None
         self.restoreButton.setEnabled(False)
-        self.restoreNote.setText(f"Restoring run {run_id} from the trash…")
+        self.restoreNote.setText("Restoring this run's files from the trash…")
 
         def work(ctx: TaskContext) -> RestoreResult:
             return restore_run(self.catalog, run_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -11,8 +11,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -20,20 +18,16 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Catalog
 from ..core.s3.sweep import versioning_notes
-from .plan_model import PlanModel, PlanSummary
+from ..core.views import PlanSummary
+from .plan_model import PlanModel
 from .thumbnail import ThumbnailView
 from .workers import Workers
 
 EMPTY_TEXT = ("Select a project and press Preview cleanup (Ctrl+P). Nothing is deleted until you confirm "
               "the plan shown here.")
-
-
-class _MiddleElide(QStyledItemDelegate):
-    """Paths lose their middle, not their file name; the other columns elide on the right."""
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
-        super().initStyleOption(option, index)
-        option.textElideMode = Qt.TextElideMode.ElideMiddle
+#: What a keyboard focus looks like in the window's views: plainly visible, not a faint dotted line.
+FOCUS_STYLE = ("QTreeView:focus, QTableView:focus { border: 2px solid palette(highlight); }"
+               "QPushButton:focus { border: 2px solid palette(highlight); border-radius: 3px; padding: 3px 10px; }")
 
 
 class PreviewPane(QWidget):
@@ -62,16 +56,23 @@ class PreviewPane(QWidget):
         self.planView.setUniformRowHeights(True)
         self.planView.setAlternatingRowColors(True)
         self.planView.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.planView.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self._elide = _MiddleElide(self.planView)
-        self.planView.setItemDelegateForColumn(0, self._elide)
+        # a path too long for its column keeps its file name and loses its middle; columns fit their
+        # contents (see _fit_columns) and the view scrolls sideways rather than cut a reason short
+        self.planView.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.planView.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.planView.setSortingEnabled(True)
         header = self.planView.header()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 290)
-        header.resizeSection(1, 75)
-        header.resizeSection(2, 120)
-        self.planView.setToolTip("Uncheck an item to leave it out of the run; kept-back items say why they stay")
+        header.setStretchLastSection(False)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(PlanModel.ITEM, Qt.SortOrder.AscendingOrder)
+        for col in range(len(PlanModel.COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(PlanModel.SIZE, 80)
+        header.resizeSection(PlanModel.PROJECT, 120)
+        self.planView.setToolTip("Uncheck an item to leave it out of the run; kept-back items say why they stay. "
+                                 "Click a column title to sort by name or size.")
+        self.planView.setStyleSheet(FOCUS_STYLE)
+        self.model.rowsInserted.connect(lambda *_: self._fit_columns())
 
         self.totalLabel = QLabel("")
         self.totalLabel.setObjectName("totalLine")
@@ -119,6 +120,8 @@ class PreviewPane(QWidget):
         self.confirmButton.setObjectName("confirmButton")
         self.confirmButton.setToolTip("Run exactly this plan (asks once more first)")
         self.confirmButton.setEnabled(False)
+        self.confirmButton.setStyleSheet(FOCUS_STYLE)
+        self.confirmButton.setAutoDefault(True)
         self.cancelButton = QPushButton("Cancel")
         self.cancelButton.setObjectName("cancelButton")
         self.cancelButton.setToolTip("Stop after the current item; every item keeps a recorded outcome")
@@ -212,13 +215,74 @@ class PreviewPane(QWidget):
         versioning = str(plan.params.get("versioning", "")) if plan.kind == "sweep" else ""
         self.set_notes(versioning_notes(versioning, str(plan.params.get("remote", ""))),
                        versioned=versioning in ("Enabled", "Suspended"))
-        self.planView.setColumnHidden(2, summary.project_count <= 1)
-        # sweep groups are named by prefix and reason ("uploads/ · temporary, older than 24 h"): more room
-        self.planView.header().resizeSection(0, 420 if summary.objects else 290)
+        self.planView.setColumnHidden(PlanModel.PROJECT, True)  # the project is the group above each item
+        header = self.planView.header()
+        header.blockSignals(True)  # the indicator shows the order the summary was read in; no new sort
+        header.setSortIndicator(PlanModel.SIZE if summary.sort == "size" else PlanModel.ITEM,
+                                Qt.SortOrder.DescendingOrder if summary.descending else Qt.SortOrder.AscendingOrder)
+        header.blockSignals(False)
+        self._expand_small()
+        self._fit_columns()
+        self._update_buttons()
+
+    def show_sorted(self, summary: PlanSummary) -> None:
+        """The same plan in another order: boxes, outcomes and open groups stay as they were."""
+        view = self.planView
+        opened = {(g.info.project_id, g.info.key) if g.info else (g.kept.project_id, g.kept.key or "")
+                  for g in self.model.groups if g.kept is not None or g.info is not None
+                  if view.isExpanded(self.model.group_index(g))}
+        sections = {s.project_id for s in self.model.sections if view.isExpanded(self.model.section_index(s))}
+        self.model.set_summary(summary, keep_state=True)
+        for section in self.model.sections:
+            if section.project_id in sections:
+                view.expand(self.model.section_index(section))
+        for group in self.model.groups:
+            key = (group.info.project_id, group.info.key) if group.info else \
+                (group.kept.project_id if group.kept else None, (group.kept.key or "") if group.kept else "")
+            if key in opened:
+                view.expand(self.model.group_index(group))
+        self._fit_columns()
+        self._update_buttons()
+
+    def sort_choice(self) -> tuple[str, bool]:
+        """``(by, descending)`` the plan view's header asks for: ``name`` or ``size``."""
+        header = self.planView.header()
+        by = "size" if header.sortIndicatorSection() == PlanModel.SIZE else "name"
+        return by, header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+
+    def _expand_small(self) -> None:
+        """Open what is small enough to read at once: every project, and groups up to 200 items."""
+        for section in self.model.sections:
+            self.planView.expand(self.model.section_index(section))
         for group in self.model.groups:
             if group.count <= (200 if group.info is not None else 50):
-                self.planView.expand(self.model.index(group.row, 0))
-        self._update_buttons()
+                self.planView.expand(self.model.group_index(group))
+
+    def _fit_columns(self) -> None:
+        """Item and Why as wide as their longest loaded text (groups' titles included), so no path loses
+        its project folder and no reason is cut; the user may still drag them. Reads what is loaded only."""
+        model, view = self.model, self.planView
+        fm = view.fontMetrics()
+        indent = view.indentation() * (3 if model.sections else 2) + 48  # tree depth, checkbox and icon
+        widest_item, widest_why = 0, 0
+        seen: set[str] = set()
+        for group in model.groups:
+            index = model.group_index(group)
+            widest_item = max(widest_item, fm.horizontalAdvance(str(model.data(index) or "")))
+            widest_why = max(widest_why, fm.horizontalAdvance(str(model.data(index.siblingAtColumn(model.WHY)) or "")))
+            for child in group.children[:2000]:
+                row = child  # type: ignore[assignment]
+                widest_item = max(widest_item, fm.horizontalAdvance(model.shown_path(row)))  # type: ignore[arg-type]
+                why = model.why(row)  # type: ignore[arg-type]
+                if why not in seen:
+                    seen.add(why)
+                    widest_why = max(widest_why, fm.horizontalAdvance(why))
+        for section in model.sections:
+            widest_item = max(widest_item, fm.horizontalAdvance(str(model.data(model.section_index(section)) or "")))
+        header = view.header()
+        room = max(300, view.viewport().width())
+        header.resizeSection(model.ITEM, min(max(220, widest_item + indent), int(room * 0.7)))
+        header.resizeSection(model.WHY, max(160, widest_why + 24))
 
     def set_running(self, running: bool) -> None:
         self.running = running

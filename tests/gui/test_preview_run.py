@@ -74,20 +74,21 @@ def test_preview_uncheck_confirm_runs_exactly_the_rest(two_projects, catalog_pat
     assert table_cell(window, "Alpha", ProjectsModel.LAST) != "never"
     assert table_cell(window, "Beta", ProjectsModel.STATUS) == "pending"
     message = window.pane.messageLabel.text()
-    assert re.fullmatch(r"Cleanup: Deleted 8 files, freed \d+\.\d\d MB", message), message
+    assert re.fullmatch(r"Deleted 8 files · freed \d+\.\d kB", message), message
     assert window.statusBar().currentMessage() == message
 
     history = window.history.model
     qtbot.waitUntil(lambda: history.rowCount() == 1, timeout=10000)
     row = [history.index(0, c).data() for c in range(history.columnCount())]
-    assert row[1:6] == ["clean", "user", "Alpha", "complete", "8"]
-    assert row[HistoryModel.COLUMNS.index("Failed")] == "0"
+    assert row[1:5] == ["clean", "user", "Alpha", "complete"]
+    # the history says it in the same sentence as the result line
+    assert row[HistoryModel.COLUMNS.index("Result")] == message
     window.historyView.selectRow(0)
     items = window.history.items_model
     qtbot.waitUntil(lambda: items.rowCount() > 0, timeout=10000)
     outcomes = {items.index(r, 1).data(): items.index(r, 0).data() for r in range(items.rowCount())}
     assert outcomes[str(keep)] == "skipped"
-    assert "Run" in window.history.itemsLabel.text() and "1 skipped" in window.history.itemsLabel.text()
+    assert window.history.itemsLabel.text() == message  # and so do the run's details
 
 
 def test_changed_item_is_skipped_with_an_icon_and_tooltip(two_projects, catalog_path, qtbot, open_window, monkeypatch):

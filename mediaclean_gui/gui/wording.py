@@ -1,0 +1,103 @@
+"""The window's words for counts, sizes, groups and reasons: one function per sentence, used everywhere."""
+
+from __future__ import annotations
+
+import re
+
+import humanize
+
+#: Plan group keys (roles) as a creator reads them.
+GROUP_LABELS = {
+    "intermediate": "Intermediates",
+    "shared_cache": "Shared cache",
+    "output": "Outputs",
+    "temp": "Temp folders",
+    "source": "Sources",
+    "orphans": "Orphans",
+    "final": "Final render",
+    "thumbnail": "Thumbnail",
+}
+
+#: Run outcomes as words (the run's items, the preview's marks).
+OUTCOME_WORDS = {
+    "deleted": "deleted",
+    "already_gone": "already gone",
+    "failed": "failed",
+    "skipped": "skipped",
+    "pending": "not done",
+    "uploaded": "uploaded",
+}
+
+# developer references that core texts may still carry: "(seed 002 AC-003)", ", seed 004", "(F5, seed 004)",
+# "(audio_files.file_path, …)": each such part goes, the rest of the parenthesis stays
+_REFERENCE = re.compile(r"^(?:seed \d{3}(?:/\d{3})?(?: (?:AC-\d{3}(?:/\d+)*|task \d+))?|AC-\d{3}|F[1-9]|[a-z_]+\.[a-z_]+)$")
+_PARENS = re.compile(r"\s*\(([^()]*)\)")
+_BARE = re.compile(r",?\s*\bseed \d{3}(?: AC-\d{3})?\b")
+
+
+def _strip_parens(match: re.Match[str]) -> str:
+    parts = [p.strip() for p in match.group(1).split(",")]
+    kept = [part for part in parts if not _REFERENCE.match(part)]
+    if len(kept) == len(parts):
+        return match.group(0)  # no reference in it: "run(s)", "(3)" stay as written
+    return f" ({', '.join(kept)})" if kept else ""
+
+
+def size_text(nbytes: int) -> str:
+    """Bytes as people read them, SI units (``humanize.naturalsize``: 1 MB = 1,000,000 bytes)."""
+    return str(humanize.naturalsize(nbytes))
+
+
+def plain(text: str) -> str:
+    """A core text without the requirement references written for developers (``seed 002 AC-003``,
+    ``F5``): what the creator reads keeps the words and loses the ids."""
+    cleaned = _BARE.sub("", _PARENS.sub(_strip_parens, text))
+    return re.sub(r"\s{2,}", " ", cleaned).strip()
+
+
+def count_noun(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``, ``1,204 objects``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def total_line(files: int, nbytes: int, kept: int, objects: bool = False, verb: str = "delete") -> str:
+    """The preview's total line (SPEC section 5): ``Will delete 152 files · 1.2 GB · 3 kept``."""
+    noun = ("object" if objects else "file") + ("" if files == 1 else "s")
+    return f"Will {verb} {files} {noun} · {size_text(nbytes)} · {kept} kept"
+
+
+def counts_sentence(done: int, nbytes: int, *, failed: int = 0, skipped: int = 0, kept: int = 0,
+                    trash: bool = False, objects: bool = False, uploaded: int | None = None,
+                    uploaded_bytes: int = 0) -> str:
+    """The one sentence for what a run did, used by the result line, the history and the run details:
+    ``Deleted 16 files · freed 5.2 MB · 1 skipped · 2 failed``. In trash mode: ``Moved 3 files to the
+    trash · 1.0 MB, nothing freed until it is emptied`` (invariant 16). For an upload (``uploaded``
+    files of ``uploaded_bytes``): ``Uploaded 12 files · 40.0 MB · deleted 12 local copies · freed 40.0 MB``."""
+    noun = "object" if objects else "file"
+    parts = []
+    if uploaded is not None:
+        parts.append(f"Uploaded {count_noun(uploaded, noun)} · {size_text(uploaded_bytes)}")
+        if done:
+            parts.append(f"deleted {count_noun(done, 'local copy').replace('copys', 'copies')} · "
+                         f"freed {size_text(nbytes)}")
+    elif trash:
+        parts.append(f"Moved {count_noun(done, noun)} to the trash · {size_text(nbytes)}, "
+                     f"nothing freed until it is emptied")
+    else:
+        parts.append(f"Deleted {count_noun(done, noun)} · freed {size_text(nbytes)}")
+    if skipped:
+        parts.append(f"{skipped:,} skipped")
+    if failed:
+        parts.append(f"{failed:,} failed")
+    if kept:
+        parts.append(f"{kept:,} kept")
+    return " · ".join(parts)
+
+
+def group_label(key: str) -> str:
+    """A plan group's title: a role as words, or a sweep's own group text (``clips/ · older than 5 days``)."""
+    return GROUP_LABELS.get(key, key or "Items")
+
+
+def outcome_word(outcome: str) -> str:
+    return OUTCOME_WORDS.get(outcome, outcome.replace("_", " "))
