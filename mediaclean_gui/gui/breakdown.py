@@ -103,7 +103,7 @@ class BreakdownWidget(QWidget):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(bar, 4, 4)
             painter.drawText(bar, Qt.AlignmentFlag.AlignCenter,
-                             "No sizes yet: scan the project (F5)" if self.title else "Select a project to see its breakdown")
+                             "No sizes yet: press F5 to scan the project" if self.title else "Select a project to see its breakdown")
             painter.end()
             return
         painter.setPen(Qt.PenStyle.NoPen)

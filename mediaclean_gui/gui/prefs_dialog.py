@@ -59,9 +59,9 @@ TABS: dict[str, list[PrefField]] = {
         PrefField("delete_mode", "Delete mode", "choice",
                   "permanent: remove the files; trash: move them to the system trash", choices=("permanent", "trash")),
         PrefField("temp_older_than_hours", "Temp folders older than", "int",
-                  "Render temp folders older than this are offered for deletion (F6)", " h"),
+                  "Render temp folders older than this are offered for deletion", " h"),
         PrefField("orphan_older_than_hours", "Orphan files older than", "int",
-                  "Files no catalog entry knows, older than this, are offered for deletion (F7)", " h"),
+                  "Files no catalog entry knows, older than this, are offered for deletion", " h"),
     ],
     "Safety": [
         PrefField("max_delete_count", "Ask again above", "int",
@@ -73,19 +73,19 @@ TABS: dict[str, list[PrefField]] = {
     ],
     "Retention": [
         PrefField("retention_days", "Keep clips for", "int",
-                  "S3 sweep: clips newer than this are kept (seed 004)", " days", 36500),
+                  "S3 sweep: clips newer than this are kept", " days", 36500),
         PrefField("grace_hours", "Grace period", "int",
                   "S3 sweep: other objects are deleted only once older than this", " h"),
     ],
     "Schedule": [
         PrefField("schedule_auto_minutes", "Auto-cleanup check every", "minutes",
-                  "While the window is open: clean every project whose final output has settled (F2)", " min"),
+                  "While the window is open: clean every project whose final output has settled", " min"),
         PrefField("schedule_temp_minutes", "Temp sweep every", "minutes",
-                  "Delete orphaned render temp folders in the temp roots below (F6)", " min"),
+                  "Delete orphaned render temp folders in the temp roots below", " min"),
         PrefField("schedule_orphans_minutes", "Orphan report every", "minutes",
-                  "Look for orphan files and report them; nothing is deleted without your preview (F7)", " min"),
+                  "Look for orphan files and report them; nothing is deleted without your preview", " min"),
         PrefField("schedule_sweep_minutes", "Bucket sweep every", "minutes",
-                  "Run the retention sweep of every remote (F4, F5); above the delete limits it does not run",
+                  "Run the retention sweep of every remote (old clips, finished jobs' sources); above the delete limits it does not run",
                   " min"),
     ],
 }
@@ -187,7 +187,7 @@ class PreferencesDialog(QDialog):
         form.addRow("Jobs:", self.jobStates)
         self.tempRoots = QListWidget()
         self.tempRoots.setObjectName("tempRootsList")
-        self.tempRoots.setToolTip("Render back ends' temp folders (seed 003); only folders named like "
+        self.tempRoots.setToolTip("Render back ends' temp folders; only folders named like "
                                   "intro_*, trim_*, concatenate_* … in them are ever deleted")
         self.tempRoots.setMaximumHeight(90)
         add = QPushButton("Add folder…")
