@@ -134,7 +134,7 @@ class MainWindow(QMainWindow):
         self.breakdown = self.projects.breakdown
 
         self.spaceMap = SpaceMap()
-        self.projects.layout().insertWidget(3, self.spaceMap)  # under the table, above the breakdown
+        self.projects.add_picture(self.spaceMap)  # under the table, above the breakdown
 
         self.pane = PreviewPane(self.catalog, self.workers)
         self.previewPane = self.pane
@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
         self.history = HistoryPanel(self.catalog, self.workers)
         self.historyView = self.history.historyView
         self.history_dock = self._dock("History", "historyDock", self.history)
-        self.resizeDocks([self.history_dock], [170], Qt.Orientation.Vertical)
+        self.resizeDocks([self.history_dock], [150], Qt.Orientation.Vertical)
         self.bucket = BucketPanel(self.catalog, self.workers)
         self.bucket_dock = self._dock("Bucket", "bucketDock", self.bucket)
         self.tabifyDockWidget(self.history_dock, self.bucket_dock)
@@ -631,7 +631,7 @@ class MainWindow(QMainWindow):
             self.import_db_dialog(path)
 
     def _splitters(self) -> dict[str, QSplitter]:
-        return {"main": self.splitter, "history": self.history.splitter}
+        return {"main": self.splitter, "projects": self.projects.splitter, "history": self.history.splitter}
 
     def _headers(self) -> dict[str, Any]:
         return {"projects": self.projectsTable.horizontalHeader(), "plan": self.planView.header(),

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSplitter,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -94,12 +95,18 @@ class ProjectsPanel(QWidget):
         self.tableStack.addWidget(table)
 
         self.breakdown = BreakdownWidget()
+        # the table, the pictures under it: the user drags the boundaries (remembered with the layout)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setObjectName("projectsSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.tableStack)
+        self.splitter.addWidget(self.breakdown)
+        self.splitter.setStretchFactor(0, 1)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 0, 6)
+        layout.setContentsMargins(0, 4, 0, 4)
         layout.addWidget(self.projectFilter)
         layout.addWidget(self.noMatch)
-        layout.addWidget(self.tableStack, 1)
-        layout.addWidget(self.breakdown)
+        layout.addWidget(self.splitter, 1)
 
         self.projectFilter.textChanged.connect(self._filter)
         self.projectFilter.escaped.connect(self._into_table)
@@ -130,6 +137,12 @@ class ProjectsPanel(QWidget):
         layout.addWidget(hint)
         layout.addStretch(2)
         return empty
+
+    def add_picture(self, widget: QWidget) -> None:
+        """Put ``widget`` between the table and the breakdown (the window's space map)."""
+        self.splitter.insertWidget(1, widget)
+        self.splitter.setStretchFactor(1, 0)
+        self.splitter.setSizes([260, widget.minimumHeight(), self.breakdown.minimumHeight()])
 
     # ------------------------------------------------------------ contents
     def set_rows(self, rows: list[ProjectRow], keep: list[int]) -> None:
