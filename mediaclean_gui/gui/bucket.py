@@ -18,12 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.catalog import Catalog
-from ..core.s3.remote import get_remote, list_remotes
-from ..core.s3.sweep import AGE_BUCKETS, bucket_usage
 from ..core.views import bucket_snapshot
 from .breakdown import begin_chart
 from .models import relative_time
-from .remotes import error_sentence
+from .messages import error_text as error_sentence
 from .wording import size_text
 from .workers import Task, TaskContext, Workers
 
@@ -34,7 +32,8 @@ AGE_COLOURS: dict[str, str] = {
     "5–30 days": "#fb8c00",
     "over 30 days": "#c62828",
 }
-AGES = [label for label, _ in AGE_BUCKETS]
+#: The age buckets of ``core.s3.sweep.AGE_BUCKETS``, youngest first (kept here so the window starts without S3).
+AGES = list(AGE_COLOURS)
 TOP_LEVEL = "(top level)"
 
 Usage = dict[str, dict[str, int]]
@@ -208,6 +207,8 @@ class BucketPanel(QWidget):
         keep = select or self.remote.currentText()
 
         def work(ctx: TaskContext) -> list[str]:
+            from ..core.s3.remote import list_remotes
+
             return [r.name for r in list_remotes(self.catalog)]
 
         def done(names: list[str] | None, error: BaseException | None) -> None:
@@ -243,6 +244,9 @@ class BucketPanel(QWidget):
         self.stopButton.setEnabled(refresh)
 
         def work(ctx: TaskContext) -> tuple[Usage, str]:
+            from ..core.s3.remote import get_remote
+            from ..core.s3.sweep import bucket_usage
+
             usage = bucket_usage(self.catalog, name, refresh=refresh, progress=ctx.progress, cancel=ctx.cancel)
             remote = get_remote(self.catalog, name)
             snap = bucket_snapshot(self.catalog, remote.id)

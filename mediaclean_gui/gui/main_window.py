@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Catalog
 from ..core.events import CancelToken, Progress
-from ..core.run.lifecycle import reconcile_interrupted_runs
 from ..core.projects import Project, env_allows_auto_cleanup, set_auto_cleanup
 from ..core.scan import role_sizes
 from ..core.views import PlanSummary, ProjectRow, has_unfinished_runs, project_rows, total_reclaimed
@@ -39,7 +38,6 @@ from .plan_flow import MakePlan, PlanFlow, sweep_words
 from .prefs_dialog import PreferencesDialog
 from .preview import PreviewPane
 from .projects_panel import EMPTY_STATE, ProjectsPanel
-from .remotes import ManageRemotesDialog
 from .responsive import keep_gui_responsive
 from .schedule import ScheduleDriver
 from .settings import restore_layout, save_layout
@@ -106,6 +104,8 @@ class MainWindow(QMainWindow):
 
         self.resize(1280, 800)
         restore_layout(self, self._splitters(), self._headers())
+        header = self.projectsTable.horizontalHeader()  # the restored sort indicator is the sort
+        self.projectsTable.sortByColumn(header.sortIndicatorSection(), header.sortIndicatorOrder())
         self._sync_auto_toggle()
         # the window paints first; the catalog is read in workers and fills it in (first paint ≤ 300 ms)
         QTimer.singleShot(0, self._start)
@@ -515,8 +515,10 @@ class MainWindow(QMainWindow):
             self.schedule.check()  # intervals may have changed
 
     # ================================================================ remotes: manage, bucket usage, lifecycle
-    def manage_remotes(self, why: str = "") -> ManageRemotesDialog:
+    def manage_remotes(self, why: str = "") -> QDialog:
         """Remote → Manage remotes… (``why`` says what needed one); the Bucket panel follows every change."""
+        from .remotes import ManageRemotesDialog  # the S3 part of the window loads when first used
+
         dialog = ManageRemotesDialog(self.catalog, self.workers, self, why)
         dialog.changed.connect(lambda: self.bucket.reload_remotes())
         self.remotes_dialog = dialog
@@ -593,6 +595,8 @@ class MainWindow(QMainWindow):
         def work(ctx: TaskContext) -> list[int]:
             if not has_unfinished_runs(self.catalog):
                 return []
+            from ..core.run.lifecycle import reconcile_interrupted_runs  # loaded only when a crash left a run
+
             with self.catalog.writer("reconcile"):
                 return reconcile_interrupted_runs(self.catalog)
 

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.catalog import Catalog
-from ..core.s3.sweep import versioning_notes
 from ..core.views import PlanSummary
 from .plan_model import PlanModel
 from .thumbnail import ThumbnailView
@@ -213,8 +212,12 @@ class PreviewPane(QWidget):
         self.set_current("")
         self.thumbnail.clear()
         versioning = str(plan.params.get("versioning", "")) if plan.kind == "sweep" else ""
-        self.set_notes(versioning_notes(versioning, str(plan.params.get("remote", ""))),
-                       versioned=versioning in ("Enabled", "Suspended"))
+        notes: list[str] = []
+        if plan.kind == "sweep":
+            from ..core.s3.sweep import versioning_notes  # the S3 part loads when a sweep is shown
+
+            notes = versioning_notes(versioning, str(plan.params.get("remote", "")))
+        self.set_notes(notes, versioned=versioning in ("Enabled", "Suspended"))
         self.planView.setColumnHidden(PlanModel.PROJECT, True)  # the project is the group above each item
         header = self.planView.header()
         header.blockSignals(True)  # the indicator shows the order the summary was read in; no new sort

@@ -158,12 +158,14 @@ class ProjectsPanel(QWidget):
         wanted = set(ids)
         chosen = QItemSelection()
         current: QModelIndex | None = None
-        for row in range(self.proxy.rowCount()):
-            index = self.proxy.index(row, 0)
-            project = index.data(RecordRole)
-            if project is not None and project.id in wanted:
-                chosen.select(index, index.siblingAtColumn(self.proxy.columnCount() - 1))
-                current = current or index
+        last = self.proxy.columnCount() - 1
+        for project_id in wanted:
+            row = self.model.row_of(project_id)
+            index = self.proxy.mapFromSource(self.model.index(row, 0)) if row is not None else QModelIndex()
+            if index.isValid():
+                chosen.select(index, index.siblingAtColumn(last))
+                if current is None or index.row() < current.row():
+                    current = index
         selection.blockSignals(True)
         selection.clearSelection()
         selection.select(chosen, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)

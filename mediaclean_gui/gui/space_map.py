@@ -39,6 +39,7 @@ class SpaceMap(QWidget):
 
     projectClicked = Signal(int)
     HEADER = 22
+    MAX_TILES = 150
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,8 +94,12 @@ class SpaceMap(QWidget):
         if self.focus_project is None:
             ranked = sorted((p for p in self.projects if p.reclaimable_bytes > 0),
                             key=lambda p: (-p.reclaimable_bytes, p.name))
+            shown, rest = ranked[:self.MAX_TILES], ranked[self.MAX_TILES:]
             self.tiles = [Tile(p.name, p.reclaimable_bytes, PROJECT_COLOURS[n % len(PROJECT_COLOURS)], p.id)
-                          for n, p in enumerate(ranked)]
+                          for n, p in enumerate(shown)]
+            if rest:  # thousands of tiles are unreadable: the smallest share one
+                self.tiles.append(Tile(f"{len(rest):,} smaller projects", sum(p.reclaimable_bytes for p in rest),
+                                       "#9e9e9e", -1))
         else:
             sizes = self.roles.get(self.focus_project, {})
             ranked_roles = sorted(((r, b) for r, (b, _) in sizes.items() if r in RECLAIMABLE_ROLES and b > 0),
@@ -121,7 +126,7 @@ class SpaceMap(QWidget):
             self.drill(None)
             return
         tile = self.tile_at(point)
-        if tile is None:
+        if tile is None or tile.project_id < 0:
             return
         if self.focus_project is None:
             self.projectClicked.emit(tile.project_id)

@@ -73,7 +73,8 @@ def test_layout_sort_and_widths_are_restored_after_reopening(two_projects, catal
     header = window.projectsTable.horizontalHeader()
     header.setSectionResizeMode(ProjectsModel.SIZE, QHeaderView.ResizeMode.Interactive)
     header.resizeSection(ProjectsModel.SIZE, 131)
-    window.projectsTable.sortByColumn(ProjectsModel.SIZE, Qt.SortOrder.DescendingOrder)
+    window.projectsTable.sortByColumn(ProjectsModel.SIZE, Qt.SortOrder.AscendingOrder)
+    assert table_names(window) == ["Beta", "Alpha"]
     window.close()
     assert window_settings_file.exists()
 
@@ -86,8 +87,8 @@ def test_layout_sort_and_widths_are_restored_after_reopening(two_projects, catal
     restored = again.projectsTable.horizontalHeader()
     assert restored.sectionSize(ProjectsModel.SIZE) == 131
     assert (restored.sortIndicatorSection(), restored.sortIndicatorOrder()) == (ProjectsModel.SIZE,
-                                                                                 Qt.SortOrder.DescendingOrder)
-    assert table_names(again) == ["Alpha", "Beta"]  # Alpha is the bigger one
+                                                                                 Qt.SortOrder.AscendingOrder)
+    assert table_names(again) == ["Beta", "Alpha"]  # smallest first, as left
 
 
 def test_free_space_now_and_after_the_plan(two_projects, catalog_path, qtbot, open_window):
