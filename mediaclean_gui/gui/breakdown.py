@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .models import size_text
+from .wording import size_text
 
 #: Role -> (label, colour). Protected roles are greens; what cleanup frees is warm.
 ROLE_STYLE: dict[str, tuple[str, str]] = {

@@ -126,7 +126,7 @@ class PlanModel(QAbstractItemModel):
         self.outcomes: dict[int, tuple[str, str]] = {}
         self.outcome_run: int | None = None  # rows paged in after the run read their outcomes themselves
         self.on_toggle: Callable[[list[int], bool], None] | None = None
-        self.on_sort: Callable[[str, bool], None] | None = None
+        self.on_sort: Callable[[str, bool], object] | None = None
         # boxes changed here since the rows were read: a re-sorted page must not show the stored value
         self._selected_now: dict[int, bool] = {}
 
@@ -555,6 +555,18 @@ class PlanModel(QAbstractItemModel):
                 if value == target:
                     return self.createIndex(child.row, 0, child)
         return QModelIndex()
+
+    @staticmethod
+    def group_key(group: _Group) -> GroupKey:
+        """The group's ``(project id, key)``, the same across two orders of one plan."""
+        if group.info is not None:
+            return group.info.project_id, group.info.key
+        kept = group.kept
+        return (kept.project_id, kept.key or "") if kept is not None else (None, "")
+
+    @staticmethod
+    def rows_of(group: _Group) -> list[_Row]:
+        return [c for c in group.children if isinstance(c, _Row)]
 
     def group_index(self, group: _Group) -> QModelIndex:
         return self._index_of(group)

@@ -231,18 +231,14 @@ class PreviewPane(QWidget):
     def show_sorted(self, summary: PlanSummary) -> None:
         """The same plan in another order: boxes, outcomes and open groups stay as they were."""
         view = self.planView
-        opened = {(g.info.project_id, g.info.key) if g.info else (g.kept.project_id, g.kept.key or "")
-                  for g in self.model.groups if g.kept is not None or g.info is not None
-                  if view.isExpanded(self.model.group_index(g))}
+        opened = {self.model.group_key(g) for g in self.model.groups if view.isExpanded(self.model.group_index(g))}
         sections = {s.project_id for s in self.model.sections if view.isExpanded(self.model.section_index(s))}
         self.model.set_summary(summary, keep_state=True)
         for section in self.model.sections:
             if section.project_id in sections:
                 view.expand(self.model.section_index(section))
         for group in self.model.groups:
-            key = (group.info.project_id, group.info.key) if group.info else \
-                (group.kept.project_id if group.kept else None, (group.kept.key or "") if group.kept else "")
-            if key in opened:
+            if self.model.group_key(group) in opened:
                 view.expand(self.model.group_index(group))
         self._fit_columns()
         self._update_buttons()
@@ -273,10 +269,9 @@ class PreviewPane(QWidget):
             index = model.group_index(group)
             widest_item = max(widest_item, fm.horizontalAdvance(str(model.data(index) or "")))
             widest_why = max(widest_why, fm.horizontalAdvance(str(model.data(index.siblingAtColumn(model.WHY)) or "")))
-            for child in group.children[:2000]:
-                row = child  # type: ignore[assignment]
-                widest_item = max(widest_item, fm.horizontalAdvance(model.shown_path(row)))  # type: ignore[arg-type]
-                why = model.why(row)  # type: ignore[arg-type]
+            for row in model.rows_of(group)[:2000]:
+                widest_item = max(widest_item, fm.horizontalAdvance(model.shown_path(row)))
+                why = model.why(row)
                 if why not in seen:
                     seen.add(why)
                     widest_why = max(widest_why, fm.horizontalAdvance(why))

@@ -36,7 +36,7 @@ class TaskContext:
 
 
 TaskFunc = Callable[[TaskContext], Any]
-NextFunc = Callable[[Any, BaseException | None], None]
+NextFunc = Callable[[Any, BaseException | None], object]
 ProgressFunc = Callable[[dict[str, Any]], None]
 
 
