@@ -1,4 +1,5 @@
-"""Disk space for the window's header and map: free bytes per file system, and a squarified treemap layout.
+"""Disk space for the window's header and map: free bytes per file system, a squarified treemap layout, and
+the folders of one role of a project.
 
 No Qt here: rectangles are plain ``(x, y, w, h)`` floats the window paints.
 """
@@ -9,6 +10,12 @@ import os
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from .catalog import Catalog
+from .events import CancelToken
+from .profiles import Role, get_profile
+from .projects import artifacts_of, get_project
+from .walk import walk
 
 
 @dataclass(frozen=True)
@@ -101,3 +108,47 @@ def squarify(sizes: Sequence[int], rect: Rect) -> list[Rect]:
                 left += width
             y, h = y + height, h - height
     return out
+
+
+def folder_sizes(catalog: Catalog, project_id: int, role: str,
+                 cancel: CancelToken | None = None) -> list[tuple[str, int, int]]:
+    """``(folder, bytes, files)`` of one role of one project, by the folder (relative to the project's root)
+    that holds the files, largest first: the map's third level. Walks the profile's folders without
+    following links or crossing mounts (``core.walk``), like a scan; shared cache files are the ones the
+    project references. Reads only; raises ``Cancelled``. For a worker."""
+    project = get_project(catalog, project_id)
+    profile = get_profile(project.profile)
+    totals: dict[str, list[int]] = {}
+
+    def add(rel: str, size: int) -> None:
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else "."
+        slot = totals.setdefault(folder, [0, 0])
+        slot[0] += size
+        slot[1] += 1
+
+    if role == Role.SHARED_CACHE.value:
+        for art in artifacts_of(catalog, project_id):
+            if art.role is Role.SHARED_CACHE:
+                try:
+                    st = os.lstat(art.path)
+                except OSError:
+                    continue
+                add(os.path.relpath(art.path, project.root).replace(os.sep, "/"), st.st_size)
+    else:
+        key = project.key if profile.uses_project else None
+        try:
+            root_dev = os.lstat(project.root).st_dev
+        except OSError:
+            return []
+        seen = 0
+        for prefix in profile.walk_prefixes(key):
+            for entry in walk(project.root, prefix, root_dev):
+                if entry.kind != "file" or entry.st is None:
+                    continue
+                seen += 1
+                if cancel is not None and seen % 1000 == 0:
+                    cancel.raise_if_cancelled()
+                found = profile.classify(entry.rel, key)
+                if found is not None and found.role.value == role:
+                    add(entry.rel, entry.st.st_size)
+    return sorted(((f, b, n) for f, (b, n) in totals.items()), key=lambda t: (-t[1], t[0]))

@@ -25,6 +25,7 @@ from ..core.catalog import Catalog
 from ..core.events import CancelToken, Progress
 from ..core.projects import Project, env_allows_auto_cleanup, set_auto_cleanup
 from ..core.scan import role_sizes
+from ..core.space import folder_sizes
 from ..core.views import PlanSummary, ProjectRow, has_unfinished_runs, project_rows, total_reclaimed
 from . import plans, project_actions
 from .actions import build_actions
@@ -233,6 +234,7 @@ class MainWindow(QMainWindow):
         self.planView.selectionModel().currentChanged.connect(self._plan_current_changed)
         self.pane.model.totalsChanged.connect(self._plan_totals_changed)
         self.spaceMap.projectClicked.connect(self._map_clicked)
+        self.spaceMap.roleClicked.connect(self._map_role_clicked)
         self.history.errorRaised.connect(self.show_error)
         self.history.restored.connect(self._restored)
         self.messages.notified.connect(self.notified)
@@ -425,6 +427,17 @@ class MainWindow(QMainWindow):
     def _map_clicked(self, project_id: int) -> None:
         """A project's tile in the space map selects that project in the table."""
         self.projects.select_ids([project_id])
+
+    def _map_role_clicked(self, project_id: int, role: str) -> Task:
+        """A role's tile: its folders, measured in a worker (a walk of the project's folders)."""
+        def done(folders: list[tuple[str, int, int]] | None, error: BaseException | None) -> None:
+            if error is not None:
+                self.show_error(error)
+            elif folders is not None:
+                self.spaceMap.set_folders(project_id, role, folders)
+
+        return self.workers.run_task(lambda ctx: folder_sizes(self.catalog, project_id, role, ctx.cancel), done,
+                                     name="map folders")
 
     def scan_selected(self) -> None:
         ids = [p.id for p in self.selected_projects()] or None

@@ -21,23 +21,28 @@ PROJECT_COLOURS = ("#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00897b", "#e539
 
 
 class Tile:
-    """One rectangle of the map: a project (``project_id``) or one of its roles (``role``)."""
+    """One rectangle of the map: a project (``project_id``), one of its roles (``role``) or one folder of
+    that role (``folder``)."""
 
-    def __init__(self, label: str, nbytes: int, colour: str, project_id: int, role: str = "") -> None:
+    def __init__(self, label: str, nbytes: int, colour: str, project_id: int, role: str = "",
+                 folder: str = "") -> None:
         self.label = label
         self.bytes = nbytes
         self.colour = colour
         self.project_id = project_id
         self.role = role
+        self.folder = folder
         self.rect = QRectF()
 
 
 class SpaceMap(QWidget):
     """``spaceMap``: every project's reclaimable bytes as a treemap. Clicking a project's tile selects it
-    (``projectClicked``) and drills into its roles; the title line (or Escape, or a right-click) goes back
-    to all projects."""
+    (``projectClicked``) and drills into its roles; a role's tile into its folders (``roleClicked``: the
+    window reads them in a worker and hands them to :meth:`set_folders`). The title line goes back to all
+    projects; Escape, Backspace or a right-click go up one level."""
 
     projectClicked = Signal(int)
+    roleClicked = Signal(int, str)
     HEADER = 22
     MAX_TILES = 150
 
@@ -52,6 +57,8 @@ class SpaceMap(QWidget):
         self.selected: set[int] = set()
         self.focus_project: int | None = None  # drilled into this project, or None: all projects
         self.roles: dict[int, dict[str, tuple[int, int]]] = {}
+        self.focus_role = ""  # drilled into this role of focus_project ("": its roles)
+        self.folders: list[tuple[str, int, int]] | None = None  # the folders of focus_role, once read
         self.tiles: list[Tile] = []
         self.setAccessibleName("Map of reclaimable space")
 
@@ -77,10 +84,25 @@ class SpaceMap(QWidget):
         if self.focus_project == project_id:
             self._layout()
 
-    def drill(self, project_id: int | None) -> None:
-        """Show one project's roles (``None``: every project)."""
+    def drill(self, project_id: int | None, role: str = "") -> None:
+        """Show one project's roles (``None``: every project), or with ``role`` that role's folders."""
         self.focus_project = project_id
+        self.focus_role = role if project_id is not None else ""
+        self.folders = None
         self._layout()
+
+    def set_folders(self, project_id: int, role: str, folders: list[tuple[str, int, int]]) -> None:
+        """``(folder, bytes, files)`` of the role drilled into (``core.space.folder_sizes``)."""
+        if (project_id, role) == (self.focus_project, self.focus_role):
+            self.folders = list(folders)
+            self._layout()
+
+    def up(self) -> None:
+        """One level up: folders → roles → all projects."""
+        if self.focus_role:
+            self.drill(self.focus_project)
+        else:
+            self.drill(None)
 
     def title(self) -> str:
         if self.focus_project is None:
@@ -88,6 +110,9 @@ class SpaceMap(QWidget):
             return f"Reclaimable space — all projects · {size_text(total)}"
         project = next((p for p in self.projects if p.id == self.focus_project), None)
         name = project.name if project else "project"
+        if self.focus_role:
+            role = ROLE_STYLE.get(self.focus_role, (self.focus_role, ""))[0]
+            return f"All projects › {name} › {role} (click here to go back)"
         return f"All projects › {name} (click here to go back)"
 
     def _layout(self) -> None:
@@ -100,6 +125,12 @@ class SpaceMap(QWidget):
             if rest:  # thousands of tiles are unreadable: the smallest share one
                 self.tiles.append(Tile(f"{len(rest):,} smaller projects", sum(p.reclaimable_bytes for p in rest),
                                        "#9e9e9e", -1))
+        elif self.focus_role:
+            colour = QColor(ROLE_STYLE.get(self.focus_role, ("", "#9e9e9e"))[1])
+            self.tiles = []
+            for n, (folder, nbytes, _files) in enumerate((self.folders or [])[:self.MAX_TILES]):
+                shade = colour.lighter(100 + (n % 4) * 12).name()
+                self.tiles.append(Tile(folder, nbytes, shade, self.focus_project, self.focus_role, folder))
         else:
             sizes = self.roles.get(self.focus_project, {})
             ranked_roles = sorted(((r, b) for r, (b, _) in sizes.items() if r in RECLAIMABLE_ROLES and b > 0),
@@ -122,7 +153,10 @@ class SpaceMap(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         point = event.position()
-        if event.button() == Qt.MouseButton.RightButton or point.y() < self.HEADER:
+        if event.button() == Qt.MouseButton.RightButton:
+            self.up()
+            return
+        if point.y() < self.HEADER:
             self.drill(None)
             return
         tile = self.tile_at(point)
@@ -131,12 +165,13 @@ class SpaceMap(QWidget):
         if self.focus_project is None:
             self.projectClicked.emit(tile.project_id)
             self.drill(tile.project_id)
-        else:
-            self.projectClicked.emit(tile.project_id)
+        elif not self.focus_role:
+            self.drill(tile.project_id, tile.role)
+            self.roleClicked.emit(tile.project_id, tile.role)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Escape, Qt.Key.Key_Backspace) and self.focus_project is not None:
-            self.drill(None)
+            self.up()
             return
         super().keyPressEvent(event)
 
@@ -159,9 +194,13 @@ class SpaceMap(QWidget):
             painter.setPen(QPen(muted, 1, Qt.PenStyle.DashLine))
             box = QRectF(self.rect()).adjusted(6, self.HEADER + 2, -6, -4)
             painter.drawRoundedRect(box, 4, 4)
-            words = ("Nothing to reclaim yet: projects show here once their final render exists and a scan "
-                     "measured them." if self.focus_project is None else
-                     "Nothing reclaimable in this project. Click the title to see every project.")
+            if self.focus_project is None:
+                words = ("Nothing to reclaim yet: projects show here once their final render exists and a scan "
+                         "measured them.")
+            elif self.focus_role and self.folders is None:
+                words = "Measuring its folders…"
+            else:
+                words = "Nothing reclaimable here. Click the title to see every project."
             painter.drawText(box.adjusted(8, 0, -8, 0), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, words)
             painter.end()
             return

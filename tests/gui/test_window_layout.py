@@ -120,6 +120,16 @@ def test_space_map_drill_down_selects_the_project(two_projects, catalog_path, qt
     qtbot.waitUntil(lambda: bool(space.tiles) and all(t.role for t in space.tiles), timeout=5000)
     assert {t.label for t in space.tiles} >= {"Intermediates"}
     assert "final" not in [t.role for t in space.tiles]  # protected roles are never reclaimable
+    intermediates = next(t for t in space.tiles if t.role == "intermediate")
+    qtbot.mouseClick(space, Qt.MouseButton.LeftButton, pos=intermediates.rect.center().toPoint())
+    assert space.title() == "All projects › Beta › Intermediates (click here to go back)"
+    qtbot.waitUntil(lambda: bool(space.tiles) and all(t.folder for t in space.tiles), timeout=5000)
+    folders = {t.folder: t.bytes for t in space.tiles}
+    assert set(folders) == {".cache/audio/p2", ".cache/videos/p2", ".cache/assembly/p2"}
+    audio = sum(f.stat().st_size for f in two_projects.path(".cache/audio/p2").iterdir())
+    assert folders[".cache/audio/p2"] == audio
+    qtbot.mouseClick(space, Qt.MouseButton.RightButton, pos=QPoint(40, 60))  # one level up
+    assert space.title() == "All projects › Beta (click here to go back)"
     image = space.grab().toImage()
     assert not image.isNull() and image.width() > 100
     qtbot.mouseClick(space, Qt.MouseButton.LeftButton, pos=QPoint(20, 8))  # the title goes back up
