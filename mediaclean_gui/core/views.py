@@ -304,11 +304,13 @@ def bucket_snapshot(catalog: Catalog, remote_id: int) -> BucketSnapshot:
 @dataclass(frozen=True)
 class ProjectRow:
     """A project as the window's table shows it. ``final_missing``: its layout has a final render and the
-    last scan found none (so a cleanup would refuse it); ``auto``: auto-cleanup in effect for it."""
+    last scan found none (so a cleanup would refuse it); ``auto``: auto-cleanup in effect for it;
+    ``name_key``: :func:`natural_key` of its name (made here, in the worker, not while the table sorts)."""
 
     project: Project
     auto: bool
     final_missing: bool
+    name_key: tuple[Any, ...] = ()
 
 
 def project_rows(catalog: Catalog) -> list[ProjectRow]:
@@ -328,7 +330,7 @@ def project_rows(catalog: Catalog) -> list[ProjectRow]:
             except NotFound:
                 has_final_rule[p.profile] = False
         missing = has_final_rule[p.profile] and p.scanned_at is not None and not finals.get(p.id)
-        out.append(ProjectRow(p, auto_cleanup_effective(catalog, p, prefs), missing))
+        out.append(ProjectRow(p, auto_cleanup_effective(catalog, p, prefs), missing, natural_key(p.name)))
     return out
 
 

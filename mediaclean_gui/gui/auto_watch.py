@@ -25,6 +25,7 @@ from ..core.plan import load_plan
 from ..core.profiles import Profile, get_profile
 from ..core.projects import Project, list_projects
 from ..core.runner import execute_any
+from .plan_flow import result_sentence
 from .workers import TaskContext, Workers
 
 log = logging.getLogger("mediaclean.gui")
@@ -68,8 +69,8 @@ class _Check:
 class AutoCleanupWatcher(QObject):
     """A QTimer that checks projects with ``core.auto.check_eligibility``.
 
-    ``cleaned(project_name, text)`` is emitted after each automatic run with the
-    core's summary (``Cleanup: Deleted N files, freed X MB``); ``refused(name, text)``
+    ``cleaned(project_name, text)`` is emitted after each automatic run with the window's
+    sentence for counts (``Deleted 9 files · freed 90.1 kB``); ``refused(name, text)``
     when the plan could not run (e.g. above the delete limits: auto never confirms those).
     """
 
@@ -172,9 +173,7 @@ class AutoCleanupWatcher(QObject):
             if result is None:
                 self.refused.emit(name, refusal or "refused")
                 return
-            text = result.summary_line()
-            if result.failed:
-                text += f"; {len(result.failed)} failed"
-            self.cleaned.emit(name, text)
+            log.info("auto-cleanup of %s: %s", name, result.summary_line())  # the seed's line, in the log
+            self.cleaned.emit(name, result_sentence(result))
 
         self.workers.run_task(run, done, name="auto-clean", destructive=True)

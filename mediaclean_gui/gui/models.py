@@ -80,6 +80,7 @@ class ProjectsModel(QAbstractTableModel):
         self.sort_column = self.NAME
         self.sort_order = Qt.SortOrder.AscendingOrder
         self._row_of: dict[int, int] = {}
+        self._name_keys: dict[int, tuple[Any, ...]] = {}
 
     def set_rows(self, rows: list[ProjectRow]) -> None:
         """The projects with their table facts (``core.views.project_rows``), in the current sort order."""
@@ -87,6 +88,7 @@ class ProjectsModel(QAbstractTableModel):
         self.projects = [r.project for r in rows]
         self.auto_effective = {r.project.id: r.auto for r in rows}
         self.final_missing = {r.project.id for r in rows if r.final_missing}
+        self._name_keys = {r.project.id: r.name_key for r in rows if r.name_key}
         self._sort_rows()
         self.endResetModel()
 
@@ -192,7 +194,9 @@ class ProjectsModel(QAbstractTableModel):
         return f"{'on' if on else 'off'} (global)" if p.auto_cleanup == "inherit" else p.auto_cleanup
 
     def _sort_value(self, p: Project, col: int) -> Any:
-        return (natural_key(p.name), p.total_bytes, p.reclaimable_bytes, self.status(p),
+        if col == self.NAME:
+            return self._name_keys.get(p.id) or natural_key(p.name)
+        return (None, p.total_bytes, p.reclaimable_bytes, self.status(p),
                 p.cleanup_completed_at or "", p.auto_cleanup)[col]
 
     def _auto_tip(self, p: Project) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 
+import humanize
+
 from gui_helpers import import_workspace, preview_selected, select_project, table_cell
 from PySide6.QtCore import QTimer
 
@@ -86,15 +88,14 @@ def test_auto_cleanup_when_the_final_output_appears_while_open(workspace, catalo
         workspace.render_final("new", age=0)
     title, text = note.args
     assert title == "Auto-cleanup: Rendering Now"
-    assert re.fullmatch(r"Cleanup: Deleted \d+ files, freed \d+\.\d\d MB", text), text
     runs = list_runs(Catalog(catalog_path))
     assert len(runs) == 1 and runs[0]["started_by"] == "auto" and runs[0]["projects"] == ["Rendering Now"]
-    assert text == f"Cleanup: Deleted {runs[0]['deleted_count']} files, freed {runs[0]['freed_bytes'] / 2**20:.2f} MB"
+    assert text == f"Deleted {runs[0]['deleted_count']} files · freed {humanize.naturalsize(runs[0]['freed_bytes'])}"
     assert runs[0]["deleted_count"] == 9  # 3 audio, 3 segments, 2 assembly parts, 1 cache file
     assert not workspace.path(".cache/audio/new/scene-1.mp3").exists()
     assert workspace.path(".cache/output/new/final.mp4").exists()
     assert workspace.path(".cache/audio/old/scene-1.mp3").exists()  # never armed
-    assert window.statusBar().currentMessage().startswith("Auto-cleanup: Rendering Now: Cleanup: Deleted 9 files")
+    assert window.statusBar().currentMessage().startswith("Auto-cleanup: Rendering Now: Deleted 9 files · freed ")
     qtbot.waitUntil(lambda: table_cell(window, "Rendering Now", ProjectsModel.STATUS) == "complete", timeout=10000)
     qtbot.wait(400)
     assert len(list_runs(Catalog(catalog_path))) == 1  # cleaned once, not on every tick
