@@ -55,11 +55,11 @@ class HistoryPanel(QWidget):
         self.historyView.setWordWrap(False)
         header = self.historyView.horizontalHeader()
         header.setStretchLastSection(False)
-        for col, width in enumerate((120, 60, 80, 0, 80, 320)):
+        for col, width in enumerate((110, 55, 80, 150, 80, 0)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             if width:
                 header.resizeSection(col, width)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)  # the result sentence gets the room
         compact = self.historyView.fontMetrics().height() + 8
         self.historyView.verticalHeader().setDefaultSectionSize(compact)
         self.historyView.setToolTip("Past runs; select one to see what happened to each item")

@@ -108,18 +108,20 @@ class MainWindow(QMainWindow):
         header = self.projectsTable.horizontalHeader()  # the restored sort indicator is the sort
         self.projectsTable.sortByColumn(header.sortIndicatorSection(), header.sortIndicatorOrder())
         self._sync_auto_toggle()
-        # the window paints first; the catalog is read in workers and fills it in (first paint ≤ 300 ms)
-        QTimer.singleShot(0, self._start)
+        # the timers start now, so a caller's schedule.stop() or start(delay_ms=…) right after this
+        # constructor holds (the demo delays the scheduled jobs); the catalog is read in workers after the
+        # first paint and fills the window in (first paint ≤ 300 ms)
+        self.auto_watch.start()
+        self.schedule.start()
+        keep_gui_responsive()
+        QTimer.singleShot(0, self._fill_in)
 
-    def _start(self) -> None:
+    def _fill_in(self) -> None:
         if self._closing:
             return
         self.refresh_projects()
         self.history.refresh()
         self._reconcile_if_needed()
-        self.auto_watch.start()
-        self.schedule.start()
-        keep_gui_responsive()
         self.schedule.unseen()
         self.refresh_reclaimed()
 
@@ -148,9 +150,9 @@ class MainWindow(QMainWindow):
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.projects)
         self.splitter.addWidget(self.pane)
-        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(0, 4)
         self.splitter.setStretchFactor(1, 6)
-        self.splitter.setSizes([600, 680])
+        self.splitter.setSizes([520, 760])
         self.splitter.setChildrenCollapsible(False)
         central = QWidget()
         layout = QVBoxLayout(central)

@@ -80,9 +80,12 @@ class ProjectsPanel(QWidget):
         header = table.horizontalHeader()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(ProjectsModel.NAME, QHeaderView.ResizeMode.Stretch)
-        for col in range(1, len(ProjectsModel.COLUMNS)):
+        for col in (ProjectsModel.SIZE, ProjectsModel.RECLAIMABLE, ProjectsModel.LAST, ProjectsModel.AUTO):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, max(header.sectionSizeHint(col), 86))
+        # the status says "no final render yet": it is never cut (sized from the rows on screen only)
+        header.setSectionResizeMode(ProjectsModel.STATUS, QHeaderView.ResizeMode.ResizeToContents)
+        header.setMinimumSectionSize(60)
 
         self.noMatch = QLabel("")
         self.noMatch.setObjectName("noMatchLabel")

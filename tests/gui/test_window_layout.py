@@ -205,3 +205,17 @@ def test_usable_at_1024_by_700(two_projects, catalog_path, qtbot, open_window):
         assert corner.x() <= window.width() and corner.y() <= window.height(), widget.objectName()
     assert window.planView.width() >= 400 and window.projectsTable.height() >= 100
     assert window.pane.totalLabel.text().startswith("Will delete ")
+
+
+def test_a_schedule_delayed_or_stopped_right_after_opening_stays_so(tmp_path, qtbot):
+    """The demo delays the scheduled jobs (auto-cleanup among them) and tools stop them: filling the window
+    in after its first paint must not start them again behind the caller's back."""
+    window = create_main_window(tmp_path / "c.sqlite3")
+    qtbot.addWidget(window)
+    window.schedule.start(delay_ms=300_000)
+    qtbot.waitUntil(lambda: window.projects_loaded, timeout=10000)
+    qtbot.wait(50)
+    assert window.schedule.timer.isActive() and window.schedule.timer.remainingTime() > 200_000
+    window.schedule.stop()
+    qtbot.wait(50)
+    assert window.schedule.stopped and not window.schedule.timer.isActive()
