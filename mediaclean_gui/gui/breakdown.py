@@ -63,7 +63,7 @@ class BreakdownWidget(QWidget):
 
     def sizeHint(self) -> QSize:
         line = QFontMetrics(self.font()).height()
-        return QSize(360, 12 + line + 8 + self.BAR_HEIGHT + 10 + 2 * (line + 6) + 4)
+        return QSize(360, 12 + line + 8 + self.BAR_HEIGHT + 10 + 3 * (line + 6) + 4)  # up to 3 legend lines
 
     def set_breakdown(self, title: str, sizes: dict[str, tuple[int, int]], caption: str = "") -> None:
         self.title = title

@@ -279,7 +279,7 @@ class PreviewPane(QWidget):
             widest_item = max(widest_item, fm.horizontalAdvance(str(model.data(model.section_index(section)) or "")))
         header = view.header()
         room = max(300, view.viewport().width())
-        header.resizeSection(model.ITEM, min(max(220, widest_item + indent), int(room * 0.62)))
+        header.resizeSection(model.ITEM, min(max(220, widest_item + indent), int(room * 0.55)))
         header.resizeSection(model.WHY, max(160, widest_why + 24))
 
     def set_running(self, running: bool) -> None:

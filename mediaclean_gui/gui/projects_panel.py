@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from ..core.projects import Project
 from ..core.views import ProjectRow
 from .breakdown import BreakdownWidget
-from .models import ProjectsModel, ProjectsProxy, RecordRole
+from .models import NO_FINAL, ProjectsModel, ProjectsProxy, RecordRole
 
 EMPTY_STATE = "Add a project folder or import a generator database"
 
@@ -78,14 +78,18 @@ class ProjectsPanel(QWidget):
         table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 10)
         table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = table.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(ProjectsModel.NAME, QHeaderView.ResizeMode.Stretch)
-        for col in (ProjectsModel.SIZE, ProjectsModel.RECLAIMABLE, ProjectsModel.LAST, ProjectsModel.AUTO):
+        # the name first and whole; the last column takes what is left, the table scrolls sideways for the rest
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(ProjectsModel.NAME, QHeaderView.ResizeMode.Interactive)
+        fm = table.fontMetrics()
+        header.resizeSection(ProjectsModel.NAME, fm.horizontalAdvance("Ocean Documentary") + 20)
+        for col, sample in ((ProjectsModel.SIZE, "999.9 MB"), (ProjectsModel.RECLAIMABLE, "Reclaimable"),
+                            (ProjectsModel.LAST, "12 minutes ago"), (ProjectsModel.AUTO, "off (global)")):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            header.resizeSection(col, max(header.sectionSizeHint(col), 86))
-        # the status says "no final render yet": it is never cut (sized from the rows on screen only)
-        header.setSectionResizeMode(ProjectsModel.STATUS, QHeaderView.ResizeMode.ResizeToContents)
-        header.setMinimumSectionSize(60)
+            header.resizeSection(col, fm.horizontalAdvance(sample) + 24)
+        # the status may say "no final render yet": its column is wide enough never to cut it
+        header.setSectionResizeMode(ProjectsModel.STATUS, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(ProjectsModel.STATUS, table.fontMetrics().horizontalAdvance(NO_FINAL) + 28)
 
         self.noMatch = QLabel("")
         self.noMatch.setObjectName("noMatchLabel")
