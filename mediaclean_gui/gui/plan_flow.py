@@ -24,7 +24,7 @@ from ..core.views import PlanSummary, load_preview, plan_project_ids, run_outcom
 from ..core.scan import scan_projects
 from .preview import PreviewPane
 from .progress import RateMeter, progress_line
-from .wording import counts_sentence, size_text
+from .wording import counts_sentence, plain, size_text
 from .workers import Task, TaskContext, Workers
 
 if TYPE_CHECKING:
@@ -191,6 +191,7 @@ class PlanFlow(QObject):
         check = check_limits(self.catalog, plan.id)  # invariant 8: the same check the executor makes
         reason = check.sentence() if check.exceeded else None
         confirm_large = False
+        reason = plain(reason) if reason else reason
         if reason:
             if not self.host.ask_confirmation(f"This plan is above your safety limit: {reason}.\n\n"
                                               f"Run it anyway?", title="Above the delete limit"):
@@ -231,7 +232,7 @@ class PlanFlow(QObject):
         self.pane.set_running(False)
         if error is not None:
             if isinstance(error, SafetyRefusal) and not confirm_large and "limit" in str(error):
-                if self.host.ask_confirmation(f"{error}\n\nRun it anyway?", title="Above the delete limit"):
+                if self.host.ask_confirmation(f"{plain(str(error))}\n\nRun it anyway?", title="Above the delete limit"):
                     self.run_plan(plan_id, confirm_large=True)
                     return
             self.pane.model.set_read_only(False)

@@ -6,6 +6,8 @@ import re
 
 import humanize
 
+from .pref_fields import field_name
+
 #: Plan group keys (roles) as a creator reads them.
 GROUP_LABELS = {
     "intermediate": "Intermediates",
@@ -48,10 +50,37 @@ def size_text(nbytes: int) -> str:
     return str(humanize.naturalsize(nbytes))
 
 
+# command-line syntax in core messages: a flag, or a "mediaclean <command>" to type
+_COMMAND_LINE = re.compile(r"(?<![\w-])--[a-z]|'?\bmediaclean [a-z]|\bon the command line\b|'(?:remote|project) [a-z-]+'")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“'])")
+_PREFERENCE = re.compile(r"\(?\bpreference ([a-z_]+)\)?")
+
+
+def _name_field(match: re.Match[str]) -> str:
+    name = field_name(match.group(1))
+    if name is None:
+        return match.group(0)
+    return f"({name})" if match.group(0).startswith("(") else name
+
+
+def _without_command_line(text: str) -> str:
+    parts = []
+    for sentence in _SENTENCES.split(text):
+        # a parenthesis that only tells the command line drops; a sentence that does goes whole
+        sentence = re.sub(r"\s*\([^()]*\)", lambda m: "" if _COMMAND_LINE.search(m.group(0)) else m.group(0),
+                          sentence)
+        if not _COMMAND_LINE.search(sentence):
+            parts.append(sentence)
+    return " ".join(parts) if parts else text
+
+
 def plain(text: str) -> str:
-    """A core text without the requirement references written for developers (``seed 002 AC-003``,
-    ``F5``): what the creator reads keeps the words and loses the ids."""
+    """A core text as the window shows it: without the requirement references written for developers
+    (``seed 002 AC-003``, ``F5``), preferences named by the window's own fields (``Preferences › Safety ›
+    “Ask again above”`` for ``preference max_delete_count``), and without command-line syntax (a
+    sentence telling what to type, a flag): what the creator reads keeps the words and loses the ids."""
     cleaned = _BARE.sub("", _PARENS.sub(_strip_parens, text))
+    cleaned = _without_command_line(_PREFERENCE.sub(_name_field, cleaned))
     return re.sub(r"\s{2,}", " ", cleaned).strip()
 
 

@@ -103,3 +103,18 @@ def test_core_texts_shown_in_the_window_lose_their_references():
         "audio of job 7 (3/3 clips completed): job source cleanup"
     assert plain("Missed 4 scheduled run(s) while the app was closed") == \
         "Missed 4 scheduled run(s) while the app was closed"
+
+
+def test_core_messages_name_the_windows_fields_and_lose_the_command_line():
+    refusal = ("Refused: the plan deletes 9 items, more than the limit of 3 (preference max_delete_count). Nothing "
+               "was deleted. Review the plan, then confirm it a second time (--confirm-large on the command line) "
+               "or raise the limit.")
+    assert plain(refusal) == ("Refused: the plan deletes 9 items, more than the limit of 3 (Preferences › Safety › "
+                              "“Ask again above”). Nothing was deleted. Review the plan, then confirm it a second "
+                              "time or raise the limit.")
+    assert plain("No remote named 'x' (known remotes: a). Add one with 'mediaclean remote add'.") == \
+        "No remote named 'x' (known remotes: a)."
+    assert plain("the sweep deletes 11 objects, more than the limit of 10 (--max-delete)") == \
+        "the sweep deletes 11 objects, more than the limit of 10"
+    assert plain("Deleted 11 files (0.31 MB), retained 1 recent clips") == \
+        "Deleted 11 files (0.31 MB), retained 1 recent clips"
