@@ -37,7 +37,7 @@ from .lifecycle_view import LifecycleDialog
 from .messages import Messages
 from .plan_flow import MakePlan, PlanFlow, sweep_words
 from .prefs_dialog import PreferencesDialog
-from .preview import PreviewPane
+from .preview import FOCUS_STYLE, PreviewPane
 from .projects_panel import EMPTY_STATE, ProjectsPanel
 from .responsive import keep_gui_responsive
 from .schedule import ScheduleDriver
@@ -161,6 +161,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.freeSpaceLabel)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        self.projectsTable.setStyleSheet(FOCUS_STYLE)  # the pane with the keyboard is plainly marked
         # Tab order: filter → projects table → plan → Confirm (arrows move inside each view)
         QWidget.setTabOrder(self.projectFilter, self.projectsTable)
         QWidget.setTabOrder(self.projectsTable, self.planView)

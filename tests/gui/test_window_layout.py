@@ -219,3 +219,46 @@ def test_a_schedule_delayed_or_stopped_right_after_opening_stays_so(tmp_path, qt
     window.schedule.stop()
     qtbot.wait(50)
     assert window.schedule.stopped and not window.schedule.timer.isActive()
+
+
+@pytest.mark.parametrize("opener,field", [("add_project_dialog", "folder"), ("import_db_dialog", "db_file")])
+def test_dialogs_open_with_focus_on_their_first_field(opener, field, tmp_path, qtbot, open_window, monkeypatch):
+    window = open_window(tmp_path / "c.sqlite3", show=True)
+    seen = {}
+
+    def run(dialog):
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        dialog.activateWindow()
+        qtbot.waitUntil(lambda: dialog.focusWidget() is not None, timeout=3000)
+        seen["focus"] = dialog.focusWidget()
+        seen["field"] = getattr(dialog, field)
+        dialog.reject()
+        return False
+
+    monkeypatch.setattr(window, "run_dialog", run)
+    getattr(window, opener)()
+    assert seen["focus"] is seen["field"]
+
+
+def test_quitting_during_a_run_asks_first(workspace, catalog_path, qtbot, open_window, monkeypatch):
+    workspace.add_project("big", "Big", scenes=1)
+    parts = workspace.path(".cache/assembly/big/parts")
+    parts.mkdir(parents=True)
+    for n in range(3000):
+        (parts / f"chunk-{n:05d}.ts").write_bytes(b"x" * 256)
+    import_workspace(workspace, catalog_path)
+    window = open_window(catalog_path, show=True)
+    select_project(window, "Big")
+    preview_selected(qtbot, window, fetch_all=False)
+    answers = [True]  # yes to Confirm
+    asked = []
+    monkeypatch.setattr(window, "ask_confirmation", lambda text, title="": asked.append(title) or answers.pop(0))
+    window.confirmButton.click()
+    assert window.running
+    answers.append(False)  # "Quit anyway?" — no
+    window.close()
+    assert asked[-1] == "Quit during a run" and window.isVisible()
+    qtbot.waitUntil(lambda: not window.running, timeout=30000)
+    window.close()  # no run: no question
+    assert asked[-1] == "Quit during a run" and len(asked) == 2 and not window.isVisible()
