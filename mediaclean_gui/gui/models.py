@@ -18,7 +18,8 @@ from PySide6.QtGui import QBrush, QColor
 from ..core.catalog import parse_iso, utcnow
 from ..core.projects import Project
 from ..core.views import ProjectRow, natural_key
-from .wording import counts_sentence, outcome_word, plain, size_text
+from ..core.run import counts_sentence
+from .wording import outcome_word, plain, run_counts, size_text
 
 #: The role every sortable column answers with the Python value (int bytes, ISO time, text).
 SortRole = Qt.ItemDataRole.UserRole + 1
@@ -288,10 +289,8 @@ class HistoryModel(_RecordTable):
 
 
 def run_sentence(run: dict[str, Any]) -> str:
-    """What a past run did, in the window's one sentence for counts (``wording.counts_sentence``)."""
-    return counts_sentence(int(run.get("deleted_count") or 0), int(run.get("freed_bytes") or 0),
-                           failed=int(run.get("failed_count") or 0), skipped=int(run.get("skipped_count") or 0),
-                           trash=run.get("mode") == "trash", objects=run.get("kind") == "sweep")
+    """What a past run did, in the one sentence for counts (``core.run.counts_sentence``)."""
+    return counts_sentence(run_counts(run))
 
 
 class RunItemsModel(_RecordTable):

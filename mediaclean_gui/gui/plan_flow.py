@@ -19,12 +19,13 @@ from ..core.errors import SafetyRefusal
 from ..core.events import Cancelled, CancelToken, Progress
 from ..core.plan import set_selected
 from ..core.runner import execute_any
+from ..core.run import Counts, counts_sentence
 from ..core.run.limits import check_limits
 from ..core.views import PlanSummary, load_preview, plan_project_ids, run_outcomes
 from ..core.scan import scan_projects
 from .preview import PreviewPane
 from .progress import RateMeter, progress_line
-from .wording import counts_sentence, plain, size_text
+from .wording import plain, size_text, uploaded_sentence
 from .workers import Task, TaskContext, Workers
 
 if TYPE_CHECKING:
@@ -48,17 +49,22 @@ def sweep_words(versioning: str) -> str:
 
 
 def result_sentence(result: Any, objects: bool = False) -> str:
-    """A run result (any executor's) in the window's one sentence for counts."""
-    deleted = int(getattr(result, "deleted_count", 0) or 0)
-    freed = int(getattr(result, "freed_bytes", 0) or 0)
-    failed = len(getattr(result, "failed", []) or [])
-    skipped = len(getattr(result, "skipped", []) or [])
-    trash = getattr(result, "mode", "") == "trash"
+    """A run result in the window's one sentence for counts: ``RunResult.sentence()`` (the core's
+    ``counts_sentence``), after the uploaded files for an upload."""
+    if hasattr(result, "sentence"):
+        sentence = str(result.sentence())
+    else:  # an executor that keeps its own result type (uploads): the same sentence from its numbers
+        sentence = counts_sentence(Counts(
+            deleted=int(getattr(result, "deleted_count", 0) or 0), freed_bytes=int(getattr(result, "freed_bytes", 0) or 0),
+            skipped=len(getattr(result, "skipped", []) or []), failed=len(getattr(result, "failed", []) or []),
+            noun="object" if objects else "file"))
     uploaded = getattr(result, "uploaded", None)
+    if uploaded is None and hasattr(result, "details"):
+        uploaded = result.details.get("uploaded")
     if uploaded is not None:
-        return counts_sentence(deleted, freed, failed=failed, skipped=skipped, uploaded=len(uploaded),
-                               uploaded_bytes=int(getattr(result, "bytes_uploaded", 0) or 0))
-    return counts_sentence(deleted, freed, failed=failed, skipped=skipped, trash=trash, objects=objects)
+        nbytes = int(getattr(result, "bytes_uploaded", 0) or sum(int(u.get("size", 0)) for u in uploaded))
+        return uploaded_sentence(len(uploaded), nbytes, sentence)
+    return sentence
 
 
 class PlanFlow(QObject):
@@ -242,8 +248,7 @@ class PlanFlow(QObject):
             return
         log.info("%s", result.summary_line())  # the seed's own line stays in the log
         summary = self.pane.model.summary
-        objects = bool(summary and summary.objects)
-        text = result_sentence(result, objects=objects)
+        text = result_sentence(result, objects=bool(summary and summary.objects))
         if result.status == "cancelled":
             text += " · cancelled: the rest was not touched"
         failed = len(getattr(result, "failed", []) or [])

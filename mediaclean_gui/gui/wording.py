@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+from typing import Any
+
 import humanize
 
+from ..core.run import Counts, counts_sentence
 from .pref_fields import field_name
 
 #: Plan group keys (roles) as a creator reads them.
@@ -90,37 +93,25 @@ def count_noun(n: int, noun: str) -> str:
 
 
 def total_line(files: int, nbytes: int, kept: int, objects: bool = False, verb: str = "delete") -> str:
-    """The preview's total line (SPEC section 5): ``Will delete 152 files · 1.2 GB · 3 kept``."""
-    noun = ("object" if objects else "file") + ("" if files == 1 else "s")
-    return f"Will {verb} {files} {noun} · {size_text(nbytes)} · {kept} kept"
-
-
-def counts_sentence(done: int, nbytes: int, *, failed: int = 0, skipped: int = 0, kept: int = 0,
-                    trash: bool = False, objects: bool = False, uploaded: int | None = None,
-                    uploaded_bytes: int = 0) -> str:
-    """The one sentence for what a run did, used by the result line, the history and the run details:
-    ``Deleted 16 files · freed 5.2 MB · 1 skipped · 2 failed``. In trash mode: ``Moved 3 files to the
-    trash · 1.0 MB, nothing freed until it is emptied`` (invariant 16). For an upload (``uploaded``
-    files of ``uploaded_bytes``): ``Uploaded 12 files · 40.0 MB · deleted 12 local copies · freed 40.0 MB``."""
+    """The preview's total line (SPEC section 5): ``Will delete 152 files · 1.2 GB · 3 kept``, the core's one
+    sentence for counts (``core.run.counts_sentence``, planned); ``Will upload …`` for an upload plan."""
     noun = "object" if objects else "file"
-    parts = []
-    if uploaded is not None:
-        parts.append(f"Uploaded {count_noun(uploaded, noun)} · {size_text(uploaded_bytes)}")
-        if done:
-            parts.append(f"deleted {count_noun(done, 'local copy').replace('copys', 'copies')} · "
-                         f"freed {size_text(nbytes)}")
-    elif trash:
-        parts.append(f"Moved {count_noun(done, noun)} to the trash · {size_text(nbytes)}, "
-                     f"nothing freed until it is emptied")
-    else:
-        parts.append(f"Deleted {count_noun(done, noun)} · freed {size_text(nbytes)}")
-    if skipped:
-        parts.append(f"{skipped:,} skipped")
-    if failed:
-        parts.append(f"{failed:,} failed")
-    if kept:
-        parts.append(f"{kept:,} kept")
-    return " · ".join(parts)
+    if verb == "upload":
+        return f"Will upload {files} {noun}{'' if files == 1 else 's'} · {size_text(nbytes)} · {kept} kept"
+    return counts_sentence(Counts(deleted=files, freed_bytes=nbytes, noun=noun), planned=True, kept=kept)
+
+
+def run_counts(run: dict[str, Any]) -> Counts:
+    """The counts of a past run (a ``core.history.list_runs`` row)."""
+    return Counts(deleted=int(run.get("deleted_count") or 0), trashed=int(run.get("trashed_count") or 0),
+                  skipped=int(run.get("skipped_count") or 0), failed=int(run.get("failed_count") or 0),
+                  freed_bytes=int(run.get("freed_bytes") or 0), trashed_bytes=int(run.get("trashed_bytes") or 0),
+                  noun="object" if run.get("kind") == "sweep" else "file")
+
+
+def uploaded_sentence(files: int, nbytes: int, rest: str) -> str:
+    """An upload run: ``Uploaded 12 files · 40.0 MB`` before the counts sentence of what it deleted."""
+    return f"Uploaded {count_noun(files, 'file')} · {size_text(nbytes)} · {rest}"
 
 
 def group_label(key: str) -> str:

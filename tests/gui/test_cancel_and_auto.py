@@ -27,7 +27,7 @@ def test_cancel_in_the_middle_leaves_every_item_recorded(workspace, catalog_path
     window = open_window(catalog_path)
     select_project(window, "Big")
     preview_selected(qtbot, window, fetch_all=False)
-    assert window.pane.totalLabel.text().startswith(f"Will delete {PARTS + 7} files")
+    assert window.pane.totalLabel.text().startswith(f"Will delete {PARTS + 7:,} files")
     group = window.pane.model.groups[0]
     assert group.count == PARTS + 8 and len(group.children) == 0  # big groups are paged in on demand
     window.planView.expand(window.pane.model.index(0, 0))
