@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -71,7 +71,12 @@ class PreviewPane(QWidget):
         self.planView.setToolTip("Uncheck an item to leave it out of the run; kept-back items say why they stay. "
                                  "Click a column title to sort by name or size.")
         self.planView.setStyleSheet(FOCUS_STYLE)
-        self.model.rowsInserted.connect(lambda *_: self._fit_columns())
+        # pages come in as groups open: fit the columns once they have, not once per page
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_columns)
+        self.model.rowsInserted.connect(lambda *_: self._fit_timer.start())
 
         self.totalLabel = QLabel("")
         self.totalLabel.setObjectName("totalLine")
@@ -250,12 +255,18 @@ class PreviewPane(QWidget):
         return by, header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
 
     def _expand_small(self) -> None:
-        """Open what is small enough to read at once: every project, and groups up to 200 items."""
-        for section in self.model.sections:
+        """Open what is small enough to read at once: projects (up to 50), and small groups while the rows
+        opened stay under a page (each opened group reads its rows on this thread)."""
+        for section in self.model.sections[:50]:
             self.planView.expand(self.model.section_index(section))
+        budget = 600
         for group in self.model.groups:
-            if group.count <= (200 if group.info is not None else 50):
+            limit = 200 if group.info is not None else 50
+            if group.count <= min(limit, budget):
                 self.planView.expand(self.model.group_index(group))
+                budget -= group.count
+            if budget <= 0:
+                break
 
     def _fit_columns(self) -> None:
         """Item and Why as wide as their longest loaded text (groups' titles included), so no path loses
@@ -265,17 +276,20 @@ class PreviewPane(QWidget):
         indent = view.indentation() * (3 if model.sections else 2) + 48  # tree depth, checkbox and icon
         widest_item, widest_why = 0, 0
         seen: set[str] = set()
-        for group in model.groups:
+        budget = 3000  # rows measured in all: enough to size the columns, cheap whatever the plan's size
+        for group in model.groups[:300]:
             index = model.group_index(group)
             widest_item = max(widest_item, fm.horizontalAdvance(str(model.data(index) or "")))
             widest_why = max(widest_why, fm.horizontalAdvance(str(model.data(index.siblingAtColumn(model.WHY)) or "")))
-            for row in model.rows_of(group)[:2000]:
+            rows = model.rows_of(group)[:max(0, budget)]
+            budget -= len(rows)
+            for row in rows:
                 widest_item = max(widest_item, fm.horizontalAdvance(model.shown_path(row)))
                 why = model.why(row)
                 if why not in seen:
                     seen.add(why)
                     widest_why = max(widest_why, fm.horizontalAdvance(why))
-        for section in model.sections:
+        for section in model.sections[:300]:
             widest_item = max(widest_item, fm.horizontalAdvance(str(model.data(model.section_index(section)) or "")))
         header = view.header()
         room = max(300, view.viewport().width())
