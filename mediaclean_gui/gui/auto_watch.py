@@ -13,20 +13,18 @@ import os
 import stat
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from ..core.auto import check_eligibility
 from ..core.catalog import Catalog
-from ..core.clean import final_outputs, plan_cleanup
 from ..core.errors import KnownError
-from ..core.plan import load_plan
-from ..core.profiles import Profile, get_profile
 from ..core.projects import Project, list_projects
-from ..core.runner import execute_any
 from .plan_flow import result_sentence
 from .workers import TaskContext, Workers
+
+if TYPE_CHECKING:
+    from ..core.profiles import Profile
 
 log = logging.getLogger("mediaclean.gui")
 
@@ -38,6 +36,9 @@ def final_signature(catalog: Catalog, project: Project, profiles: dict[str, Prof
 
     ``profiles`` caches the layouts by name across calls: ``get_profile`` reads every profile file each
     time (~1 ms), which a check of 10,000 projects cannot pay each tick."""
+    from ..core.clean import final_outputs
+    from ..core.profiles import get_profile
+
     try:
         profile = profiles.get(project.profile) if profiles is not None else None
         if profile is None:
@@ -113,6 +114,8 @@ class AutoCleanupWatcher(QObject):
         armed = set(self.armed) - self.cleaning
 
         def check(ctx: TaskContext) -> _Check:
+            from ..core.auto import check_eligibility  # the planners load in the worker, after the first paint
+
             prefs = self.catalog.prefs()
             now = time.time()
             result = _Check({})
@@ -152,6 +155,10 @@ class AutoCleanupWatcher(QObject):
         self.started.emit(name)
 
         def run(ctx: TaskContext) -> tuple[Any, str | None]:
+            from ..core.clean import plan_cleanup
+            from ..core.plan import load_plan
+            from ..core.runner import execute_any
+
             plan_id = plan_cleanup(self.catalog, [project_id], cancel=ctx.cancel)
             plan = load_plan(self.catalog, plan_id, with_items=False)
             if plan.status != "ready":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Catalog
 from ..core.history import list_runs, run_items
-from ..core.trash import Restorability, RestoreResult, restorable, restore_run
 from .models import HistoryModel, RecordRole, RunItemsModel, run_sentence
 from .remotes import error_sentence
 from .workers import Task, TaskContext, Workers
+
+if TYPE_CHECKING:
+    from ..core.trash import Restorability, RestoreResult
 
 #: Items shown for one run; the rest are summarised (a sweep can have 100,000+).
 MAX_RUN_ITEMS = 5000
@@ -184,6 +186,8 @@ class HistoryPanel(QWidget):
         self.restoreNote.setText("Looking in the trash…" if run.get("mode") == "trash" else "")
 
         def work(ctx: TaskContext) -> Restorability:
+            from ..core.trash import restorable
+
             return restorable(self.catalog, run_id)
 
         def done(check: Restorability | None, error: BaseException | None) -> None:
@@ -209,6 +213,8 @@ class HistoryPanel(QWidget):
         self.restoreNote.setText("Restoring this run's files from the trash…")
 
         def work(ctx: TaskContext) -> RestoreResult:
+            from ..core.trash import restore_run
+
             return restore_run(self.catalog, run_id)
 
         def done(result: RestoreResult | None, error: BaseException | None) -> None:

@@ -24,8 +24,6 @@ from PySide6.QtWidgets import (
 from ..core.catalog import Catalog
 from ..core.events import CancelToken, Progress
 from ..core.projects import Project, env_allows_auto_cleanup, set_auto_cleanup
-from ..core.scan import role_sizes
-from ..core.space import folder_sizes
 from ..core.views import PlanSummary, ProjectRow, has_unfinished_runs, project_rows, total_reclaimed
 from . import plans, project_actions
 from .actions import build_actions
@@ -33,10 +31,8 @@ from .auto_watch import AutoCleanupWatcher
 from .bucket import BucketPanel
 from .dialogs import confirmation_box
 from .history import HistoryPanel
-from .lifecycle_view import LifecycleDialog
 from .messages import Messages
 from .plan_flow import MakePlan, PlanFlow, sweep_words
-from .prefs_dialog import PreferencesDialog
 from .preview import FOCUS_STYLE, PreviewPane
 from .projects_panel import EMPTY_STATE, ProjectsPanel
 from .responsive import keep_gui_responsive
@@ -69,7 +65,7 @@ class MainWindow(QMainWindow):
         self.reclaimed = 0
         self.tray_menu: QMenu | None = None
         self.context_menu: QMenu | None = None
-        self.lifecycle_dialog: LifecycleDialog | None = None
+        self.lifecycle_dialog: QDialog | None = None
         self.setWindowTitle(f"mediaclean — {catalog.path}")
         self.setAcceptDrops(True)
         self._closing = False
@@ -113,12 +109,12 @@ class MainWindow(QMainWindow):
         # first paint and fills the window in (first paint ≤ 300 ms)
         self.auto_watch.start()
         self.schedule.start()
-        keep_gui_responsive()
         QTimer.singleShot(0, self._fill_in)
 
     def _fill_in(self) -> None:
         if self._closing:
             return
+        keep_gui_responsive()  # its one full garbage collection (~70 ms) waits until the window has painted
         self.refresh_projects()
         self.history.refresh()
         self._reconcile_if_needed()
@@ -425,7 +421,12 @@ class MainWindow(QMainWindow):
                 self.breakdown.set_breakdown(title, sizes, caption)
                 self.spaceMap.set_roles(project.id, sizes)
 
-        self.workers.run_task(lambda ctx: role_sizes(self.catalog, project.id), done, name="breakdown")
+        def work(ctx: TaskContext) -> dict[str, tuple[int, int]]:
+            from ..core.scan import role_sizes
+
+            return role_sizes(self.catalog, project.id)
+
+        self.workers.run_task(work, done, name="breakdown")
 
     def _map_clicked(self, project_id: int) -> None:
         """A project's tile in the space map selects that project in the table."""
@@ -439,8 +440,12 @@ class MainWindow(QMainWindow):
             elif folders is not None:
                 self.spaceMap.set_folders(project_id, role, folders)
 
-        return self.workers.run_task(lambda ctx: folder_sizes(self.catalog, project_id, role, ctx.cancel), done,
-                                     name="map folders")
+        def work(ctx: TaskContext) -> list[tuple[str, int, int]]:
+            from ..core.space import folder_sizes
+
+            return folder_sizes(self.catalog, project_id, role, ctx.cancel)
+
+        return self.workers.run_task(work, done, name="map folders")
 
     def scan_selected(self) -> None:
         ids = [p.id for p in self.selected_projects()] or None
@@ -522,6 +527,8 @@ class MainWindow(QMainWindow):
         self.say(f"Auto-cleanup {'on' if checked else 'off'} (projects may override it)", 5000)
 
     def open_preferences(self) -> None:
+        from .prefs_dialog import PreferencesDialog  # loads the scheduler and S3 parts when first opened
+
         dialog = PreferencesDialog(self.catalog, self, workers=self.workers)
         accepted = self.run_dialog(dialog)
         self.bucket.reload_remotes()  # remotes are saved as they are edited, whatever the OK
@@ -554,8 +561,9 @@ class MainWindow(QMainWindow):
             name = names[0]
         return self.bucket.load(name, refresh=refresh)
 
-    def open_lifecycle(self, remote: str | None = None) -> LifecycleDialog | None:
+    def open_lifecycle(self, remote: str | None = None) -> QDialog | None:
         """The lifecycle export view (F8) for a remote."""
+        from .lifecycle_view import LifecycleDialog
         names = plans.remote_names(self) or plans.need_remote(self, "Lifecycle rules")
         if not names:
             return None

@@ -10,11 +10,11 @@ from PySide6.QtWidgets import QSystemTrayIcon
 
 from ..core.errors import KnownError
 from ..core.events import Cancelled
-from ..core.scheduler import JobReport
 from .schedule import worth_telling
 from .wording import plain
 
 if TYPE_CHECKING:
+    from ..core.scheduler import JobReport
     from .main_window import MainWindow
 
 log = logging.getLogger("mediaclean.gui")

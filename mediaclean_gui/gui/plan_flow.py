@@ -18,11 +18,8 @@ from ..core.catalog import Catalog
 from ..core.errors import SafetyRefusal
 from ..core.events import Cancelled, CancelToken, Progress
 from ..core.plan import set_selected
-from ..core.runner import execute_any
 from ..core.run import Counts, counts_sentence
-from ..core.run.limits import check_limits
 from ..core.views import PlanSummary, load_preview, plan_project_ids, run_outcomes
-from ..core.scan import scan_projects
 from .preview import PreviewPane
 from .progress import RateMeter, progress_line
 from .wording import plain, size_text, uploaded_sentence
@@ -194,6 +191,8 @@ class PlanFlow(QObject):
         if not self.host.ask_confirmation(text, title=self.current_title or "Confirm"):
             self.host.say("Not run: nothing was deleted.", 5000)
             return
+        from ..core.run.limits import check_limits
+
         check = check_limits(self.catalog, plan.id)  # invariant 8: the same check the executor makes
         reason = check.sentence() if check.exceeded else None
         confirm_large = False
@@ -216,6 +215,8 @@ class PlanFlow(QObject):
         self.host.progress_busy()
 
         def work(ctx: TaskContext) -> Any:
+            from ..core.runner import execute_any
+
             return execute_any(self.catalog, plan_id, started_by="user", confirm_large=confirm_large,
                                progress=ctx.progress, cancel=ctx.cancel)
 
@@ -277,6 +278,8 @@ class PlanFlow(QObject):
     def after_run(self, plan_id: int | None = None) -> Task:
         """After any run: rescan the projects it touched (all for an automatic run), then reload them."""
         def work(ctx: TaskContext) -> None:
+            from ..core.scan import scan_projects
+
             ids = plan_project_ids(self.catalog, plan_id) if plan_id is not None else None
             if ids != []:
                 scan_projects(self.catalog, ids, cancel=ctx.cancel)
