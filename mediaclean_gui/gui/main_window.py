@@ -38,7 +38,8 @@ from .projects_panel import EMPTY_STATE, ProjectsPanel
 from .responsive import keep_gui_responsive
 from .schedule import ScheduleDriver
 from .settings import restore_layout, save_layout
-from .space_map import FreeSpaceLabel, SpaceMap
+from .models import sort_rows
+from .space_map import FreeSpaceLabel, SpaceMap, rank_projects
 from .thumbnail import is_video
 from .tray import make_tray, tooltip_text
 from .wording import size_text
@@ -389,18 +390,28 @@ class MainWindow(QMainWindow):
     def refresh_projects(self, select: list[int] | None = None) -> Task:
         """Reload the table from the catalog (in a worker); keep or set the selection."""
         keep = select if select is not None else [p.id for p in self.selected_projects()]
+        model = self.projects_model
+        order = (model.sort_column, model.sort_order == Qt.SortOrder.DescendingOrder)
 
-        def loaded(rows: list[ProjectRow] | None, error: BaseException | None) -> None:
-            if error is not None or rows is None:
+        def load(ctx: TaskContext) -> tuple[list[ProjectRow], list[Project], list[str]]:
+            # everything that grows with the number of projects is done here, not on the GUI thread
+            rows = sort_rows(project_rows(self.catalog), *order)
+            ranked = rank_projects([r.project for r in rows])
+            return rows, ranked, sorted({r.project.root for r in rows})
+
+        def loaded(value: tuple[list[ProjectRow], list[Project], list[str]] | None,
+                   error: BaseException | None) -> None:
+            if error is not None or value is None:
                 self.show_error(error)
                 return
-            self.projects.set_rows(rows, keep)
+            rows, ranked, roots = value
+            self.projects.set_rows(rows, keep, sorted_as=order)
             self.projects_loaded = True
-            self.spaceMap.set_projects([r.project for r in rows])
-            self.freeSpaceLabel.set_roots(sorted({r.project.root for r in rows}))
+            self.spaceMap.set_projects([r.project for r in rows], ranked=ranked)
+            self.freeSpaceLabel.set_roots(roots)
             self.projectsRefreshed.emit()
 
-        return self.workers.run_task(lambda ctx: project_rows(self.catalog), loaded, name="projects")
+        return self.workers.run_task(load, loaded, name="projects")
 
     def selected_projects(self) -> list[Project]:
         return self.projects.selected_projects()

@@ -152,9 +152,9 @@ class ProjectsPanel(QWidget):
         self.splitter.setSizes([260, widget.minimumHeight(), self.breakdown.minimumHeight()])
 
     # ------------------------------------------------------------ contents
-    def set_rows(self, rows: list[ProjectRow], keep: list[int]) -> None:
-        """Show ``rows`` and select the projects ``keep`` (ids) again."""
-        self.model.set_rows(rows)
+    def set_rows(self, rows: list[ProjectRow], keep: list[int], sorted_as: tuple[int, bool] | None = None) -> None:
+        """Show ``rows`` (already in ``sorted_as`` order when given) and select the projects ``keep`` again."""
+        self.model.set_rows(rows, sorted_as)
         self.tableStack.setCurrentIndex(1 if rows else 0)
         self.select_ids(keep)
         self._update_no_match()

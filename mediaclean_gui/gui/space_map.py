@@ -20,6 +20,11 @@ PROJECT_COLOURS = ("#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00897b", "#e539
                    "#c0ca33", "#5e35b1")
 
 
+def rank_projects(projects: list[Project]) -> list[Project]:
+    """The projects with reclaimable bytes, largest first (ties by name): the map's tiles in order."""
+    return sorted((p for p in projects if p.reclaimable_bytes > 0), key=lambda p: (-p.reclaimable_bytes, p.name))
+
+
 class Tile:
     """One rectangle of the map: a project (``project_id``), one of its roles (``role``) or one folder of
     that role (``folder``)."""
@@ -54,6 +59,7 @@ class SpaceMap(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setMouseTracking(True)
         self.projects: list[Project] = []
+        self.ranked: list[Project] = []
         self.selected: set[int] = set()
         self.focus_project: int | None = None  # drilled into this project, or None: all projects
         self.roles: dict[int, dict[str, tuple[int, int]]] = {}
@@ -66,8 +72,10 @@ class SpaceMap(QWidget):
         return QSize(360, 160)
 
     # ------------------------------------------------------------ contents
-    def set_projects(self, projects: list[Project]) -> None:
+    def set_projects(self, projects: list[Project], ranked: list[Project] | None = None) -> None:
+        """Every project; ``ranked`` is :func:`rank_projects` of them when the caller made it already."""
         self.projects = list(projects)
+        self.ranked = ranked if ranked is not None else rank_projects(self.projects)
         known = {p.id for p in projects}
         if self.focus_project not in known:
             self.focus_project = None
@@ -117,8 +125,7 @@ class SpaceMap(QWidget):
 
     def _layout(self) -> None:
         if self.focus_project is None:
-            ranked = sorted((p for p in self.projects if p.reclaimable_bytes > 0),
-                            key=lambda p: (-p.reclaimable_bytes, p.name))
+            ranked = self.ranked
             shown, rest = ranked[:self.MAX_TILES], ranked[self.MAX_TILES:]
             self.tiles = [Tile(p.name, p.reclaimable_bytes, PROJECT_COLOURS[n % len(PROJECT_COLOURS)], p.id)
                           for n, p in enumerate(shown)]
