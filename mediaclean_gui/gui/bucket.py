@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 from ..core.catalog import Catalog
 from ..core.views import bucket_snapshot
 from .breakdown import begin_chart
-from .models import relative_time
 from .messages import error_text as error_sentence
+from .models import relative_time
 from .wording import size_text
 from .workers import Task, TaskContext, Workers
 

@@ -255,7 +255,8 @@ class RemoteChoiceDialog(QDialog):
 class RenameDialog(SubmitDialog):
     """A project's new name (its files and folder keep theirs)."""
 
-    def __init__(self, parent: QWidget | None, current: str, submit: Callable[[Any], Task | None] | None = None) -> None:
+    def __init__(self, parent: QWidget | None, current: str,
+                 submit: Callable[[Any], Task | None] | None = None) -> None:
         super().__init__(parent, submit)
         self.setObjectName("renameProjectDialog")
         self.setWindowTitle("Rename project")

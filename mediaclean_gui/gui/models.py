@@ -17,8 +17,8 @@ from PySide6.QtGui import QBrush, QColor
 
 from ..core.catalog import parse_iso, utcnow
 from ..core.projects import Project
-from ..core.views import ProjectRow, natural_key
 from ..core.run import counts_sentence
+from ..core.views import ProjectRow, natural_key
 from .wording import outcome_word, plain, run_counts, size_text
 
 #: The role every sortable column answers with the Python value (int bytes, ISO time, text).
@@ -115,7 +115,7 @@ class ProjectsModel(QAbstractTableModel):
         self.rows = sort_rows(self.rows, column, order == Qt.SortOrder.DescendingOrder)
         self._take_rows()
         self.changePersistentIndexList(old, [self.index(self._row_of[pid], i.column()) if pid in self._row_of
-                                             else QModelIndex() for i, pid in zip(old, ids)])
+                                             else QModelIndex() for i, pid in zip(old, ids, strict=True)])
         self.layoutChanged.emit()
 
     def status(self, p: Project) -> str:

@@ -52,7 +52,8 @@ def result_sentence(result: Any, objects: bool = False) -> str:
         sentence = str(result.sentence())
     else:  # an executor that keeps its own result type (uploads): the same sentence from its numbers
         sentence = counts_sentence(Counts(
-            deleted=int(getattr(result, "deleted_count", 0) or 0), freed_bytes=int(getattr(result, "freed_bytes", 0) or 0),
+            deleted=int(getattr(result, "deleted_count", 0) or 0),
+            freed_bytes=int(getattr(result, "freed_bytes", 0) or 0),
             skipped=len(getattr(result, "skipped", []) or []), failed=len(getattr(result, "failed", []) or []),
             noun="object" if objects else "file"))
     uploaded = getattr(result, "uploaded", None)

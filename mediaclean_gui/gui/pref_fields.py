@@ -56,7 +56,8 @@ TABS: dict[str, list[PrefField]] = {
         PrefField("schedule_orphans_minutes", "Orphan report every", "minutes",
                   "Look for orphan files and report them; nothing is deleted without your preview", " min"),
         PrefField("schedule_sweep_minutes", "Bucket sweep every", "minutes",
-                  "Run the retention sweep of every remote (old clips, finished jobs' sources); above the delete limits it does not run",
+                  "Run the retention sweep of every remote (old clips, finished jobs' sources); above the delete "
+                  "limits it does not run",
                   " min"),
     ],
 }

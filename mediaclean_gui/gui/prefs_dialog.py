@@ -38,8 +38,6 @@ from .remotes import ERROR_COLOUR, RemotesPage, error_sentence
 from .workers import Task, Workers
 
 
-
-
 class PreferencesDialog(QDialog):
     """Tabs of preference fields; OK stores what changed. A bad value is one sentence, not a crash."""
 

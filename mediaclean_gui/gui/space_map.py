@@ -146,7 +146,7 @@ class SpaceMap(QWidget):
                                self.focus_project, r) for r, b in ranked_roles]
         area = QRectF(self.rect()).adjusted(6, self.HEADER + 2, -6, -4)
         rects = squarify([t.bytes for t in self.tiles], (area.x(), area.y(), area.width(), area.height()))
-        for tile, (x, y, w, h) in zip(self.tiles, rects):
+        for tile, (x, y, w, h) in zip(self.tiles, rects, strict=True):
             tile.rect = QRectF(x, y, w, h)
         self.setToolTip("\n".join(f"{t.label}: {size_text(t.bytes)}" for t in self.tiles[:20]))
         self.update()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from typing import Any
 
 import humanize
@@ -35,7 +34,8 @@ OUTCOME_WORDS = {
 
 # developer references that core texts may still carry: "(seed 002 AC-003)", ", seed 004", "(F5, seed 004)",
 # "(audio_files.file_path, …)": each such part goes, the rest of the parenthesis stays
-_REFERENCE = re.compile(r"^(?:seed \d{3}(?:/\d{3})?(?: (?:AC-\d{3}(?:/\d+)*|task \d+))?|AC-\d{3}|F[1-9]|[a-z_]+\.[a-z_]+)$")
+_REFERENCE = re.compile(r"^(?:seed \d{3}(?:/\d{3})?(?: (?:AC-\d{3}(?:/\d+)*|task \d+))?"
+                        r"|AC-\d{3}|F[1-9]|[a-z_]+\.[a-z_]+)$")
 _PARENS = re.compile(r"\s*\(([^()]*)\)")
 _BARE = re.compile(r",?\s*\bseed \d{3}(?: AC-\d{3})?\b")
 
@@ -54,7 +54,8 @@ def size_text(nbytes: int) -> str:
 
 
 # command-line syntax in core messages: a flag, or a "mediaclean <command>" to type
-_COMMAND_LINE = re.compile(r"(?<![\w-])--[a-z]|'?\bmediaclean [a-z]|\bon the command line\b|'(?:remote|project) [a-z-]+'")
+_COMMAND_LINE = re.compile(r"(?<![\w-])--[a-z]|'?\bmediaclean [a-z]|\bon the command line\b"
+                           r"|'(?:remote|project) [a-z-]+'")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“'])")
 _PREFERENCE = re.compile(r"\(?\bpreference ([a-z_]+)\)?")
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 
 import humanize
-
 from gui_helpers import import_workspace, preview_selected, select_project, table_cell
 from PySide6.QtCore import QTimer
 

@@ -165,7 +165,8 @@ def test_known_and_unexpected_errors_are_one_sentence(catalog_path, two_projects
     with qtbot.waitSignal(window.pane.model.modelReset, timeout=10000):
         window.preview(refuse, "Broken preview")
     qtbot.waitUntil(lambda: window.active_task is None, timeout=10000)
-    assert window.pane.messageLabel.text() == "No remote 'x'."  # the core's "Add one with mediaclean …" is not for the window
+    # the core's "Add one with mediaclean …" is not for the window
+    assert window.pane.messageLabel.text() == "No remote 'x'."
     assert window.statusBar().currentMessage() == "No remote 'x'."
 
     def boom(catalog, progress, cancel):
