@@ -112,10 +112,10 @@ def import_generator_db(catalog: Catalog, db_file: str | os.PathLike[str], works
             refs[str(pid)].append((resolve_reference(root, str(value), given), role, detail))
 
         for row in conn.execute("SELECT project_id, file_path FROM audio_files"):
-            add(row["project_id"], row["file_path"], Role.INTERMEDIATE, "scene audio (audio_files.file_path, seed 002 AC-002)")
+            add(row["project_id"], row["file_path"], Role.INTERMEDIATE, "scene audio listed by the generator")
         for row in conn.execute("SELECT project_id, provider, video_id, default_segment_path FROM visual_suggestions"):
             add(row["project_id"], row["default_segment_path"], Role.INTERMEDIATE,
-                "video segment (visual_suggestions.default_segment_path, seed 002 AC-003)")
+                "video segment listed by the generator")
             if row["provider"] and row["video_id"]:
                 problem = bad_placeholder_value(str(row["provider"])) or bad_placeholder_value(str(row["video_id"]))
                 if problem:  # invariant 11: a provider or video id that would name another folder
@@ -124,10 +124,10 @@ def import_generator_db(catalog: Catalog, db_file: str | os.PathLike[str], works
                     continue
                 cache = f"assets/cache/{row['provider']}/{row['video_id']}.mp4"
                 add(row["project_id"], cache, Role.SHARED_CACHE,
-                    "provider cache file referenced by visual_suggestions (seed 002 AC-004)")
+                    "provider cache file the generator used for this project")
         for row in conn.execute("SELECT project_id, file_path, thumbnail_path FROM rendered_videos"):
-            add(row["project_id"], row["file_path"], Role.FINAL, "final output (rendered_videos.file_path, seed 002 AC-006)")
-            add(row["project_id"], row["thumbnail_path"], Role.THUMBNAIL, "thumbnail (rendered_videos.thumbnail_path)")
+            add(row["project_id"], row["file_path"], Role.FINAL, "final render listed by the generator")
+            add(row["project_id"], row["thumbnail_path"], Role.THUMBNAIL, "thumbnail listed by the generator")
     finally:
         conn.close()
 

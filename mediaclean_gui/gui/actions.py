@@ -12,6 +12,9 @@ from PySide6.QtWidgets import QMainWindow, QStyle, QToolBar
 class Actions:
     add_project: QAction
     import_db: QAction
+    rename_project: QAction
+    remove_project: QAction
+    find: QAction
     scan: QAction
     preview_cleanup: QAction
     upload: QAction
@@ -20,6 +23,7 @@ class Actions:
     orphans: QAction
     bucket_usage: QAction
     lifecycle: QAction
+    manage_remotes: QAction
     run_due: QAction
     preferences: QAction
     auto_toggle: QAction
@@ -50,6 +54,14 @@ def build_actions(window: QMainWindow) -> Actions:
                             "Register a workspace folder (or drop a folder onto the window)", sp.SP_FileDialogNewFolder),
         import_db=_action(window, "actionImportDatabase", "Import generator database…", "Ctrl+I",
                           "Register every project of a generator's SQLite database", sp.SP_DriveHDIcon),
+        rename_project=_action(window, "actionRenameProject", "Rename project…", "F2",
+                               "Give the selected project another name (its folder and files keep theirs)"),
+        remove_project=_action(window, "actionRemoveProject", "Remove project…", None,
+                               "Forget the selected projects; their folders and files are not touched (Delete "
+                               "in the table)",
+                               sp.SP_DialogDiscardButton),
+        find=_action(window, "actionFind", "Find project", QKeySequence.StandardKey.Find,
+                     "Type in the project filter"),
         scan=_action(window, "actionScan", "Scan", "F5", "Measure the selected projects again (all if none)",
                      sp.SP_BrowserReload),
         preview_cleanup=_action(window, "actionPreviewCleanup", "Preview cleanup", "Ctrl+P",
@@ -71,6 +83,9 @@ def build_actions(window: QMainWindow) -> Actions:
         lifecycle=_action(window, "actionLifecycle", "Lifecycle rules…", None,
                           "Export a remote's retention as S3 lifecycle rules, and apply them to the bucket",
                           sp.SP_FileDialogInfoView),
+        manage_remotes=_action(window, "actionManageRemotes", "Manage remotes…", None,
+                               "Add, edit, test or remove the S3 remotes that uploads and sweeps use",
+                               sp.SP_DriveNetIcon),
         run_due=_action(window, "actionRunDueJobs", "Run due jobs now", None,
                         "Run the scheduled jobs that are due (auto-cleanup, temp, orphan and bucket sweeps)",
                         sp.SP_MediaPlay),
@@ -103,11 +118,14 @@ def build_actions(window: QMainWindow) -> Actions:
     for a in (acts.add_project, acts.import_db):
         file_menu.addAction(a)
     file_menu.addSeparator()
+    for a in (acts.rename_project, acts.remove_project):
+        file_menu.addAction(a)
+    file_menu.addSeparator()
     file_menu.addAction(acts.preferences)
     file_menu.addSeparator()
     file_menu.addAction(acts.quit)
     clean_menu = menu.addMenu("&Clean")
-    for a in (acts.scan, acts.preview_cleanup):
+    for a in (acts.find, acts.scan, acts.preview_cleanup):
         clean_menu.addAction(a)
     clean_menu.addSeparator()
     for a in (acts.temp, acts.orphans):
@@ -121,6 +139,8 @@ def build_actions(window: QMainWindow) -> Actions:
     remote_menu.addSeparator()
     remote_menu.addAction(acts.bucket_usage)
     remote_menu.addAction(acts.lifecycle)
+    remote_menu.addSeparator()
+    remote_menu.addAction(acts.manage_remotes)
     window.view_menu = menu.addMenu("&View")  # type: ignore[attr-defined]
     help_menu = menu.addMenu("&Help")
     help_menu.addAction(acts.about)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from .models import size_text
+from .wording import size_text
 
 #: Role -> (label, colour). Protected roles are greens; what cleanup frees is warm.
 ROLE_STYLE: dict[str, tuple[str, str]] = {
@@ -63,7 +63,7 @@ class BreakdownWidget(QWidget):
 
     def sizeHint(self) -> QSize:
         line = QFontMetrics(self.font()).height()
-        return QSize(360, 12 + line + 8 + self.BAR_HEIGHT + 10 + 2 * (line + 6) + 4)
+        return QSize(360, 12 + line + 8 + self.BAR_HEIGHT + 10 + 3 * (line + 6) + 4)  # up to 3 legend lines
 
     def set_breakdown(self, title: str, sizes: dict[str, tuple[int, int]], caption: str = "") -> None:
         self.title = title
@@ -103,7 +103,7 @@ class BreakdownWidget(QWidget):
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(bar, 4, 4)
             painter.drawText(bar, Qt.AlignmentFlag.AlignCenter,
-                             "No sizes yet: scan the project (F5)" if self.title else "Select a project to see its breakdown")
+                             "No sizes yet: press F5 to scan the project" if self.title else "Select a project to see its breakdown")
             painter.end()
             return
         painter.setPen(Qt.PenStyle.NoPen)

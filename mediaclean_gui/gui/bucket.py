@@ -18,11 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.catalog import Catalog
-from ..core.s3.remote import get_remote, list_remotes
-from ..core.s3.sweep import AGE_BUCKETS, bucket_usage
+from ..core.views import bucket_snapshot
 from .breakdown import begin_chart
-from .models import relative_time, size_text
-from .remotes import error_sentence
+from .messages import error_text as error_sentence
+from .models import relative_time
+from .wording import size_text
 from .workers import Task, TaskContext, Workers
 
 #: Age bucket -> colour: young objects cool, old ones warm (what a sweep takes first).
@@ -32,7 +32,8 @@ AGE_COLOURS: dict[str, str] = {
     "5–30 days": "#fb8c00",
     "over 30 days": "#c62828",
 }
-AGES = [label for label, _ in AGE_BUCKETS]
+#: The age buckets of ``core.s3.sweep.AGE_BUCKETS``, youngest first (kept here so the window starts without S3).
+AGES = list(AGE_COLOURS)
 TOP_LEVEL = "(top level)"
 
 Usage = dict[str, dict[str, int]]
@@ -157,6 +158,8 @@ class BucketPanel(QWidget):
 
     loaded = Signal(str)
     errorRaised = Signal(object)
+    #: "Add a remote…" was pressed (there is none yet): the window opens Manage remotes.
+    manageRequested = Signal()
 
     def __init__(self, catalog: Catalog, workers: Workers, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -172,6 +175,11 @@ class BucketPanel(QWidget):
         self.refreshButton.setToolTip("List every object under the remote's prefix now (reads only)")
         self.stopButton = QPushButton("Stop")
         self.stopButton.setEnabled(False)
+        self.addButton = QPushButton("Add a remote…")
+        self.addButton.setObjectName("bucketAddRemote")
+        self.addButton.setToolTip("Open Manage remotes to add the bucket uploads and sweeps work on")
+        self.addButton.clicked.connect(self.manageRequested)
+        self.addButton.hide()
         self.caption = QLabel("")
         self.caption.setObjectName("bucketCaption")
         self.caption.setWordWrap(True)
@@ -185,6 +193,7 @@ class BucketPanel(QWidget):
         top.addWidget(self.remote)
         top.addWidget(self.refreshButton)
         top.addWidget(self.stopButton)
+        top.addWidget(self.addButton)
         top.addWidget(self.caption, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -198,6 +207,8 @@ class BucketPanel(QWidget):
         keep = select or self.remote.currentText()
 
         def work(ctx: TaskContext) -> list[str]:
+            from ..core.s3.remote import list_remotes
+
             return [r.name for r in list_remotes(self.catalog)]
 
         def done(names: list[str] | None, error: BaseException | None) -> None:
@@ -209,8 +220,11 @@ class BucketPanel(QWidget):
             if keep in (names or []):
                 self.remote.setCurrentText(keep)
             self.refreshButton.setEnabled(bool(names))
+            self.addButton.setVisible(not names)
             if not names:
-                self.caption.setText("No remote yet: add one in Preferences → Remotes.")
+                self.caption.setText("No remote yet: add one to see a bucket's usage here.")
+            elif self.caption.text().startswith("No remote yet"):
+                self.caption.setText("Press List bucket to see its usage by prefix and age.")
 
         return self.workers.run_task(work, done, name="bucket remotes")
 
@@ -230,17 +244,18 @@ class BucketPanel(QWidget):
         self.stopButton.setEnabled(refresh)
 
         def work(ctx: TaskContext) -> tuple[Usage, str]:
+            from ..core.s3.remote import get_remote
+            from ..core.s3.sweep import bucket_usage
+
             usage = bucket_usage(self.catalog, name, refresh=refresh, progress=ctx.progress, cancel=ctx.cancel)
             remote = get_remote(self.catalog, name)
-            row = self.catalog.conn.execute(
-                "SELECT max(taken_at), max(as_of), ifnull(sum(objects), 0) FROM bucket_usage WHERE remote_id = ?",
-                (remote.id,)).fetchone()
+            snap = bucket_snapshot(self.catalog, remote.id)
             where = f"s3://{remote.bucket}/{remote.prefix}"
-            if not row[0]:
+            if not snap.taken_at:
                 return usage, f"{where}: not listed yet."
-            objects = int(row[2])
+            objects = snap.objects
             return usage, (f"{where}: {objects:,} object{'s' if objects != 1 else ''}, listed "
-                           f"{relative_time(row[0])}; ages as of {row[1]}.")
+                           f"{relative_time(snap.taken_at)}; ages as of {snap.as_of}.")
 
         def progress(snap: dict[str, Any]) -> None:
             self.caption.setText(f"Listing {name}… {int(snap.get('done') or 0):,} objects")

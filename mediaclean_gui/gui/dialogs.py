@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +27,10 @@ from PySide6.QtWidgets import (
 
 from ..core.errors import KnownError
 from ..core.profiles import all_profiles
+from .messages import error_text
+from .workers import Task
+
+ERROR_STYLE = "color: #b3261e;"
 
 
 def confirmation_box(parent: QWidget | None, title: str, text: str, action: str = "Delete") -> QMessageBox:
@@ -77,11 +84,59 @@ class NewProject:
     external_id: str | None
 
 
-class AddProjectDialog(QDialog):
+class SubmitDialog(QDialog):
+    """A form whose OK does the work while the dialog stays open: ``submit(dialog)`` checks the fields
+    (raising :class:`KnownError` for a missing one) and returns the :class:`Task` doing the work; an
+    error of either is shown in the dialog, under the form, and the dialog stays open to fix it."""
+
+    def __init__(self, parent: QWidget | None, submit: Callable[[Any], Task | None] | None) -> None:
+        super().__init__(parent)
+        self.submit = submit
+        self.task: Task | None = None
+        self.error = QLabel("")
+        self.error.setObjectName("dialogError")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+    def accept(self) -> None:
+        if self.submit is None:
+            super().accept()
+            return
+        self.show_error("")
+        try:
+            task = self.submit(self)
+        except KnownError as exc:
+            self.show_error(error_text(exc))
+            return
+        if task is None:
+            super().accept()
+            return
+        self.task = task
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(False)
+        task.finished.connect(self._done)
+
+    def _done(self, result: object, error: BaseException | None) -> None:
+        self.task = None
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
+        if error is not None:
+            self.show_error(error_text(error))
+            return
+        super().accept()
+
+
+class AddProjectDialog(SubmitDialog):
     """A workspace folder and its layout profile (the same as ``mediaclean project add``)."""
 
-    def __init__(self, parent: QWidget | None = None, folder: str = "") -> None:
-        super().__init__(parent)
+    def __init__(self, parent: QWidget | None = None, folder: str = "",
+                 submit: Callable[[Any], Task | None] | None = None) -> None:
+        super().__init__(parent, submit)
         self.setObjectName("addProjectDialog")
         self.setWindowTitle("Add a project folder")
         self.folder = QLineEdit(folder)
@@ -107,30 +162,33 @@ class AddProjectDialog(QDialog):
         hint = QLabel("Every project found in the folder is registered. Nothing is deleted here; "
                       "a scan measures the sizes.")
         _lay_out_form(self, form, hint)
+        self.folder.setFocus()
 
     def value(self) -> NewProject:
         return NewProject(self.folder.text().strip(), str(self.profile.currentData() or ""),
                           self.name.text().strip() or None, self.external_id.text().strip() or None)
 
 
-def _lay_out_form(dialog: QDialog, form: QFormLayout, hint: QLabel) -> None:
-    """A form, a wrapped hint under it, OK/Cancel, at a readable width."""
+def _lay_out_form(dialog: SubmitDialog, form: QFormLayout, hint: QLabel) -> None:
+    """A form, a wrapped hint under it, the dialog's error line, OK/Cancel, at a readable width."""
     hint.setWordWrap(True)
-    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons = dialog.buttons
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     layout = QVBoxLayout(dialog)
     layout.addLayout(form)
     layout.addWidget(hint)
+    layout.addWidget(dialog.error)
     layout.addWidget(buttons)
     dialog.resize(560, dialog.sizeHint().height())
 
 
-class ImportDbDialog(QDialog):
-    """A seed 002 generator database and its workspace folder (``mediaclean project import-db``)."""
+class ImportDbDialog(SubmitDialog):
+    """A generator database (the seed 002 shape) and its workspace folder (``mediaclean project import-db``)."""
 
-    def __init__(self, parent: QWidget | None = None, db_file: str = "") -> None:
-        super().__init__(parent)
+    def __init__(self, parent: QWidget | None = None, db_file: str = "",
+                 submit: Callable[[Any], Task | None] | None = None) -> None:
+        super().__init__(parent, submit)
         self.setObjectName("importDbDialog")
         self.setWindowTitle("Import generator database")
         self.db_file = QLineEdit(db_file)
@@ -145,6 +203,7 @@ class ImportDbDialog(QDialog):
         hint = QLabel("The database is opened read-only. Its projects are registered with the exact files it "
                       "references; a path outside the workspace is kept back, never deleted.")
         _lay_out_form(self, form, hint)
+        self.db_file.setFocus()
 
     def _guess_workspace(self, text: str) -> None:
         if not self.workspace.text().strip() and text:
@@ -152,23 +211,6 @@ class ImportDbDialog(QDialog):
 
     def value(self) -> tuple[str, str]:
         return self.db_file.text().strip(), self.workspace.text().strip()
-
-
-class RemoteNeededDialog(QMessageBox):
-    """Said when an upload or sweep is asked for but there is no remote (or no S3 support yet)."""
-
-    def __init__(self, parent: QWidget | None, what: str, detail: str = "") -> None:
-        super().__init__(parent)
-        self.setObjectName("remoteNeededDialog")
-        self.setIcon(QMessageBox.Icon.Information)
-        self.setWindowTitle(what)
-        self.setText("Add a remote first")
-        self.setInformativeText(
-            detail or "Uploads and sweeps work on an S3 remote (bucket, prefix, endpoint). Add one with\n"
-                      "  mediaclean remote add NAME --bucket BUCKET [--endpoint-url URL]\n"
-                      "or in Preferences → Remotes. Credentials come from the standard AWS chain "
-                      "(environment, shared credentials file, profiles); mediaclean never stores them.")
-        self.setStandardButtons(QMessageBox.StandardButton.Ok)
 
 
 class RemoteChoiceDialog(QDialog):
@@ -207,3 +249,21 @@ class RemoteChoiceDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(QLabel("Nothing changes until you confirm the preview."))
         layout.addWidget(buttons)
+        self.remote.setFocus()
+
+
+class RenameDialog(SubmitDialog):
+    """A project's new name (its files and folder keep theirs)."""
+
+    def __init__(self, parent: QWidget | None, current: str,
+                 submit: Callable[[Any], Task | None] | None = None) -> None:
+        super().__init__(parent, submit)
+        self.setObjectName("renameProjectDialog")
+        self.setWindowTitle("Rename project")
+        self.name = QLineEdit(current)
+        self.name.setObjectName("projectNameEdit")
+        self.name.selectAll()
+        form = QFormLayout()
+        form.addRow("Name:", self.name)
+        _lay_out_form(self, form, QLabel("Only the name shown here changes; the folder and its files keep theirs."))
+        self.name.setFocus()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
@@ -19,10 +19,12 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Catalog
 from ..core.history import list_runs, run_items
-from ..core.trash import Restorability, RestoreResult, restorable, restore_run
-from .models import HistoryModel, RecordRole, RunItemsModel
+from .models import HistoryModel, RecordRole, RunItemsModel, run_sentence
 from .remotes import error_sentence
 from .workers import Task, TaskContext, Workers
+
+if TYPE_CHECKING:
+    from ..core.trash import Restorability, RestoreResult
 
 #: Items shown for one run; the rest are summarised (a sweep can have 100,000+).
 MAX_RUN_ITEMS = 5000
@@ -55,11 +57,11 @@ class HistoryPanel(QWidget):
         self.historyView.setWordWrap(False)
         header = self.historyView.horizontalHeader()
         header.setStretchLastSection(False)
-        for col, width in enumerate((120, 60, 80, 0, 80, 60, 80, 55)):
+        for col, width in enumerate((110, 55, 80, 150, 80, 0)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             if width:
                 header.resizeSection(col, width)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)  # the result sentence gets the room
         compact = self.historyView.fontMetrics().height() + 8
         self.historyView.verticalHeader().setDefaultSectionSize(compact)
         self.historyView.setToolTip("Past runs; select one to see what happened to each item")
@@ -102,7 +104,8 @@ class HistoryPanel(QWidget):
         restore_row.addWidget(self.restoreNote, 1)
         right_layout.addLayout(restore_row)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter = self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("historySplitter")
         splitter.addWidget(self.historyView)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
@@ -150,7 +153,7 @@ class HistoryPanel(QWidget):
             self.items_model.set_items([])
             self.itemsLabel.setText("Select a run to see its items.")
             return
-        self.itemsLabel.setText(f"Run {run_id}: loading…")
+        self.itemsLabel.setText("Loading the run's items…")
 
         def load(ctx: TaskContext) -> list[dict[str, Any]]:
             return run_items(self.catalog, run_id)
@@ -164,14 +167,12 @@ class HistoryPanel(QWidget):
         if run_id != self.selected_run_id():
             return
         items = items or []
-        counts: dict[str, int] = {}
-        for item in items:
-            counts[item["outcome"]] = counts.get(item["outcome"], 0) + 1
         shown = sorted(items, key=lambda i: (i["outcome"] not in ("failed", "skipped"), 0))[:MAX_RUN_ITEMS]
         self.items_model.set_items(shown)
-        text = ", ".join(f"{n:,} {outcome}" for outcome, n in sorted(counts.items())) or "no items"
+        run = self.selected_run()
+        text = run_sentence(run) if run is not None else ""
         more = f" (first {MAX_RUN_ITEMS:,} shown, failures first)" if len(items) > MAX_RUN_ITEMS else ""
-        self.itemsLabel.setText(f"Run {run_id}: {text}{more}")
+        self.itemsLabel.setText(f"{text}{more}" if items else "This run has no items.")
 
     # ------------------------------------------------------------ restore from the trash
     def check_restore(self) -> Task | None:
@@ -185,6 +186,8 @@ class HistoryPanel(QWidget):
         self.restoreNote.setText("Looking in the trash…" if run.get("mode") == "trash" else "")
 
         def work(ctx: TaskContext) -> Restorability:
+            from ..core.trash import restorable
+
             return restorable(self.catalog, run_id)
 
         def done(check: Restorability | None, error: BaseException | None) -> None:
@@ -207,9 +210,11 @@ class HistoryPanel(QWidget):
         if run_id is None or self.restore_task is not None:
             return None
         self.restoreButton.setEnabled(False)
-        self.restoreNote.setText(f"Restoring run {run_id} from the trash…")
+        self.restoreNote.setText("Restoring this run's files from the trash…")
 
         def work(ctx: TaskContext) -> RestoreResult:
+            from ..core.trash import restore_run
+
             return restore_run(self.catalog, run_id)
 
         def done(result: RestoreResult | None, error: BaseException | None) -> None:

@@ -1,13 +1,18 @@
-"""The preview pane's tree: a stored plan grouped by role/group, items paged in lazily, kept-back items with reasons."""
+"""The preview pane's tree: a stored plan grouped by project, then role, rows paged in lazily in display order.
+
+A plan of one project (or none, like a sweep) shows its groups at the top level;
+a plan of several projects shows one node per project with its groups under it.
+Each group holds the ids of its rows in the order chosen (natural name order, or
+size) and reads them from the catalog a page at a time as it is expanded or
+scrolled, never all at once.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import humanize
 from PySide6.QtCore import (
     QAbstractItemModel,
     QModelIndex,
@@ -18,128 +23,57 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
-from ..core.catalog import Catalog, display_path, from_db_path
-from ..core.plan import (
-    Action,
-    KeptBack,
-    Plan,
-    PlanItem,
-    group_items_page,
-    kept_groups,
-    kept_page,
-    load_plan,
+from ..core.catalog import Catalog, display_path
+from ..core.plan import Action, Plan
+from ..core.views import (
+    GroupInfo,
+    GroupKey,
+    ItemRow,
+    KeptInfo,
+    KeptRow,
+    PlanSummary,
+    items_by_ids,
+    kept_by_ids,
+    run_outcomes,
 )
-from .models import size_text
+from .wording import count_noun, group_label, outcome_word, plain, size_text, total_line
 
 Index = QModelIndex | QPersistentModelIndex
 
 #: Rows fetched per page when a group is expanded or scrolled (plans can hold 100,000+ items).
 PAGE = 500
 
-GROUP_LABELS = {
-    "intermediate": "Intermediates",
-    "shared_cache": "Shared cache",
-    "output": "Outputs",
-    "temp": "Temp folders",
-    "source": "Sources",
-    "orphans": "Orphans",
-}
 
+class _Node:
+    """One node of the tree; ``row`` is its place under ``parent`` (``None``: the invisible root)."""
 
-def format_total_line(files: int, nbytes: int, kept: int, objects: bool = False, verb: str = "delete") -> str:
-    """The same words as :func:`core.plan.total_line` (``Will delete 152 files · 1.2 GB · 3 kept``),
-    from counters, so toggling one box in a 100,000-item plan costs nothing."""
-    noun = ("object" if objects else "file") + ("" if files == 1 else "s")
-    return f"Will {verb} {files} {noun} · {humanize.naturalsize(nbytes)} · {kept} kept"
-
-
-@dataclass
-class GroupInfo:
-    """Counters of one group of plan items (``files`` leaves out folder removals, like the core)."""
-
-    key: str
-    count: int
-    files: int
-    bytes: int
-    sel_count: int
-    sel_files: int
-    sel_bytes: int
-
-
-@dataclass
-class KeptInfo:
-    """One node of kept-back items: a plan group's (sweeps keep by prefix and reason), or all of them
-    (``key`` ``None``, local plans). ``reasons`` reads ``newer than the retention period (3); …``."""
-
-    key: str | None
-    count: int
-    bytes: int
-    reasons: str
-
-
-@dataclass
-class PlanSummary:
-    """What the pane needs to show a plan without loading its items (read in a worker)."""
-
-    plan: Plan
-    groups: list[GroupInfo]
-    project_names: dict[int, str]
-    objects: bool
-    kept_reasons: dict[str, int] = field(default_factory=dict)
-    project_roots: dict[int, str] = field(default_factory=dict)
-    project_count: int = 0
-    kept: list[KeptInfo] = field(default_factory=list)
-
-    @property
-    def upload(self) -> bool:
-        return self.plan.kind == "upload"
-
-
-def load_summary(catalog: Catalog, plan_id: int) -> PlanSummary:
-    """The plan header, its groups with counts and bytes, and project names (one query each)."""
-    plan = load_plan(catalog, plan_id, with_items=False)
-    rows = catalog.conn.execute(
-        "SELECT grp, count(*) AS n, sum(action != 'delete_dir') AS files, ifnull(sum(size), 0) AS bytes, "
-        "sum(selected) AS sn, sum(selected AND action != 'delete_dir') AS sfiles, "
-        "ifnull(sum(CASE WHEN selected THEN size ELSE 0 END), 0) AS sbytes, min(seq) AS first "
-        "FROM plan_items WHERE plan_id = ? GROUP BY grp ORDER BY first",
-        (plan_id,),
-    ).fetchall()
-    groups = [GroupInfo(r["grp"], r["n"], r["files"] or 0, r["bytes"], r["sn"] or 0, r["sfiles"] or 0, r["sbytes"])
-              for r in rows]
-    first = catalog.conn.execute("SELECT action FROM plan_items WHERE plan_id = ? ORDER BY seq LIMIT 1",
-                                 (plan_id,)).fetchone()
-    names: dict[int, str] = {}
-    roots: dict[int, str] = {}
-    for r in catalog.conn.execute("SELECT id, name, root FROM projects"):
-        names[r["id"]] = r["name"]
-        roots[r["id"]] = from_db_path(r["root"])
-    reasons = {r["reason"]: r["n"] for r in catalog.conn.execute(
-        "SELECT reason, count(*) AS n FROM plan_kept WHERE plan_id = ? GROUP BY reason ORDER BY n DESC", (plan_id,))}
-    objects = plan.kind == "sweep" or (first is not None and first["action"] == Action.DELETE_OBJECT.value)
-    count = catalog.conn.execute(
-        "SELECT count(*) FROM (SELECT project_id FROM plan_items WHERE plan_id = ? AND project_id IS NOT NULL "
-        "UNION SELECT project_id FROM plan_kept WHERE plan_id = ? AND project_id IS NOT NULL)",
-        (plan_id, plan_id)).fetchone()[0]
-    kept: list[KeptInfo] = []
-    if plan.kept_count:
-        if plan.kind == "sweep":  # by top-level prefix and reason, like the items
-            kept = [KeptInfo(key, n, nbytes, text) for key, n, nbytes, text in kept_groups(catalog, plan_id)]
-        else:
-            nbytes = catalog.conn.execute("SELECT ifnull(sum(size), 0) FROM plan_kept WHERE plan_id = ?",
-                                          (plan_id,)).fetchone()[0]
-            kept = [KeptInfo(None, plan.kept_count, int(nbytes),
-                             "; ".join(f"{reason} ({n})" for reason, n in reasons.items()))]
-    return PlanSummary(plan, groups, names, objects, reasons, roots, int(count), kept)
-
-
-class _Group:
-    def __init__(self, row: int, info: GroupInfo | None, kept: KeptInfo | None = None) -> None:
+    def __init__(self, parent: _Node | None, row: int) -> None:
+        self.parent = parent
         self.row = row
+        self.children: list[_Node] = []
+
+
+class _Section(_Node):
+    """One project of a plan that spans several: its groups under it."""
+
+    def __init__(self, parent: _Node, row: int, project_id: int | None, name: str) -> None:
+        super().__init__(parent, row)
+        self.project_id = project_id
+        self.name = name
+
+    def groups(self) -> list[_Group]:
+        return [c for c in self.children if isinstance(c, _Group)]
+
+
+class _Group(_Node):
+    """A group of plan items (``info``) or of kept-back rows (``kept``), with its rows' ids in order."""
+
+    def __init__(self, parent: _Node, row: int, info: GroupInfo | None, kept: KeptInfo | None,
+                 order: list[int]) -> None:
+        super().__init__(parent, row)
         self.info = info
         self.kept = kept
-        self.children: list[_Row] = []
-        self.cursor = -1  # last seq (items) or id (kept) fetched
+        self.order = order
 
     @property
     def is_kept(self) -> bool:
@@ -151,52 +85,107 @@ class _Group:
             return self.info.count
         return self.kept.count if self.kept is not None else 0
 
+    @property
+    def bytes(self) -> int:
+        if self.info is not None:
+            return self.info.bytes
+        return self.kept.bytes if self.kept is not None else 0
 
-class _Row:
-    def __init__(self, group: _Group, row: int, item: PlanItem | None = None, kept: KeptBack | None = None) -> None:
+
+class _Row(_Node):
+    def __init__(self, group: _Group, row: int, item: ItemRow | None = None, kept: KeptRow | None = None) -> None:
+        super().__init__(group, row)
         self.group = group
-        self.row = row
         self.item = item
         self.kept = kept
 
 
 class PlanModel(QAbstractItemModel):
-    """A plan as a tree: one node per group (``intermediate``, ``shared_cache``, …) and one for the
-    kept-back items. Items have a checkbox; unchecking calls ``on_toggle(item_ids, selected)``
-    (the window stores it with ``core.plan.set_selected``). Items are read from the catalog a
-    page at a time as groups are expanded (``fetchMore``), never all at once.
+    """A plan as a tree: projects (when several), their groups (``intermediate``, ``shared_cache``, …,
+    and a "Kept back" group with reasons), then items. Items have a checkbox; unchecking calls
+    ``on_toggle(item_ids, selected)`` (the window stores it with ``core.plan.set_selected``), a
+    group's box with every id of the group.
 
-    After a run, :meth:`set_outcomes` marks failed and skipped items with an icon and a tooltip.
+    After a run, :meth:`set_outcomes` marks each item with its outcome, an icon and a tooltip.
+    Sorting (:meth:`sort`) asks for a new order through ``on_sort(by, descending)``; the pane reads
+    it in a worker and hands it to :meth:`set_summary`.
     """
 
     COLUMNS = ("Item", "Size", "Project", "Why")
+    ITEM, SIZE, PROJECT, WHY = range(4)
     totalsChanged = Signal()
 
     def __init__(self, catalog: Catalog, parent: Any = None) -> None:
         super().__init__(parent)
         self.catalog = catalog
         self.summary: PlanSummary | None = None
+        self.root = _Node(None, 0)
         self.groups: list[_Group] = []
+        self.sections: list[_Section] = []
         self.read_only = True
         self.outcomes: dict[int, tuple[str, str]] = {}
         self.outcome_run: int | None = None  # rows paged in after the run read their outcomes themselves
         self.on_toggle: Callable[[list[int], bool], None] | None = None
-        self.on_group_toggle: Callable[[str, bool], None] | None = None
+        self.on_sort: Callable[[str, bool], object] | None = None
+        # boxes changed here since the rows were read: a re-sorted page must not show the stored value
+        self._selected_now: dict[int, bool] = {}
 
     # ------------------------------------------------------------ loading
-    def set_summary(self, summary: PlanSummary | None) -> None:
+    def set_summary(self, summary: PlanSummary | None, keep_state: bool = False) -> None:
+        """Show ``summary`` (``None``: nothing). ``keep_state`` keeps outcomes and changed boxes (a re-sort)."""
         self.beginResetModel()
+        if not keep_state:
+            self.outcomes = {}
+            self.outcome_run = None
+            self._selected_now = {}
+        elif summary is not None and self.summary is not None:
+            self._carry_counters(summary)
         self.summary = summary
-        self.outcomes = {}
-        self.outcome_run = None
+        self.root = _Node(None, 0)
         self.groups = []
+        self.sections = []
         if summary is not None:
-            self.groups = [_Group(n, g) for n, g in enumerate(summary.groups)]
-            for kept in summary.kept:
-                self.groups.append(_Group(len(self.groups), None, kept))
-            self.read_only = summary.plan.status != "ready"
+            self._build(summary)
+            self.read_only = summary.plan.status != "ready" or (keep_state and self.read_only)
         self.endResetModel()
         self.totalsChanged.emit()
+
+    def _carry_counters(self, summary: PlanSummary) -> None:
+        """A re-sort reads fresh counters; the boxes changed since count as they are shown."""
+        old = {(g.info.project_id, g.info.key): g.info for g in self.groups if g.info is not None}
+        for info in summary.groups:
+            before = old.get((info.project_id, info.key))
+            if before is not None:
+                info.sel_count, info.sel_files, info.sel_bytes = before.sel_count, before.sel_files, before.sel_bytes
+
+    def _build(self, summary: PlanSummary) -> None:
+        by_project = summary.project_count > 1
+        parents: dict[int | None, _Node] = {}
+
+        def parent_of(project_id: int | None) -> _Node:
+            if not by_project:
+                return self.root
+            node = parents.get(project_id)
+            if node is None:
+                name = summary.project_names.get(project_id, "") if project_id is not None else ""
+                node = _Section(self.root, len(self.root.children), project_id, name or "Not in a project")
+                self.root.children.append(node)
+                self.sections.append(node)
+                parents[project_id] = node
+            return node
+
+        for info in summary.groups:
+            parent = parent_of(info.project_id)
+            key: GroupKey = (info.project_id, info.key)
+            group = _Group(parent, len(parent.children), info, None, summary.item_order.get(key, []))
+            parent.children.append(group)
+            self.groups.append(group)
+        for kept in summary.kept:
+            parent = parent_of(kept.project_id)
+            key = (kept.project_id, kept.key or "")
+            group = _Group(parent, len(parent.children), None, kept, summary.kept_order.get(key, []))
+            parent.children.append(group)
+            self.groups.append(group)
 
     @property
     def plan(self) -> Plan | None:
@@ -204,12 +193,12 @@ class PlanModel(QAbstractItemModel):
 
     def set_read_only(self, value: bool) -> None:
         self.read_only = value
-        if self.groups:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.groups) - 1, 0))
+        if self.root.children:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.root.children) - 1, 0))
 
     def loaded_item_ids(self) -> list[int]:
         """The ids of the item rows paged in so far (a 100,000-item plan has only a few pages loaded)."""
-        return [c.item.id for g in self.groups for c in g.children if c.item is not None and c.item.id is not None]
+        return [c.item.id for g in self.groups for c in g.children if isinstance(c, _Row) and c.item is not None]
 
     def set_outcomes(self, outcomes: dict[int, tuple[str, str]], run_id: int | None = None) -> None:
         """``{plan item id: (outcome, detail)}`` from the run for the rows loaded now; with ``run_id``,
@@ -217,52 +206,56 @@ class PlanModel(QAbstractItemModel):
         self.outcomes.update(outcomes)
         self.outcome_run = run_id
         self.read_only = True
+        self._changed_everywhere()
+
+    def _changed_everywhere(self) -> None:
         last = len(self.COLUMNS) - 1
-        for group in self.groups:
-            parent = self.index(group.row, 0)
-            self.dataChanged.emit(parent, parent.siblingAtColumn(last))
-            if group.children:
-                self.dataChanged.emit(self.index(0, 0, parent), self.index(len(group.children) - 1, last, parent))
+
+        def walk(node: _Node, parent: QModelIndex) -> None:
+            if node.children:
+                self.dataChanged.emit(self.index(0, 0, parent), self.index(len(node.children) - 1, last, parent))
+                for child in node.children:
+                    if child.children:
+                        walk(child, self.index(child.row, 0, parent))
+
+        walk(self.root, QModelIndex())
 
     def canFetchMore(self, parent: Index) -> bool:
         node = self._node(parent)
-        return isinstance(node, _Group) and len(node.children) < node.count
+        return isinstance(node, _Group) and len(node.children) < len(node.order)
 
     def fetchMore(self, parent: Index) -> None:
         node = self._node(parent)
         if not isinstance(node, _Group) or self.summary is None:
             return
-        plan_id = self.summary.plan.id
-        first_row = len(node.children)
-        if node.info is not None:
-            items = group_items_page(self.catalog, plan_id, node.info.key, node.cursor, PAGE)
-            new = [_Row(node, first_row + n, item=item) for n, item in enumerate(items.rows)]
-            node.cursor = items.cursor
-            if self.outcome_run is not None and items.rows:
-                self.outcomes.update(run_outcomes(self.catalog, self.outcome_run,
-                                                  [i.id for i in items.rows if i.id is not None]))
-        else:
-            kept = kept_page(self.catalog, plan_id, node.kept.key if node.kept else None, node.cursor, PAGE)
-            new = [_Row(node, first_row + n, kept=k) for n, k in enumerate(kept.rows)]
-            node.cursor = kept.cursor
-        if not new:  # the catalog holds fewer rows than counted: stop asking
-            if node.kept is not None:
-                node.kept.count = len(node.children)
-            elif node.info is not None:
-                node.info.count = len(node.children)
-            return
         first = len(node.children)
-        self.beginInsertRows(self.index(node.row, 0), first, first + len(new) - 1)
+        ids = node.order[first:first + PAGE]
+        new: list[_Row]
+        if node.info is not None:
+            items = items_by_ids(self.catalog, ids)
+            for item in items:
+                if item.id in self._selected_now:
+                    item.selected = self._selected_now[item.id]
+            new = [_Row(node, first + n, item=item) for n, item in enumerate(items)]
+            if self.outcome_run is not None and items:
+                self.outcomes.update(run_outcomes(self.catalog, self.outcome_run, [i.id for i in items]))
+        else:
+            new = [_Row(node, first + n, kept=k) for n, k in enumerate(kept_by_ids(self.catalog, ids))]
+        if len(new) < len(ids):  # rows gone from the catalog meanwhile: stop asking for them
+            del node.order[first + len(new):]
+        if not new:
+            return
+        self.beginInsertRows(self.index(node.row, 0, self._index_of(node.parent)), first, first + len(new) - 1)
         node.children.extend(new)
         self.endInsertRows()
 
     def fetch_all(self) -> None:
         """Load every row (tests and small plans)."""
         for group in self.groups:
-            parent = self.index(group.row, 0)
-            while self.canFetchMore(parent):
+            index = self._index_of(group)
+            while self.canFetchMore(index):
                 before = len(group.children)
-                self.fetchMore(parent)
+                self.fetchMore(index)
                 if len(group.children) == before:
                     break
 
@@ -282,42 +275,60 @@ class PlanModel(QAbstractItemModel):
             return ""
         files, nbytes, kept = self.totals()
         verb = "upload" if self.summary.upload else "delete"
-        return format_total_line(files, nbytes, kept, self.summary.objects, verb)
+        return total_line(files, nbytes, kept, self.summary.objects, verb)
+
+    # ------------------------------------------------------------ sorting
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Ask for rows by name (Item column, natural order) or by size; the pane reads the new order in a
+        worker. Size sorts largest first when the header says descending."""
+        if self.summary is None or self.on_sort is None or column not in (self.ITEM, self.SIZE):
+            return
+        by = "size" if column == self.SIZE else "name"
+        descending = order == Qt.SortOrder.DescendingOrder
+        if (by, descending) != (self.summary.sort, self.summary.descending):
+            self.on_sort(by, descending)
 
     # ------------------------------------------------------------ Qt model
-    def _node(self, index: Index) -> _Group | _Row | None:
+    def _node(self, index: Index) -> _Node | None:
         if not index.isValid():
             return None
         node = index.internalPointer()
-        return node if isinstance(node, (_Group, _Row)) else None
+        return node if isinstance(node, _Node) else None
+
+    def _index_of(self, node: _Node | None) -> QModelIndex:
+        if node is None or node.parent is None:
+            return QModelIndex()
+        return self.createIndex(node.row, 0, node)
 
     def index(self, row: int, column: int, parent: Index = QModelIndex()) -> QModelIndex:  # noqa: B008
         if column < 0 or column >= len(self.COLUMNS) or row < 0:
             return QModelIndex()
-        if not parent.isValid():
-            return self.createIndex(row, column, self.groups[row]) if row < len(self.groups) else QModelIndex()
-        node = self._node(parent)
-        if isinstance(node, _Group) and row < len(node.children):
-            return self.createIndex(row, column, node.children[row])
-        return QModelIndex()
+        node = self._node(parent) if parent.isValid() else self.root
+        if node is None or row >= len(node.children):
+            return QModelIndex()
+        return self.createIndex(row, column, node.children[row])
 
     def parent(self, index: Index = QModelIndex()) -> QModelIndex:  # type: ignore[override]  # noqa: B008
         node = self._node(index)
-        if isinstance(node, _Row):
-            return self.createIndex(node.group.row, 0, node.group)
-        return QModelIndex()
+        if node is None or node.parent is None:
+            return QModelIndex()
+        return self._index_of(node.parent)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         if not parent.isValid():
-            return len(self.groups)
+            return len(self.root.children)
         node = self._node(parent)
-        return len(node.children) if isinstance(node, _Group) and parent.column() == 0 else 0
+        return len(node.children) if node is not None and parent.column() == 0 else 0
 
     def hasChildren(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008
         if not parent.isValid():
-            return bool(self.groups)
+            return bool(self.root.children)
         node = self._node(parent)
-        return isinstance(node, _Group) and parent.column() == 0 and node.count > 0
+        if parent.column() != 0:
+            return False
+        if isinstance(node, _Group):
+            return bool(node.order)
+        return isinstance(node, _Section) and bool(node.children)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return len(self.COLUMNS)
@@ -325,6 +336,9 @@ class PlanModel(QAbstractItemModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.COLUMNS[section]
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.ToolTipRole:
+            return {self.ITEM: "Click to sort by name (scene-2 before scene-10)",
+                    self.SIZE: "Click to sort by size; click again for largest first"}.get(section)
         return None
 
     def flags(self, index: Index) -> Qt.ItemFlag:
@@ -340,90 +354,132 @@ class PlanModel(QAbstractItemModel):
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         node = self._node(index)
-        if node is None:
-            return None
+        if isinstance(node, _Row):
+            return self._row_data(node, index.column(), role)
         if isinstance(node, _Group):
             return self._group_data(node, index.column(), role)
-        return self._row_data(node, index.column(), role)
+        if isinstance(node, _Section):
+            return self._section_data(node, index.column(), role)
+        return None
+
+    def _section_data(self, section: _Section, col: int, role: int) -> Any:
+        groups = section.groups()
+        items = [g.info for g in groups if g.info is not None]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == self.ITEM:
+                count = sum(i.count for i in items)
+                kept = sum(g.count for g in groups if g.kept is not None)
+                text = f"{section.name} — {count_noun(count, 'item')}"
+                return text + (f", {kept:,} kept" if kept else "")
+            if col == self.SIZE:
+                return size_text(sum(i.bytes for i in items))
+            return None
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setBold(True)
+            font.setPointSizeF(font.pointSizeF() * 1.08)
+            return font
+        if role == Qt.ItemDataRole.ToolTipRole and col == self.ITEM:
+            root = self.summary.project_roots.get(section.project_id, "") if self.summary and section.project_id else ""
+            return f"{section.name}\n{display_path(root)}" if root else section.name
+        if role == Qt.ItemDataRole.DecorationRole and col == self.ITEM:
+            return _icon(QStyle.StandardPixmap.SP_DirIcon)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == self.SIZE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
 
     def _group_data(self, group: _Group, col: int, role: int) -> Any:
         info = group.info
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
+            if col == self.ITEM:
                 if info is None:
                     key = group.kept.key if group.kept is not None else None
-                    label = f"Kept: {key}" if key else "Kept back"
+                    label = f"Kept: {plain(key)}" if key else "Kept back"
                 else:
-                    label = GROUP_LABELS.get(info.key, info.key or "Items")
-                noun = "item" if group.count == 1 else "items"
-                return f"{label} — {group.count:,} {noun}"
-            if col == 1:
-                if info is not None:
-                    return size_text(info.bytes)
-                return size_text(group.kept.bytes) if group.kept is not None and group.kept.bytes else None
-            if col == 3 and info is None and group.kept is not None:
-                return group.kept.reasons
+                    label = plain(group_label(info.key))
+                return f"{label} — {count_noun(group.count, 'item')}"
+            if col == self.SIZE:
+                return size_text(group.bytes) if info is not None or group.bytes else None
+            if col == self.WHY and info is None and group.kept is not None:
+                return plain(group.kept.reasons)
             return None
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setBold(True)
             return font
-        if role == Qt.ItemDataRole.CheckStateRole and col == 0 and info is not None:
+        if role == Qt.ItemDataRole.CheckStateRole and col == self.ITEM and info is not None:
             if info.sel_count == info.count:
                 return Qt.CheckState.Checked
             return Qt.CheckState.Unchecked if info.sel_count == 0 else Qt.CheckState.PartiallyChecked
-        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+        if role == Qt.ItemDataRole.ToolTipRole and col in (self.ITEM, self.WHY):
             if info is None:
-                return "Left alone by this plan, with the reason for each"
-            return (f"{info.count:,} items, {info.bytes:,} bytes; {info.sel_count:,} selected "
-                    f"({info.sel_bytes:,} bytes). Uncheck to leave the whole group out.")
-        if role == Qt.ItemDataRole.DecorationRole and col == 0 and info is None:
+                reasons = plain(group.kept.reasons) if group.kept is not None else ""
+                return "Left alone by this plan: " + reasons
+            return (f"{count_noun(info.count, 'item')}, {size_text(info.bytes)}; {info.sel_count:,} selected "
+                    f"({size_text(info.sel_bytes)}). Uncheck to leave the whole group out.")
+        if role == Qt.ItemDataRole.DecorationRole and col == self.ITEM and info is None:
             return _icon(QStyle.StandardPixmap.SP_MessageBoxInformation)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == self.SIZE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def _row_data(self, row: _Row, col: int, role: int) -> Any:
+    def shown_path(self, row: _Row) -> str:
+        """The row's path relative to its project's folder (its key for objects); a folder ends in ``/``."""
         item, kept = row.item, row.kept
         target = item.target if item else kept.target if kept else ""
         project_id = item.project_id if item else kept.project_id if kept else None
         base = item.root if item and item.root else ""
         if not base and self.summary and project_id is not None:
             base = self.summary.project_roots.get(project_id, "")
-        outcome = self.outcomes.get(item.id) if item and item.id is not None else None
+        shown = os.path.relpath(target, base) if base and target.startswith(base + os.sep) else target
+        return display_path(shown) + ("/" if item and item.action is Action.DELETE_DIR else "")
+
+    def why(self, row: _Row) -> str:
+        """The row's reason in full: the rule that chose it, why it is kept, or what happened to it."""
+        item, kept = row.item, row.kept
+        outcome = self.outcomes.get(item.id) if item is not None else None
+        if outcome is not None and outcome[0] in ("failed", "skipped"):
+            return f"{outcome_word(outcome[0])}: {plain(outcome[1])}" if outcome[1] else outcome_word(outcome[0])
+        if item is not None:
+            return plain(item.rule)
+        if kept is not None:
+            return plain(kept.reason + (f": {kept.detail}" if kept.detail else ""))
+        return ""
+
+    def _row_data(self, row: _Row, col: int, role: int) -> Any:
+        item, kept = row.item, row.kept
+        outcome = self.outcomes.get(item.id) if item is not None else None
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                shown = os.path.relpath(target, base) if base and target.startswith(base + os.sep) else target
-                return display_path(shown) + ("/" if item and item.action is Action.DELETE_DIR else "")
-            if col == 1:
+            if col == self.ITEM:
+                return self.shown_path(row)
+            if col == self.SIZE:
                 return size_text(item.size if item else kept.size if kept else 0)
-            if col == 2:
+            if col == self.PROJECT:
+                project_id = item.project_id if item else kept.project_id if kept else None
                 return self.summary.project_names.get(project_id, "") if self.summary and project_id else ""
-            if col == 3:
-                if outcome is not None and outcome[0] in ("failed", "skipped"):
-                    return f"{outcome[0]}: {outcome[1]}"
-                if item:
-                    return item.rule
-                if kept:
-                    return kept.reason.value + (f": {kept.detail}" if kept.detail else "")
+            if col == self.WHY:
+                return self.why(row)
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
+            target = item.target if item else kept.target if kept else ""
             text = display_path(target)
             if outcome is not None:
-                text += f"\n{outcome[0]}" + (f": {outcome[1]}" if outcome[1] else "")
-            elif kept:
-                text += f"\nkept back: {kept.reason.value}" + (f" — {kept.detail}" if kept.detail else "")
-            elif item:
-                text += f"\n{item.action.value}: {item.rule}"
+                text += f"\n{outcome_word(outcome[0])}" + (f": {plain(outcome[1])}" if outcome[1] else "")
+            elif kept is not None:
+                text += "\nkept back: " + self.why(row)
+            elif item is not None:
+                text += "\n" + self.why(row)
             return text
-        if role == Qt.ItemDataRole.CheckStateRole and col == 0 and item is not None:
+        if role == Qt.ItemDataRole.CheckStateRole and col == self.ITEM and item is not None:
             return Qt.CheckState.Checked if item.selected else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.DecorationRole and col == 0 and outcome is not None:
+        if role == Qt.ItemDataRole.DecorationRole and col == self.ITEM and outcome is not None:
             return _outcome_icon(outcome[0])
         if role == Qt.ItemDataRole.ForegroundRole:
             if outcome is not None and outcome[0] == "failed":
                 return QBrush(QColor("#b3261e"))
             if outcome is not None and outcome[0] in ("deleted", "already_gone", "uploaded") or kept is not None:
                 return QBrush(QColor("#6b6b6b"))
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == 1:
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == self.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
@@ -432,13 +488,12 @@ class PlanModel(QAbstractItemModel):
             return False
         node = self._node(index)
         checked = _is_checked(value)
-        if isinstance(node, _Row) and node.item is not None and node.item.id is not None:
+        if isinstance(node, _Row) and node.item is not None:
             if node.item.selected == checked:
                 return True
             self._toggle_row(node, checked)
             self.dataChanged.emit(index, self.index(index.row(), len(self.COLUMNS) - 1, index.parent()))
-            group_index = self.index(node.group.row, 0)
-            self.dataChanged.emit(group_index, group_index)
+            self._group_changed(node.group)
             if self.on_toggle:
                 self.on_toggle([node.item.id], checked)
             self.totalsChanged.emit()
@@ -448,22 +503,32 @@ class PlanModel(QAbstractItemModel):
             info.sel_count, info.sel_files, info.sel_bytes = (
                 (info.count, info.files, info.bytes) if checked else (0, 0, 0))
             for child in node.children:
-                if child.item:
+                if isinstance(child, _Row) and child.item:
                     child.item.selected = checked
-            self.dataChanged.emit(index, index)
+            for item_id in node.order:
+                self._selected_now.pop(item_id, None)
+            self._group_changed(node)
             if node.children:
                 self.dataChanged.emit(self.index(0, 0, index), self.index(len(node.children) - 1, 0, index))
-            if self.on_group_toggle:
-                self.on_group_toggle(info.key, checked)
+            if self.on_toggle:  # this project's group only: by its row ids, not by the group's name
+                self.on_toggle(list(node.order), checked)
             self.totalsChanged.emit()
             return True
         return False
+
+    def _group_changed(self, group: _Group) -> None:
+        index = self._index_of(group)
+        self.dataChanged.emit(index, index)
+        if isinstance(group.parent, _Section):
+            section = self._index_of(group.parent)
+            self.dataChanged.emit(section, section)
 
     def _toggle_row(self, row: _Row, checked: bool) -> None:
         item = row.item
         info = row.group.info
         assert item is not None and info is not None
         item.selected = checked
+        self._selected_now[item.id] = checked
         sign = 1 if checked else -1
         info.sel_count += sign
         if item.action is not Action.DELETE_DIR:
@@ -485,23 +550,29 @@ class PlanModel(QAbstractItemModel):
         """The index of the loaded item or kept-back row whose target is ``target``."""
         for group in self.groups:
             for child in group.children:
+                assert isinstance(child, _Row)
                 value = child.item.target if child.item else child.kept.target if child.kept else None
                 if value == target:
-                    return self.index(child.row, 0, self.index(group.row, 0))
+                    return self.createIndex(child.row, 0, child)
         return QModelIndex()
 
+    @staticmethod
+    def group_key(group: _Group) -> GroupKey:
+        """The group's ``(project id, key)``, the same across two orders of one plan."""
+        if group.info is not None:
+            return group.info.project_id, group.info.key
+        kept = group.kept
+        return (kept.project_id, kept.key or "") if kept is not None else (None, "")
 
-def run_outcomes(catalog: Catalog, run_id: int, item_ids: list[int]) -> dict[int, tuple[str, str]]:
-    """``{plan item id: (outcome, detail)}`` of run ``run_id`` for these items (primary-key lookups)."""
-    out: dict[int, tuple[str, str]] = {}
-    for start in range(0, len(item_ids), 500):
-        chunk = item_ids[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for r in catalog.conn.execute(
-                f"SELECT plan_item_id, outcome, detail FROM run_items WHERE run_id = ? AND plan_item_id IN ({marks})",
-                (run_id, *chunk)):
-            out[int(r[0])] = (str(r[1]), str(r[2]))
-    return out
+    @staticmethod
+    def rows_of(group: _Group) -> list[_Row]:
+        return [c for c in group.children if isinstance(c, _Row)]
+
+    def group_index(self, group: _Group) -> QModelIndex:
+        return self._index_of(group)
+
+    def section_index(self, section: _Section) -> QModelIndex:
+        return self._index_of(section)
 
 
 def _is_checked(value: Any) -> bool:

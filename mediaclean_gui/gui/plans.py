@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QFileDialog
 
 from ..core.catalog import utcnow
-from .dialogs import RemoteChoiceDialog, RemoteNeededDialog
+from .dialogs import RemoteChoiceDialog
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -42,25 +42,26 @@ def remote_names(window: MainWindow) -> list[str] | None:
         return None
 
 
-def need_remote(window: MainWindow, what: str, missing_engine: bool = False) -> None:
-    """Say that ``what`` needs a remote first (and how to add one)."""
-    detail = ""
-    if missing_engine:
-        detail = (f"This build of mediaclean has no {what.lower()} engine yet. Once S3 support is installed, add a "
-                  "remote with 'mediaclean remote add NAME --bucket BUCKET [--endpoint-url URL]'.")
-    window.run_dialog(RemoteNeededDialog(window, what, detail))
+def need_remote(window: MainWindow, what: str) -> list[str]:
+    """There is no remote for ``what`` yet: open Manage remotes (with a line saying why); the remotes
+    there are once it closes (empty when the user added none)."""
+    window.manage_remotes(f"{what} works on an S3 remote (a bucket, an optional prefix, an endpoint). Add one "
+                          f"here, then {what.lower()} again — or straight away, once it is saved.")
+    return remote_names(window) or []
 
 
 def start_upload(window: MainWindow) -> None:
     """F3: choose a remote, then preview ``plan_upload`` for the selected project."""
     planner = core_function("s3.upload", "plan_upload")
-    remotes = remote_names(window)
-    if planner is None or not remotes:
-        need_remote(window, "Upload", planner is None or remotes is None)
+    if planner is None:
+        window.say("Uploads are not available in this build.", 5000)
         return
     chosen = window.selected_projects()
     if len(chosen) != 1:
-        window.statusBar().showMessage("Select one project to upload.", 5000)
+        window.say("Select one project to upload.", 5000)
+        return
+    remotes = remote_names(window) or need_remote(window, "Upload")
+    if not remotes:
         return
     project = chosen[0]
     dialog = RemoteChoiceDialog(window, "Upload", remotes, upload=True)
@@ -78,9 +79,11 @@ def start_upload(window: MainWindow) -> None:
 def start_sweep(window: MainWindow) -> None:
     """F4/F5: choose a remote and a retention, then preview ``plan_sweep``."""
     planner = core_function("s3.sweep", "plan_sweep")
-    remotes = remote_names(window)
-    if planner is None or not remotes:
-        need_remote(window, "Sweep", planner is None or remotes is None)
+    if planner is None:
+        window.say("Bucket sweeps are not available in this build.", 5000)
+        return
+    remotes = remote_names(window) or need_remote(window, "Sweep")
+    if not remotes:
         return
     dialog = RemoteChoiceDialog(window, "Sweep bucket", remotes, upload=False,
                                 retention_days=int(window.catalog.pref("retention_days")))
@@ -105,7 +108,7 @@ def start_temp(window: MainWindow, folder: str | None = None) -> None:
     """F6: preview the orphaned render temp folders of a temp root."""
     planner = core_function("tempclean", "plan_temp")
     if planner is None:
-        window.statusBar().showMessage("Temp sweeps are not available in this build.", 5000)
+        window.say("Temp sweeps are not available in this build.", 5000)
         return
     root = folder or QFileDialog.getExistingDirectory(window, "Choose the render temp folder")
     if not root:
@@ -121,11 +124,11 @@ def start_orphans(window: MainWindow) -> None:
     """F7: preview files in the selected projects' output folders that the catalog does not know."""
     planner = core_function("orphans", "plan_orphans")
     if planner is None:
-        window.statusBar().showMessage("Orphan sweeps are not available in this build.", 5000)
+        window.say("Orphan sweeps are not available in this build.", 5000)
         return
     chosen = window.selected_projects()
     if not chosen:
-        window.statusBar().showMessage("Select one or more projects first.", 5000)
+        window.say("Select one or more projects first.", 5000)
         return
     ids = [p.id for p in chosen]
     hours = int(window.catalog.pref("orphan_older_than_hours"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -34,61 +33,9 @@ from ..core.scheduler import (
     temp_roots,
 )
 from .models import local_time
+from .pref_fields import TABS, PrefField
 from .remotes import ERROR_COLOUR, RemotesPage, error_sentence
 from .workers import Task, Workers
-
-
-@dataclass(frozen=True)
-class PrefField:
-    key: str
-    label: str
-    kind: str  # bool | int | share | choice | minutes
-    tip: str
-    suffix: str = ""
-    maximum: int = 1_000_000_000
-    choices: tuple[str, ...] = ()
-
-
-TABS: dict[str, list[PrefField]] = {
-    "Cleanup": [
-        PrefField("auto_cleanup_enabled", "Auto-cleanup", "bool",
-                  "Clean a project without a preview once its final output has appeared and settled "
-                  "(each project can override this from the table's context menu)"),
-        PrefField("settle_seconds", "Settle time", "int",
-                  "How long a final output must stay unchanged before auto-cleanup touches the project", " s"),
-        PrefField("delete_mode", "Delete mode", "choice",
-                  "permanent: remove the files; trash: move them to the system trash", choices=("permanent", "trash")),
-        PrefField("temp_older_than_hours", "Temp folders older than", "int",
-                  "Render temp folders older than this are offered for deletion (F6)", " h"),
-        PrefField("orphan_older_than_hours", "Orphan files older than", "int",
-                  "Files no catalog entry knows, older than this, are offered for deletion (F7)", " h"),
-    ],
-    "Safety": [
-        PrefField("max_delete_count", "Ask again above", "int",
-                  "A plan deleting more items than this needs a second, explicit confirmation (0 = no limit)",
-                  " items"),
-        PrefField("max_delete_share", "…or above a share of", "share",
-                  "A plan deleting more than this share of the scanned bytes needs a second confirmation "
-                  "(100% = no limit)", " %"),
-    ],
-    "Retention": [
-        PrefField("retention_days", "Keep clips for", "int",
-                  "S3 sweep: clips newer than this are kept (seed 004)", " days", 36500),
-        PrefField("grace_hours", "Grace period", "int",
-                  "S3 sweep: other objects are deleted only once older than this", " h"),
-    ],
-    "Schedule": [
-        PrefField("schedule_auto_minutes", "Auto-cleanup check every", "minutes",
-                  "While the window is open: clean every project whose final output has settled (F2)", " min"),
-        PrefField("schedule_temp_minutes", "Temp sweep every", "minutes",
-                  "Delete orphaned render temp folders in the temp roots below (F6)", " min"),
-        PrefField("schedule_orphans_minutes", "Orphan report every", "minutes",
-                  "Look for orphan files and report them; nothing is deleted without your preview (F7)", " min"),
-        PrefField("schedule_sweep_minutes", "Bucket sweep every", "minutes",
-                  "Run the retention sweep of every remote (F4, F5); above the delete limits it does not run",
-                  " min"),
-    ],
-}
 
 
 class PreferencesDialog(QDialog):
@@ -187,7 +134,7 @@ class PreferencesDialog(QDialog):
         form.addRow("Jobs:", self.jobStates)
         self.tempRoots = QListWidget()
         self.tempRoots.setObjectName("tempRootsList")
-        self.tempRoots.setToolTip("Render back ends' temp folders (seed 003); only folders named like "
+        self.tempRoots.setToolTip("Render back ends' temp folders; only folders named like "
                                   "intro_*, trim_*, concatenate_* … in them are ever deleted")
         self.tempRoots.setMaximumHeight(90)
         add = QPushButton("Add folder…")

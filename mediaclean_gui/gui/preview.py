@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -11,29 +11,22 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from ..core.catalog import Catalog
-from ..core.s3.sweep import versioning_notes
-from .plan_model import PlanModel, PlanSummary
+from ..core.views import PlanSummary
+from .plan_model import PlanModel
 from .thumbnail import ThumbnailView
 from .workers import Workers
 
 EMPTY_TEXT = ("Select a project and press Preview cleanup (Ctrl+P). Nothing is deleted until you confirm "
               "the plan shown here.")
-
-
-class _MiddleElide(QStyledItemDelegate):
-    """Paths lose their middle, not their file name; the other columns elide on the right."""
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
-        super().initStyleOption(option, index)
-        option.textElideMode = Qt.TextElideMode.ElideMiddle
+#: What a keyboard focus looks like in the window's views: plainly visible, not a faint dotted line.
+FOCUS_STYLE = ("QTreeView:focus, QTableView:focus { border: 2px solid palette(highlight); }"
+               "QPushButton:focus { border: 2px solid palette(highlight); border-radius: 3px; padding: 3px 10px; }")
 
 
 class PreviewPane(QWidget):
@@ -62,16 +55,28 @@ class PreviewPane(QWidget):
         self.planView.setUniformRowHeights(True)
         self.planView.setAlternatingRowColors(True)
         self.planView.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.planView.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self._elide = _MiddleElide(self.planView)
-        self.planView.setItemDelegateForColumn(0, self._elide)
+        # a path too long for its column keeps its file name and loses its middle; columns fit their
+        # contents (see _fit_columns) and the view scrolls sideways rather than cut a reason short
+        self.planView.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.planView.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.planView.setSortingEnabled(True)
         header = self.planView.header()
-        header.setStretchLastSection(True)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 290)
-        header.resizeSection(1, 75)
-        header.resizeSection(2, 120)
-        self.planView.setToolTip("Uncheck an item to leave it out of the run; kept-back items say why they stay")
+        header.setStretchLastSection(False)
+        header.setSortIndicatorShown(True)
+        header.setSortIndicator(PlanModel.ITEM, Qt.SortOrder.AscendingOrder)
+        for col in range(len(PlanModel.COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(PlanModel.SIZE, 80)
+        header.resizeSection(PlanModel.PROJECT, 120)
+        self.planView.setToolTip("Uncheck an item to leave it out of the run; kept-back items say why they stay. "
+                                 "Click a column title to sort by name or size.")
+        self.planView.setStyleSheet(FOCUS_STYLE)
+        # pages come in as groups open: fit the columns once they have, not once per page
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._fit_columns)
+        self.model.rowsInserted.connect(lambda *_: self._fit_timer.start())
 
         self.totalLabel = QLabel("")
         self.totalLabel.setObjectName("totalLine")
@@ -119,6 +124,8 @@ class PreviewPane(QWidget):
         self.confirmButton.setObjectName("confirmButton")
         self.confirmButton.setToolTip("Run exactly this plan (asks once more first)")
         self.confirmButton.setEnabled(False)
+        self.confirmButton.setStyleSheet(FOCUS_STYLE)
+        self.confirmButton.setAutoDefault(True)
         self.cancelButton = QPushButton("Cancel")
         self.cancelButton.setObjectName("cancelButton")
         self.cancelButton.setToolTip("Stop after the current item; every item keeps a recorded outcome")
@@ -210,15 +217,84 @@ class PreviewPane(QWidget):
         self.set_current("")
         self.thumbnail.clear()
         versioning = str(plan.params.get("versioning", "")) if plan.kind == "sweep" else ""
-        self.set_notes(versioning_notes(versioning, str(plan.params.get("remote", ""))),
-                       versioned=versioning in ("Enabled", "Suspended"))
-        self.planView.setColumnHidden(2, summary.project_count <= 1)
-        # sweep groups are named by prefix and reason ("uploads/ · temporary, older than 24 h"): more room
-        self.planView.header().resizeSection(0, 420 if summary.objects else 290)
-        for group in self.model.groups:
-            if group.count <= (200 if group.info is not None else 50):
-                self.planView.expand(self.model.index(group.row, 0))
+        notes: list[str] = []
+        if plan.kind == "sweep":
+            from ..core.s3.sweep import versioning_notes  # the S3 part loads when a sweep is shown
+
+            notes = versioning_notes(versioning, str(plan.params.get("remote", "")))
+        self.set_notes(notes, versioned=versioning in ("Enabled", "Suspended"))
+        self.planView.setColumnHidden(PlanModel.PROJECT, True)  # the project is the group above each item
+        header = self.planView.header()
+        header.blockSignals(True)  # the indicator shows the order the summary was read in; no new sort
+        header.setSortIndicator(PlanModel.SIZE if summary.sort == "size" else PlanModel.ITEM,
+                                Qt.SortOrder.DescendingOrder if summary.descending else Qt.SortOrder.AscendingOrder)
+        header.blockSignals(False)
+        self._expand_small()
+        self._fit_columns()
         self._update_buttons()
+
+    def show_sorted(self, summary: PlanSummary) -> None:
+        """The same plan in another order: boxes, outcomes and open groups stay as they were."""
+        view = self.planView
+        opened = {self.model.group_key(g) for g in self.model.groups if view.isExpanded(self.model.group_index(g))}
+        sections = {s.project_id for s in self.model.sections if view.isExpanded(self.model.section_index(s))}
+        self.model.set_summary(summary, keep_state=True)
+        for section in self.model.sections:
+            if section.project_id in sections:
+                view.expand(self.model.section_index(section))
+        for group in self.model.groups:
+            if self.model.group_key(group) in opened:
+                view.expand(self.model.group_index(group))
+        self._fit_columns()
+        self._update_buttons()
+
+    def sort_choice(self) -> tuple[str, bool]:
+        """``(by, descending)`` the plan view's header asks for: ``name`` or ``size``."""
+        header = self.planView.header()
+        by = "size" if header.sortIndicatorSection() == PlanModel.SIZE else "name"
+        return by, header.sortIndicatorOrder() == Qt.SortOrder.DescendingOrder
+
+    def _expand_small(self) -> None:
+        """Open what is small enough to read at once: projects (up to 50), and small groups while the rows
+        opened stay under a page (each opened group reads its rows on this thread)."""
+        for section in self.model.sections[:50]:
+            self.planView.expand(self.model.section_index(section))
+        budget = 600
+        for group in self.model.groups:
+            limit = 200 if group.info is not None else 50
+            if group.count <= min(limit, budget):
+                self.planView.expand(self.model.group_index(group))
+                budget -= group.count
+            if budget <= 0:
+                break
+
+    def _fit_columns(self) -> None:
+        """Item and Why as wide as their longest loaded text (groups' titles included), so no path loses
+        its project folder and no reason is cut; the user may still drag them. Reads what is loaded only."""
+        model, view = self.model, self.planView
+        fm = view.fontMetrics()
+        indent = view.indentation() * (3 if model.sections else 2) + 48  # tree depth, checkbox and icon
+        widest_item, widest_why = 0, 0
+        seen: set[str] = set()
+        budget = 3000  # rows measured in all: enough to size the columns, cheap whatever the plan's size
+        for group in model.groups[:300]:
+            index = model.group_index(group)
+            widest_item = max(widest_item, fm.horizontalAdvance(str(model.data(index) or "")))
+            widest_why = max(widest_why, fm.horizontalAdvance(str(model.data(index.siblingAtColumn(model.WHY)) or "")))
+            rows = model.rows_of(group)[:max(0, budget)]
+            budget -= len(rows)
+            for row in rows:
+                widest_item = max(widest_item, fm.horizontalAdvance(model.shown_path(row)))
+                why = model.why(row)
+                if why not in seen:
+                    seen.add(why)
+                    widest_why = max(widest_why, fm.horizontalAdvance(why))
+        for section in model.sections[:300]:
+            widest_item = max(widest_item, fm.horizontalAdvance(str(model.data(model.section_index(section)) or "")))
+        header = view.header()
+        room = max(300, view.viewport().width())
+        header.resizeSection(model.ITEM, min(max(220, widest_item + indent), int(room * 0.55)))
+        header.resizeSection(model.WHY, max(160, widest_why + 24))
 
     def set_running(self, running: bool) -> None:
         self.running = running

@@ -68,7 +68,7 @@ def describe(remote: Remote) -> str:
 
 
 class RemoteDialog(QDialog):
-    """The fields of one remote (``mediaclean remote add`` in a form) with a **Test connection** button.
+    """The fields of one remote with a **Test connection** button.
 
     OK saves in a worker (``add_remote`` or ``update_remote``); a refused value is one
     sentence under the form and the dialog stays open.
@@ -98,7 +98,7 @@ class RemoteDialog(QDialog):
         self.profile = QLineEdit(remote.aws_profile or "" if remote else "")
         self.profile.setPlaceholderText("optional: a profile name from ~/.aws/config")
         self.pipeline = QLineEdit(remote.pipeline_db or "" if remote else "")
-        self.pipeline.setPlaceholderText("optional: the pipeline's SQLite database (jobs and clips, F5)")
+        self.pipeline.setPlaceholderText("optional: the pipeline's SQLite database of jobs and clips")
         self.layout_box = QComboBox()
         try:
             names = sorted(all_profiles())
@@ -155,6 +155,7 @@ class RemoteDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         self.resize(600, self.sizeHint().height())
+        self.name.setFocus()
         self.test_task: Task | None = None
         self.save_task: Task | None = None
 
@@ -407,3 +408,34 @@ class RemotesPage(QWidget):
 
         return self.workers.run_task(work, done, name="test connection")
 
+
+
+class ManageRemotesDialog(QDialog):
+    """Remote → Manage remotes…: the remotes page in a dialog of its own (actionManageRemotes); also what
+    Upload, Sweep, Bucket usage and Lifecycle rules open when there is no remote yet.
+    ``changed`` fires after a remote was added, edited or removed."""
+
+    changed = Signal()
+
+    def __init__(self, catalog: Catalog, workers: Workers, parent: QWidget | None = None, why: str = "") -> None:
+        super().__init__(parent)
+        self.setObjectName("manageRemotesDialog")
+        self.setWindowTitle("Manage remotes")
+        self.page = RemotesPage(catalog, workers, self)
+        self.page.changed.connect(self.changed)
+        self.why = QLabel(why)
+        self.why.setObjectName("remotesWhy")
+        self.why.setWordWrap(True)
+        self.why.setVisible(bool(why))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        buttons.accepted.connect(self.accept)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.why)
+        layout.addWidget(self.page, 1)
+        layout.addWidget(buttons)
+        self.resize(620, 420)
+        self.page.addButton.setFocus()
+
+    def remote_names(self) -> list[str]:
+        return [r.name for r in self.page.remotes]

@@ -83,9 +83,12 @@ def take_sweep(out: Path, endpoint_url: str) -> Path:
     return out
 
 
-def take(out: Path, project: str = "Ocean Documentary", small: bool = False) -> Path:
-    """Build a demo, open the window, select ``project``, preview its cleanup, save the window as PNG."""
+def take(out: Path, project: str = "Ocean Documentary", small: bool = False, size: tuple[int, int] = (1280, 800),
+         map_project: str = "") -> Path:
+    """Build a demo, open the window at ``size``, select ``project`` (``*``: every project), preview its
+    cleanup, save the window as PNG. ``map_project`` drills the space map into that project first."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("MEDIACLEAN_GUI_SETTINGS", str(Path(tempfile.mkdtemp(prefix="mediaclean-shot-")) / "w.ini"))
     from PySide6.QtCore import QEventLoop, QTimer
 
     from ..core.demo import create_demo
@@ -96,6 +99,7 @@ def take(out: Path, project: str = "Ocean Documentary", small: bool = False) -> 
     catalog_path = create_demo(Path(tempfile.mkdtemp(prefix="mediaclean-shot-")), small=small)
     window = create_main_window(catalog_path)
     window.schedule.stop()  # the picture shows the demo as built, not after a scheduled auto-cleanup
+    window.resize(*size)
     window.show()
 
     def wait(condition: object, ms: int = 15000) -> None:
@@ -110,9 +114,16 @@ def take(out: Path, project: str = "Ocean Documentary", small: bool = False) -> 
 
     wait(lambda: window.projects_model.rowCount() > 0)
     proxy = window.projects_proxy
+    if project == "*":
+        window.projectsTable.selectAll()
     for row in range(proxy.rowCount()):
         if proxy.index(row, 0).data(RecordRole).name == project:
             window.projectsTable.selectRow(row)
+    if map_project:
+        tile = next((t for t in window.spaceMap.tiles if t.label == map_project), None)
+        if tile is not None:
+            window.spaceMap.drill(tile.project_id)
+            wait(lambda: bool(window.spaceMap.tiles) and all(t.role for t in window.spaceMap.tiles), 3000)
     plan_ready: list[int] = []
     window.previewReady.connect(plan_ready.append)
     window.preview_cleanup()
@@ -130,4 +141,7 @@ if __name__ == "__main__":
     if args[:1] == ["--sweep"]:
         print(take_sweep(Path(args[2] if len(args) > 2 else "docs/screenshot-sweep.png"), args[1]))
     else:
-        print(take(Path(args[0] if args else "docs/screenshot.png")))
+        # screenshot.py [OUT.png] [WIDTHxHEIGHT] [PROJECT or *] [MAP-PROJECT]
+        width, height = (int(v) for v in (args[1] if len(args) > 1 else "1280x800").split("x"))
+        print(take(Path(args[0] if args else "docs/screenshot.png"), args[2] if len(args) > 2 else "Ocean Documentary",
+                   size=(width, height), map_project=args[3] if len(args) > 3 else ""))

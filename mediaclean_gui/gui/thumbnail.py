@@ -9,7 +9,6 @@ from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..core.events import Cancelled
-from ..core.thumbnails import make_thumbnail
 from .workers import Task, TaskContext, Workers
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".webm", ".m4v", ".avi", ".mpg", ".mpeg", ".ts", ".mts")
@@ -66,6 +65,8 @@ class ThumbnailView(QWidget):
         def work(ctx: TaskContext) -> bytes:
             if not os.path.isfile(path):
                 raise FileNotFoundError(path)
+            from ..core.thumbnails import make_thumbnail  # ffmpeg's part loads with the first thumbnail
+
             return make_thumbnail(path, width=WIDTH, cancel=ctx.cancel)
 
         task = self.workers.run_task(work, lambda data, error: self._made(task, path, data, error),

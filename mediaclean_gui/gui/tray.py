@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QMenu, QStyle, QSystemTrayIcon
 
 from ..core.catalog import Catalog
-from .models import size_text
+from .wording import size_text
 
 if TYPE_CHECKING:
     from .main_window import MainWindow

@@ -18,7 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
-from ..core.events import CancelToken, Progress
+from ..core.errors import KnownError
+from ..core.events import Cancelled, CancelToken, Progress
 
 log = logging.getLogger("mediaclean.gui")
 
@@ -35,7 +36,7 @@ class TaskContext:
 
 
 TaskFunc = Callable[[TaskContext], Any]
-NextFunc = Callable[[Any, BaseException | None], None]
+NextFunc = Callable[[Any, BaseException | None], object]
 ProgressFunc = Callable[[dict[str, Any]], None]
 
 
@@ -104,6 +105,8 @@ class _Runnable(QRunnable):
             result = self.func(context)
         except BaseException as exc:  # delivered to the GUI thread, which decides how to show it
             error = exc
+            if not isinstance(exc, (KnownError, Cancelled)):  # a bug: its traceback goes to the log, here
+                log.exception("task %s failed unexpectedly", task.name)
         try:
             task._done.emit(result, error)
         except RuntimeError:

@@ -2,7 +2,9 @@
 
 Plain script, not collected by pytest. Run: ``python tests/benchmarks/bench_gui_stall.py [--files N]``.
 
-Builds a render temp root of ``N`` files (default 100,000) in folders named like seed 003's
+First opens the window on a catalog of ``--projects`` projects (default 10,000) and reports its first
+paint (goal ≤ 300 ms: the window shows at once and fills in from workers) and when the table is full.
+Then builds a render temp root of ``N`` files (default 100,000) in folders named like seed 003's
 (``intro_*``, ``trim_*``…), registers it as a ``render-temp`` project, opens the real window
 offscreen and starts a 5 ms heartbeat ``QTimer`` on the GUI thread. Then, through the window's
 own actions and workers: a scan (F5), a temp sweep preview (plan), and Confirm (execute, with
@@ -28,16 +30,17 @@ _HOME = Path(tempfile.mkdtemp(prefix="mediaclean-bench-gui-"))
 for _var in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
     os.environ[_var] = str(_HOME / _var.lower())
 
-from PySide6.QtCore import QEventLoop, Qt, QTimer
+from PySide6.QtCore import QEvent, QEventLoop, QObject, Qt, QTimer
 
-from mediaclean_gui.core.catalog import Catalog
+from mediaclean_gui.core.catalog import Catalog, iso, to_db_path
 from mediaclean_gui.core.projects import add_project
-from mediaclean_gui.gui import create_main_window, plans
+from mediaclean_gui.gui import create_main_window
 
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_temp import build as build_temp_tree  # the same 100,000-file render temp tree
 
 GOAL_MS = 50.0
+FIRST_PAINT_GOAL_MS = 300.0
 
 
 def build(root: Path, files: int, per_folder: int = 200) -> None:
@@ -120,13 +123,66 @@ def phase(name: str, beat: Heartbeat, start: Callable[[], None], done: Callable[
     return {"seconds": seconds, "worst_ms": worst, "own_ms": max(own)}
 
 
+class _FirstPaint(QObject):
+    """Notes the time of the window's first paint event."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.at: float | None = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and self.at is None:
+            self.at = time.perf_counter()
+        return False
+
+
+def first_paint(base: Path, projects: int, beat: Heartbeat) -> dict[str, float]:
+    """Open the window on a catalog of ``projects`` scanned projects: ms to its first paint (imports included,
+    as a user meets them), ms until the table holds them all, and the longest GUI gap meanwhile."""
+    catalog_path = base / "projects.sqlite3"
+    catalog = Catalog(catalog_path)
+    root = to_db_path(str(base / "workspace"))
+    with catalog.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO projects(name, root, profile, external_id, created_at, total_bytes, reclaimable_bytes, "
+            "file_count, scanned_at) VALUES (?, ?, 'ai-video-generator', ?, ?, ?, ?, ?, ?)",
+            [(f"project-{n}", root, str(n), iso(), n * 1_000_003, n * 10_007, n, iso()) for n in range(projects)])
+    catalog.close()
+    t0 = time.perf_counter()
+    window = create_main_window(catalog_path)
+    painted = _FirstPaint()
+    window.installEventFilter(painted)
+    window.schedule.stop()
+    window.show()
+    beat.start()
+    wait(lambda: painted.at is not None and window.projects_loaded and not window.workers.busy, 120)
+    filled = time.perf_counter()
+    gaps = beat.stop() or [0.0]
+    own = beat.own or [0.0]
+    assert painted.at is not None
+    paint_ms = (painted.at - t0) * 1000
+    print(f"{'open on ' + format(projects, ',') + ' projects':<28} first paint {paint_ms:6.0f} ms "
+          f"(goal ≤ {FIRST_PAINT_GOAL_MS:.0f} ms: {'met' if paint_ms <= FIRST_PAINT_GOAL_MS else 'NOT met'})   "
+          f"table full {1000 * (filled - t0):6.0f} ms   longest gap after paint {max(gaps):6.1f} ms   "
+          f"longest without CPU wait {max(own):6.1f} ms", flush=True)
+    window.close()
+    return {"seconds": filled - t0, "worst_ms": max(gaps), "own_ms": max(own), "paint_ms": paint_ms}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=100_000)
+    parser.add_argument("--projects", type=int, default=10_000, help="projects for the first-paint phase")
     parser.add_argument("--control", type=float, default=5.0, help="seconds of idle heartbeat first (default 5)")
     args = parser.parse_args()
 
     base = Path(tempfile.mkdtemp(prefix="mediaclean-bench-gui-tree-"))
+    from mediaclean_gui.gui import ensure_app
+
+    ensure_app()
+    opened = first_paint(base, args.projects, Heartbeat())  # before anything imported the window's modules
+    paint_ms = opened["paint_ms"]
+    from mediaclean_gui.gui import plans
     root = base / "render-tmp"
     t0 = time.perf_counter()
     build(root, args.files)
@@ -142,7 +198,7 @@ def main() -> int:
     wait(lambda: window.projects_model.rowCount() == 1 and not window.workers.busy)
     window.ask_confirmation = lambda text, title="": True  # type: ignore[method-assign]
     beat = Heartbeat()
-    results = {}
+    results = {"open": opened}
     # control: the same heartbeat with nothing to do, to see what the machine itself adds (other processes)
     until = time.perf_counter() + args.control
     control = phase("idle window (control)", beat, lambda: None, lambda: time.perf_counter() >= until)
@@ -172,7 +228,7 @@ def main() -> int:
           f"without the time it waited for a CPU: {own:.1f} ms; idle control {control['worst_ms']:.1f} ms; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     window.close()
-    return 0 if worst <= GOAL_MS else 1
+    return 0 if worst <= GOAL_MS and paint_ms <= FIRST_PAINT_GOAL_MS else 1
 
 
 if __name__ == "__main__":

@@ -33,8 +33,7 @@ def open_window(qtbot):
         qtbot.addWidget(window)
         if show:
             window.show()
-        qtbot.waitUntil(lambda: window.projects_model.rowCount() > 0 or window.tableStack.currentIndex() == 0,
-                        timeout=10000)
+        qtbot.waitUntil(lambda: window.projects_loaded, timeout=10000)
         qtbot.waitUntil(lambda: not window.workers.running("projects"), timeout=10000)
         return window
 
@@ -68,3 +67,11 @@ def s3_env(server, tmp_path, monkeypatch):
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     return server
+
+
+@pytest.fixture(autouse=True)
+def window_settings_file(tmp_path, monkeypatch):
+    """The window's remembered layout goes to a file of this test (never the user's own settings)."""
+    path = tmp_path / "window.ini"
+    monkeypatch.setenv("MEDIACLEAN_GUI_SETTINGS", str(path))
+    return path

@@ -16,9 +16,9 @@ from mediaclean_gui.gui.dialogs import (
     AddProjectDialog,
     ImportDbDialog,
     RemoteChoiceDialog,
-    RemoteNeededDialog,
 )
 from mediaclean_gui.gui.prefs_dialog import PreferencesDialog
+from mediaclean_gui.gui.remotes import ManageRemotesDialog
 
 OBJECT_NAMES = ("projectsTable", "planView", "projectFilter", "previewPane", "confirmButton", "cancelButton",
                 "statusProgress", "historyView")
@@ -102,17 +102,49 @@ def test_preferences_dialog_reads_and_writes_the_catalog(tmp_path, qtbot):
             prefs["retention_days"]) == (5, "trash", 0.5, False, 9)
 
 
-def test_upload_and_sweep_say_add_a_remote_first(workspace, catalog_path, qtbot, open_window, monkeypatch):
+def test_upload_without_a_remote_opens_manage_remotes_and_goes_on_once_one_is_added(
+        workspace, catalog_path, qtbot, open_window, monkeypatch):
+    from mediaclean_gui.core.s3.remote import add_remote
+
     workspace.add_project("p1", "Alpha")
     import_workspace(workspace, catalog_path)
     window = open_window(catalog_path)
+    assert window.bucket.caption.text().startswith("No remote yet") and window.bucket.addButton.isVisibleTo(
+        window.bucket)
+    window.projectsTable.selectRow(0)
     shown = []
-    monkeypatch.setattr(window, "run_dialog", lambda dialog: shown.append(dialog) or False)
+
+    def answer(dialog):
+        shown.append(dialog)
+        if isinstance(dialog, ManageRemotesDialog):  # the user adds a remote there, then closes it
+            add_remote(Catalog(catalog_path), "clips", bucket="clips-bucket", endpoint_url="http://127.0.0.1:9")
+        return False  # and then cancels the upload's own dialog
+
+    monkeypatch.setattr(window, "run_dialog", answer)
     window.acts.upload.trigger()
-    window.acts.sweep.trigger()
-    assert [type(d) for d in shown] == [RemoteNeededDialog, RemoteNeededDialog]
-    assert shown[0].text() == "Add a remote first"
+    assert [type(d) for d in shown] == [ManageRemotesDialog, RemoteChoiceDialog]
+    why = shown[0].why.text()
+    assert why.startswith("Upload works on an S3 remote") and "--" not in why and "mediaclean remote" not in why
+    assert shown[1].remote.currentText() == "clips"
     assert window.pane.model.summary is None  # nothing was planned
+    # the Bucket panel follows the remotes: it no longer says there is none
+    qtbot.waitUntil(lambda: window.bucket.remote.count() == 1, timeout=5000)
+    assert not window.bucket.caption.text().startswith("No remote yet")
+    assert not window.bucket.addButton.isVisibleTo(window.bucket)
+    shown.clear()
+    window.acts.sweep.trigger()  # with a remote, Sweep goes straight to its own dialog
+    assert [type(d) for d in shown] == [RemoteChoiceDialog]
+
+
+def test_manage_remotes_action_opens_the_remotes_dialog(tmp_path, qtbot, open_window, monkeypatch):
+    from PySide6.QtGui import QAction
+
+    window = open_window(tmp_path / "c.sqlite3")
+    shown = []
+    monkeypatch.setattr(window, "run_dialog", lambda d: shown.append(d) or False)
+    window.findChild(QAction, "actionManageRemotes").trigger()
+    assert [type(d) for d in shown] == [ManageRemotesDialog]
+    assert shown[0].page.addButton.text() == "Add…"
 
 
 @pytest.mark.parametrize("action,module,func,title", [

@@ -74,20 +74,21 @@ def test_preview_uncheck_confirm_runs_exactly_the_rest(two_projects, catalog_pat
     assert table_cell(window, "Alpha", ProjectsModel.LAST) != "never"
     assert table_cell(window, "Beta", ProjectsModel.STATUS) == "pending"
     message = window.pane.messageLabel.text()
-    assert re.fullmatch(r"Cleanup: Deleted 8 files, freed \d+\.\d\d MB", message), message
+    assert re.fullmatch(r"Deleted 8 files · freed \d+\.\d kB", message), message
     assert window.statusBar().currentMessage() == message
 
     history = window.history.model
     qtbot.waitUntil(lambda: history.rowCount() == 1, timeout=10000)
     row = [history.index(0, c).data() for c in range(history.columnCount())]
-    assert row[1:6] == ["clean", "user", "Alpha", "complete", "8"]
-    assert row[HistoryModel.COLUMNS.index("Failed")] == "0"
+    assert row[1:5] == ["clean", "user", "Alpha", "complete"]
+    # the history says it in the same sentence as the result line
+    assert row[HistoryModel.COLUMNS.index("Result")] == message
     window.historyView.selectRow(0)
     items = window.history.items_model
     qtbot.waitUntil(lambda: items.rowCount() > 0, timeout=10000)
     outcomes = {items.index(r, 1).data(): items.index(r, 0).data() for r in range(items.rowCount())}
     assert outcomes[str(keep)] == "skipped"
-    assert "Run" in window.history.itemsLabel.text() and "1 skipped" in window.history.itemsLabel.text()
+    assert window.history.itemsLabel.text() == message  # and so do the run's details
 
 
 def test_changed_item_is_skipped_with_an_icon_and_tooltip(two_projects, catalog_path, qtbot, open_window, monkeypatch):
@@ -143,6 +144,7 @@ def test_above_the_delete_limit_asks_a_second_time(two_projects, catalog_path, q
     window.confirmButton.click()
     assert len(asked) == 2
     assert "the plan deletes 9 files, more than the limit of 3" in asked[1]
+    assert "max_delete_count" not in asked[1]  # no preference key where a creator reads
     assert window.pane.messageLabel.text().startswith("Not run: the plan deletes 9 files, more than the limit of 3")
     assert ws.path(".cache/audio/p1/scene-1.mp3").exists()
     assert list_runs(Catalog(catalog_path)) == []
@@ -163,8 +165,9 @@ def test_known_and_unexpected_errors_are_one_sentence(catalog_path, two_projects
     with qtbot.waitSignal(window.pane.model.modelReset, timeout=10000):
         window.preview(refuse, "Broken preview")
     qtbot.waitUntil(lambda: window.active_task is None, timeout=10000)
-    assert window.pane.messageLabel.text() == "No remote 'x'. Add one with mediaclean remote add."
-    assert window.statusBar().currentMessage() == "No remote 'x'. Add one with mediaclean remote add."
+    # the core's "Add one with mediaclean …" is not for the window
+    assert window.pane.messageLabel.text() == "No remote 'x'."
+    assert window.statusBar().currentMessage() == "No remote 'x'."
 
     def boom(catalog, progress, cancel):
         raise ZeroDivisionError("boom")

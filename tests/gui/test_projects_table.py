@@ -6,6 +6,7 @@ import sqlite3
 
 from gui_helpers import select_project, table_cell, table_names
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
 
 from mediaclean_gui.core.demo import create_demo
 from mediaclean_gui.gui.models import ProjectsModel
@@ -51,12 +52,15 @@ def test_columns_say_status_last_cleanup_and_auto(tmp_path, open_window):
     assert table_cell(window, "Ocean Documentary", ProjectsModel.STATUS) == "pending"
     assert table_cell(window, "Ocean Documentary", ProjectsModel.LAST) == "never"
     assert table_cell(window, "Ocean Documentary", ProjectsModel.AUTO) == "on (global)"
-    assert table_cell(window, "City Timelapse", ProjectsModel.RECLAIMABLE) == "0 Bytes"  # no final render yet
+    assert table_cell(window, "City Timelapse", ProjectsModel.RECLAIMABLE) == "0 Bytes"
+    # not rendered yet: it must not look like the others before a preview refuses it
+    assert table_cell(window, "City Timelapse", ProjectsModel.STATUS) == "no final render yet"
 
 
 def test_selecting_a_project_paints_its_breakdown(tmp_path, qtbot, open_window):
     window = open_window(create_demo(tmp_path / "demo", small=True))
     select_project(window, "Ocean Documentary")
+    qtbot.waitUntil(lambda: window.breakdown.title == "Ocean Documentary", timeout=5000)  # read in a worker
     roles = [role for role, _, _ in window.breakdown.segments()]
     assert roles[:2] == ["final", "thumbnail"] and "intermediate" in roles and "shared_cache" in roles
     assert window.breakdown.title == "Ocean Documentary"
@@ -65,7 +69,7 @@ def test_selecting_a_project_paints_its_breakdown(tmp_path, qtbot, open_window):
     image = window.breakdown.grab().toImage()
     assert not image.isNull() and image.width() > 100
     select_project(window, "City Timelapse")
-    assert window.breakdown.title == "City Timelapse"
+    qtbot.waitUntil(lambda: window.breakdown.title == "City Timelapse", timeout=5000)
     assert "final" not in [r for r, _, _ in window.breakdown.segments()]  # not rendered yet
 
 
@@ -81,15 +85,61 @@ def test_empty_catalog_says_what_to_do_and_adding_a_folder_fills_it(tmp_path, qt
     assert table_cell(window, "p1", ProjectsModel.SIZE) != "0 Bytes"  # scanned after adding
 
 
-def test_import_generator_database_from_the_window(tmp_path, qtbot, open_window, workspace):
+def test_import_errors_show_in_the_dialog_which_stays_open(tmp_path, qtbot, open_window, workspace, monkeypatch):
     workspace.add_project("p1", "Alpha")
     workspace.add_project("p2", "Beta", final=False)
     db = workspace.write_db()
     window = open_window(tmp_path / "empty.sqlite3")
-    window.import_database(str(db), str(workspace.root))
+    dialogs = []
+
+    def fill(path):
+        def run(dialog):  # the user types a path and presses OK (Enter)
+            dialogs.append(dialog)
+            assert dialog.focusWidget() in (None, dialog.db_file)  # opens on its first field
+            dialog.db_file.setText(str(path))
+            dialog.workspace.setText(str(workspace.root))
+            dialog.show()
+            qtbot.keyClick(dialog.db_file, Qt.Key.Key_Return)
+            qtbot.waitUntil(lambda: dialog.task is None, timeout=10000)
+            accepted = dialog.result() == QDialog.DialogCode.Accepted
+            dialog.hide()
+            return accepted
+        return run
+
+    monkeypatch.setattr(window, "run_dialog", fill(tmp_path / "missing.db"))
+    window.import_db_dialog()
+    dialog = dialogs[-1]
+    assert dialog.result() != QDialog.DialogCode.Accepted  # still open: the user can fix the path
+    assert dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()  # to try again
+    assert dialog.error.text() == f"The database file {tmp_path / 'missing.db'} does not exist."
+    assert window.pane.messageLabel.text() == ""  # not in the preview pane, after the dialog closed
+    assert table_names(window) == []
+
+    monkeypatch.setattr(window, "run_dialog", fill(db))
+    window.import_db_dialog()
+    assert dialogs[-1].result() == QDialog.DialogCode.Accepted and not dialogs[-1].error.isVisibleTo(dialogs[-1])
     qtbot.waitUntil(lambda: table_names(window) == ["Alpha", "Beta"], timeout=10000)
     assert window.statusBar().currentMessage() == "Imported 2 project(s)."
     assert table_cell(window, "Beta", ProjectsModel.RECLAIMABLE) == "0 Bytes"
-    window.import_database(str(tmp_path / "missing.db"), str(workspace.root))
-    qtbot.waitUntil(lambda: "does not exist" in window.statusBar().currentMessage(), timeout=10000)
-    assert window.statusBar().currentMessage() == f"The database file {tmp_path / 'missing.db'} does not exist."
+
+
+def test_add_project_errors_show_in_the_dialog(tmp_path, qtbot, open_window, monkeypatch):
+    window = open_window(tmp_path / "empty.sqlite3")
+    seen = []
+
+    def run(dialog):
+        seen.append(dialog)
+        dialog.accept()  # OK with no folder chosen
+        first = dialog.error.text()
+        dialog.folder.setText(str(tmp_path / "no-such-folder"))
+        dialog.accept()
+        qtbot.waitUntil(lambda: dialog.task is None, timeout=10000)
+        seen.append((first, dialog.error.text()))
+        return False
+
+    monkeypatch.setattr(window, "run_dialog", run)
+    window.acts.add_project.trigger()
+    first, second = seen[1]
+    assert first == "Choose the workspace folder first."
+    assert second and "no-such-folder" in second
+    assert window.pane.messageLabel.text() == ""

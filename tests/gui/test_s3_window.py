@@ -314,7 +314,7 @@ def test_above_the_max_delete_a_second_confirmation_names_the_limit(swept_bucket
     assert result.status == "complete" and result.deleted_count == 11, result.as_json()
     left = [o["Key"] for o in server.client().list_objects_v2(Bucket=bucket)["Contents"]]
     assert left == ["clips/job0/clip-0.mp4"]
-    assert window.pane.messageLabel.text() == "Deleted 11 files (0.31 MB), retained 1 recent clips"
+    assert window.pane.messageLabel.text() == "Deleted 11 objects · freed 320.0 kB"
     qtbot.waitUntil(lambda: window.history.model.rowCount() == 1, timeout=10000)
     assert window.history.model.index(0, 1).data() == "sweep"
 

@@ -128,7 +128,7 @@ def test_text_output_of_a_dry_run(workspace, cli, capsys, catalog_path):
     assert main(["--catalog", str(catalog_path), "clean", "Ocean"]) == 0
     text = capsys.readouterr().out
     assert "intermediate: 5 item(s)" in text and "kept back: 2" in text
-    assert "protected: final: final output: never deleted (seed 002 AC-006)" in text
+    assert "protected: final: final render: never deleted" in text
     assert "\nWill delete 5 files · " in text and " · 2 kept\n" in text
     assert text.rstrip().endswith("Dry run: nothing was deleted. To run exactly this plan: mediaclean clean --plan 1 "
                                   "--yes")

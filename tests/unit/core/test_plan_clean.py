@@ -56,7 +56,7 @@ def test_plan_is_exactly_intermediates_and_free_shared_cache(workspace, catalog,
     roles = {os.path.relpath(i.target, workspace.root): i.role for i in files}
     assert roles["assets/cache/pexels/11.mp4"] == "shared_cache"
     assert roles[".cache/audio/p1/scene-1.mp3"] == "intermediate"
-    assert {i.rule for i in files if "audio" in i.target} == {"scene audio (seed 002 AC-002)"}
+    assert {i.rule for i in files if "audio" in i.target} == {"scene audio, not needed once the final render exists"}
 
     kept = {os.path.relpath(k.target, workspace.root): k for k in plan.kept}
     assert kept[".cache/output/p1/final.mp4"].reason is Reason.PROTECTED

@@ -1,0 +1,306 @@
+"""The plan flow: preview (a planner in a worker) → the preview pane → Confirm (asked once more) → the run.
+
+One :class:`PlanFlow` per window. It owns the current plan and the task making or
+running it; the window gives it the pane, the status bar progress and the
+question boxes (``host.ask_confirmation``, which tests replace).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+from ..core.catalog import Catalog
+from ..core.errors import SafetyRefusal
+from ..core.events import Cancelled, CancelToken, Progress
+from ..core.plan import set_selected
+from ..core.run import Counts, counts_sentence
+from ..core.views import PlanSummary, load_preview, plan_project_ids, run_outcomes
+from .preview import PreviewPane
+from .progress import RateMeter, progress_line
+from .wording import plain, size_text, uploaded_sentence
+from .workers import Task, TaskContext, Workers
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
+
+log = logging.getLogger("mediaclean.gui")
+
+MakePlan = Callable[[Catalog, Progress, CancelToken], int]
+
+
+def sweep_words(versioning: str) -> str:
+    """What Confirm says happens to a sweep's objects, by the bucket's versioning state (SPEC F4)."""
+    if versioning in ("Enabled", "Suspended"):
+        return ("deleted from the bucket — but the bucket is versioned, so each delete only adds a delete marker: "
+                "the data stays stored (and billed) as noncurrent versions until a lifecycle rule expires them "
+                "(Remote → Lifecycle rules…)")
+    if versioning == "unknown":
+        return ("deleted from the bucket (its versioning state could not be read: on a versioned bucket a delete "
+                "only adds a delete marker)")
+    return "deleted from the bucket for good (it is not versioned)"
+
+
+def result_sentence(result: Any, objects: bool = False) -> str:
+    """A run result in the window's one sentence for counts: ``RunResult.sentence()`` (the core's
+    ``counts_sentence``), after the uploaded files for an upload."""
+    if hasattr(result, "sentence"):
+        sentence = str(result.sentence())
+    else:  # an executor that keeps its own result type (uploads): the same sentence from its numbers
+        sentence = counts_sentence(Counts(
+            deleted=int(getattr(result, "deleted_count", 0) or 0),
+            freed_bytes=int(getattr(result, "freed_bytes", 0) or 0),
+            skipped=len(getattr(result, "skipped", []) or []), failed=len(getattr(result, "failed", []) or []),
+            noun="object" if objects else "file"))
+    uploaded = getattr(result, "uploaded", None)
+    if uploaded is None and hasattr(result, "details"):
+        uploaded = result.details.get("uploaded")
+    if uploaded is not None:
+        nbytes = int(getattr(result, "bytes_uploaded", 0) or sum(int(u.get("size", 0)) for u in uploaded))
+        return uploaded_sentence(len(uploaded), nbytes, sentence)
+    return sentence
+
+
+class PlanFlow(QObject):
+    """Preview, Confirm and the run, for every plan kind (clean, temp, orphans, upload, sweep)."""
+
+    #: A plan has been loaded into the preview pane (its id).
+    previewReady = Signal(int)
+    #: A run ended: the executor's result, or the error.
+    runFinished = Signal(object)
+    #: A run touched projects (their ids; ``None``: maybe all): rescan and reload.
+    projectsTouched = Signal(object)
+
+    def __init__(self, host: MainWindow, catalog: Catalog, workers: Workers, pane: PreviewPane) -> None:
+        super().__init__(host)
+        self.host = host
+        self.catalog = catalog
+        self.workers = workers
+        self.pane = pane
+        self.current_plan_id: int | None = None
+        self.current_title = ""
+        self.active_task: Task | None = None
+        self.running = False
+        self._run_started = 0.0
+        self.rate = RateMeter()
+        self.pane.model.on_toggle = self._store_selection
+        self.pane.model.on_sort = self.resort
+        pane.confirmButton.clicked.connect(self.confirm)
+        pane.cancelButton.clicked.connect(self.cancel)
+
+    # ------------------------------------------------------------ preview
+    def preview(self, make_plan: MakePlan, title: str) -> Task | None:
+        """Run a planner ``make_plan(catalog, progress, cancel) -> plan_id`` in a worker, then show the plan."""
+        if self.running:
+            self.host.say("A run is in progress; wait for it or cancel it first.")
+            return None
+        if self.active_task is not None:
+            self.active_task.cancel()
+        self.current_plan_id = None
+        self.current_title = title
+        self.pane.show_busy(title, "Making the plan (a dry run: nothing is deleted)…")
+        by, descending = self.pane.sort_choice()
+
+        def work(ctx: TaskContext) -> PlanSummary:
+            plan_id = make_plan(self.catalog, ctx.progress, ctx.cancel)
+            return load_preview(self.catalog, plan_id, by, descending)
+
+        task = self.workers.run_task(work, None, name="plan", on_progress=self.host.on_progress)
+        task.finished.connect(lambda summary, error: self._plan_ready(task, title, summary, error))
+        self.active_task = task
+        self.pane.cancelButton.setEnabled(True)
+        return task
+
+    def show_stored_plan(self, plan_id: int, title: str) -> Task:
+        """Load a stored plan (e.g. a scheduled orphan report) into the preview pane, in a worker."""
+        if self.active_task is not None and not self.running:
+            self.active_task.cancel()
+        self.current_title = title
+        by, descending = self.pane.sort_choice()
+        task = self.workers.run_task(lambda ctx: load_preview(self.catalog, plan_id, by, descending), None, name="plan")
+        task.finished.connect(lambda summary, error: self._plan_ready(task, title, summary, error))
+        self.active_task = task
+        return task
+
+    def _plan_ready(self, task: Task, title: str, summary: PlanSummary | None, error: BaseException | None) -> None:
+        if self.active_task is not task:
+            return  # a newer preview replaced this one
+        self.active_task = None
+        self.host.progress_done()
+        self.pane.cancelButton.setEnabled(False)
+        if error is not None:
+            if isinstance(error, Cancelled):
+                self.pane.show_empty("Preview cancelled: nothing was planned or deleted.")
+                return
+            self.pane.show_empty("The plan could not be made.")
+            self.host.show_error(error)
+            return
+        assert summary is not None
+        self.current_plan_id = summary.plan.id
+        self.pane.show_plan(title, summary)
+        self.host.say(self.pane.model.total_line() or "Plan ready", 8000)
+        self.host.plan_shown(summary)
+        self.previewReady.emit(summary.plan.id)
+
+    def resort(self, by: str, descending: bool) -> Task | None:
+        """Order the shown plan's rows by name or size again (read in a worker; boxes and outcomes stay)."""
+        summary = self.pane.model.summary
+        if summary is None:
+            return None
+        plan_id = summary.plan.id
+
+        def done(fresh: PlanSummary | None, error: BaseException | None) -> None:
+            current = self.pane.model.summary
+            if error is not None:
+                self.host.show_error(error)
+            elif fresh is not None and current is not None and current.plan.id == plan_id:
+                self.pane.show_sorted(fresh)
+
+        return self.workers.run_task(lambda ctx: load_preview(self.catalog, plan_id, by, descending), done,
+                                     name="sort plan")
+
+    def _store_selection(self, item_ids: list[int], selected: bool) -> None:
+        plan_id = self.current_plan_id
+        if plan_id is None:
+            return
+        # through the deleting pool: a Confirm right after is queued behind it
+        self.workers.run_task(lambda ctx: set_selected(self.catalog, plan_id, item_ids, selected),
+                              lambda _, e: self.host.show_error(e) if e else None, name="select", destructive=True)
+
+    # ------------------------------------------------------------ confirm and run
+    def confirm(self) -> None:
+        """Confirm: ask once more (and again above the delete limits), then run the plan."""
+        model = self.pane.model
+        summary = model.summary
+        if summary is None or self.current_plan_id is None or self.running or not self.pane.confirmButton.isEnabled():
+            return
+        plan = summary.plan
+
+        mode = self.catalog.pref("delete_mode")
+        how = ("moved to mediaclean's trash (the space comes back once you empty it)" if mode == "trash"
+               else "deleted permanently")
+        if plan.kind == "upload":
+            how = "uploaded; local copies go only once the store proves it holds the same bytes"
+        elif plan.kind == "sweep":
+            how = sweep_words(str(plan.params.get("versioning", "")))
+        text = (f"{model.total_line()}.\n\nThe selected items will be {how}. "
+                f"Everything kept back stays where it is.\n\nRun this plan now?")
+        if not self.host.ask_confirmation(text, title=self.current_title or "Confirm"):
+            self.host.say("Not run: nothing was deleted.", 5000)
+            return
+        from ..core.run.limits import check_limits
+
+        check = check_limits(self.catalog, plan.id)  # invariant 8: the same check the executor makes
+        reason = check.sentence() if check.exceeded else None
+        confirm_large = False
+        reason = plain(reason) if reason else reason
+        if reason:
+            if not self.host.ask_confirmation(f"This plan is above your safety limit: {reason}.\n\n"
+                                              f"Run it anyway?", title="Above the delete limit"):
+                self.pane.set_message(f"Not run: {reason}. Nothing was deleted.")
+                return
+            confirm_large = True
+        self.run_plan(plan.id, confirm_large)
+
+    def run_plan(self, plan_id: int, confirm_large: bool = False) -> Task:
+        """Execute a stored plan in the deleting pool with progress and Cancel."""
+        self.running = True
+        self._run_started = time.monotonic()
+        self.rate.reset()
+        self.pane.set_running(True)
+        self.pane.set_message("Running…")
+        self.host.progress_busy()
+
+        def work(ctx: TaskContext) -> Any:
+            from ..core.runner import execute_any
+
+            return execute_any(self.catalog, plan_id, started_by="user", confirm_large=confirm_large,
+                               progress=ctx.progress, cancel=ctx.cancel)
+
+        task = self.workers.run_task(work, None, name="run", destructive=True, on_progress=self.host.on_progress)
+        task.finished.connect(lambda result, error: self._run_finished(plan_id, confirm_large, result, error))
+        self.active_task = task
+        return task
+
+    def cancel(self) -> None:
+        """Cancel the plan being made or the run: it stops between items."""
+        if self.active_task is not None:
+            self.active_task.cancel()
+            self.pane.cancelButton.setEnabled(False)
+            self.host.say("Cancelling after the current item…")
+
+    def _run_finished(self, plan_id: int, confirm_large: bool, result: Any, error: BaseException | None) -> None:
+        self.active_task = None
+        self.running = False
+        self.host.progress_done()
+        self.pane.set_running(False)
+        if error is not None:
+            if isinstance(error, SafetyRefusal) and not confirm_large and "limit" in str(error):
+                if self.host.ask_confirmation(f"{plain(str(error))}\n\nRun it anyway?", title="Above the delete limit"):
+                    self.run_plan(plan_id, confirm_large=True)
+                    return
+            self.pane.model.set_read_only(False)
+            self.pane.set_running(False)
+            self.host.show_error(error)
+            self.runFinished.emit(error)
+            return
+        log.info("%s", result.summary_line())  # the seed's own line stays in the log
+        summary = self.pane.model.summary
+        text = result_sentence(result, objects=bool(summary and summary.objects))
+        if result.status == "cancelled":
+            text += " · cancelled: the rest was not touched"
+        failed = len(getattr(result, "failed", []) or [])
+        self.pane.set_message(text + (" (see the marked items)" if failed else ""), error=bool(failed))
+        self.pane.summaryLabel.setText(
+            f"This plan was run ({result.status}): each item shows what happened to it; failed and skipped "
+            f"items say why. Make a new preview to clean again.")
+        self.host.say(text, 15000)
+        self._load_outcomes(result.run_id)
+        self.after_run(plan_id)
+        self.runFinished.emit(result)
+
+    def _load_outcomes(self, run_id: int) -> None:
+        """Mark each loaded row with its outcome (read in a worker); rows paged in later read their own."""
+        ids = self.pane.model.loaded_item_ids()
+        self.pane.model.outcome_run = run_id  # pages loaded from now on read their own
+
+        def done(outcomes: dict[int, tuple[str, str]] | None, error: BaseException | None) -> None:
+            if error is not None:
+                self.host.show_error(error)
+            elif outcomes is not None:
+                self.pane.model.set_outcomes(outcomes, run_id)
+
+        self.workers.run_task(lambda ctx: run_outcomes(self.catalog, run_id, ids), done, name="outcomes")
+
+    def after_run(self, plan_id: int | None = None) -> Task:
+        """After any run: rescan the projects it touched (all for an automatic run), then reload them."""
+        def work(ctx: TaskContext) -> None:
+            from ..core.scan import scan_projects
+
+            ids = plan_project_ids(self.catalog, plan_id) if plan_id is not None else None
+            if ids != []:
+                scan_projects(self.catalog, ids, cancel=ctx.cancel)
+
+        self.host.runs_changed()
+        return self.workers.run_task(work, lambda _, e: self.host.show_error(e) if e else self.host.refresh_projects(),
+                                     name="rescan")
+
+    # ------------------------------------------------------------ progress
+    def progress_text(self, snap: dict[str, Any]) -> None:
+        """The pane's line under the plan while a plan is made or run (see ``MainWindow.on_progress``)."""
+        summary = self.pane.model.summary
+        noun = "objects" if summary is not None and summary.objects else "files"
+        if self.running:
+            bytes_done, bytes_total = int(snap.get("bytes_done") or 0), int(snap.get("bytes_total") or 0)
+            rate = self.rate.add(bytes_done) if bytes_total else None
+            self.pane.set_current(progress_line(snap, rate, noun))
+            if bytes_total:
+                self.pane.set_bytes_progress(bytes_done, bytes_total,
+                                             f"{size_text(bytes_done)} of {size_text(bytes_total)}"
+                                             + (f" · {size_text(int(rate))}/s" if rate else ""))
+        elif snap.get("current"):
+            self.pane.set_current(progress_line({**snap, "bytes_total": 0, "bytes_done": 0}, None, "items"))

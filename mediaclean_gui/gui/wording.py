@@ -1,0 +1,124 @@
+"""The window's words for counts, sizes, groups and reasons: one function per sentence, used everywhere."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import humanize
+
+from ..core.run import Counts, counts_sentence
+from .pref_fields import field_name
+
+#: Plan group keys (roles) as a creator reads them.
+GROUP_LABELS = {
+    "intermediate": "Intermediates",
+    "shared_cache": "Shared cache",
+    "output": "Outputs",
+    "temp": "Temp folders",
+    "source": "Sources",
+    "orphans": "Orphans",
+    "final": "Final render",
+    "thumbnail": "Thumbnail",
+}
+
+#: Run outcomes as words (the run's items, the preview's marks).
+OUTCOME_WORDS = {
+    "deleted": "deleted",
+    "already_gone": "already gone",
+    "failed": "failed",
+    "skipped": "skipped",
+    "pending": "not done",
+    "uploaded": "uploaded",
+}
+
+# developer references that core texts may still carry: "(seed 002 AC-003)", ", seed 004", "(F5, seed 004)",
+# "(audio_files.file_path, …)": each such part goes, the rest of the parenthesis stays
+_REFERENCE = re.compile(r"^(?:seed \d{3}(?:/\d{3})?(?: (?:AC-\d{3}(?:/\d+)*|task \d+))?"
+                        r"|AC-\d{3}|F[1-9]|[a-z_]+\.[a-z_]+)$")
+_PARENS = re.compile(r"\s*\(([^()]*)\)")
+_BARE = re.compile(r",?\s*\bseed \d{3}(?: AC-\d{3})?\b")
+
+
+def _strip_parens(match: re.Match[str]) -> str:
+    parts = [p.strip() for p in match.group(1).split(",")]
+    kept = [part for part in parts if not _REFERENCE.match(part)]
+    if len(kept) == len(parts):
+        return match.group(0)  # no reference in it: "run(s)", "(3)" stay as written
+    return f" ({', '.join(kept)})" if kept else ""
+
+
+def size_text(nbytes: int) -> str:
+    """Bytes as people read them, SI units (``humanize.naturalsize``: 1 MB = 1,000,000 bytes)."""
+    return str(humanize.naturalsize(nbytes))
+
+
+# command-line syntax in core messages: a flag, or a "mediaclean <command>" to type
+_COMMAND_LINE = re.compile(r"(?<![\w-])--[a-z]|'?\bmediaclean [a-z]|\bon the command line\b"
+                           r"|'(?:remote|project) [a-z-]+'")
+_SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“'])")
+_PREFERENCE = re.compile(r"\(?\bpreference ([a-z_]+)\)?")
+
+
+def _name_field(match: re.Match[str]) -> str:
+    name = field_name(match.group(1))
+    if name is None:
+        return match.group(0)
+    return f"({name})" if match.group(0).startswith("(") else name
+
+
+def _without_command_line(text: str) -> str:
+    parts = []
+    for sentence in _SENTENCES.split(text):
+        # a parenthesis that only tells the command line drops; a sentence that does goes whole
+        sentence = re.sub(r"\s*\([^()]*\)", lambda m: "" if _COMMAND_LINE.search(m.group(0)) else m.group(0),
+                          sentence)
+        if not _COMMAND_LINE.search(sentence):
+            parts.append(sentence)
+    return " ".join(parts) if parts else text
+
+
+def plain(text: str) -> str:
+    """A core text as the window shows it: without the requirement references written for developers
+    (``seed 002 AC-003``, ``F5``), preferences named by the window's own fields (``Preferences › Safety ›
+    “Ask again above”`` for ``preference max_delete_count``), and without command-line syntax (a
+    sentence telling what to type, a flag): what the creator reads keeps the words and loses the ids."""
+    cleaned = _BARE.sub("", _PARENS.sub(_strip_parens, text))
+    cleaned = _without_command_line(_PREFERENCE.sub(_name_field, cleaned))
+    return re.sub(r"\s{2,}", " ", cleaned).strip()
+
+
+def count_noun(n: int, noun: str) -> str:
+    """``1 file``, ``2 files``, ``1,204 objects``."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def total_line(files: int, nbytes: int, kept: int, objects: bool = False, verb: str = "delete") -> str:
+    """The preview's total line (SPEC section 5): ``Will delete 152 files · 1.2 GB · 3 kept``, the core's one
+    sentence for counts (``core.run.counts_sentence``, planned); ``Will upload …`` for an upload plan."""
+    noun = "object" if objects else "file"
+    if verb == "upload":
+        return f"Will upload {files} {noun}{'' if files == 1 else 's'} · {size_text(nbytes)} · {kept} kept"
+    return counts_sentence(Counts(deleted=files, freed_bytes=nbytes, noun=noun), planned=True, kept=kept)
+
+
+def run_counts(run: dict[str, Any]) -> Counts:
+    """The counts of a past run (a ``core.history.list_runs`` row)."""
+    return Counts(deleted=int(run.get("deleted_count") or 0), trashed=int(run.get("trashed_count") or 0),
+                  skipped=int(run.get("skipped_count") or 0), failed=int(run.get("failed_count") or 0),
+                  freed_bytes=int(run.get("freed_bytes") or 0), trashed_bytes=int(run.get("trashed_bytes") or 0),
+                  noun="object" if run.get("kind") == "sweep" else "file")
+
+
+def uploaded_sentence(files: int, nbytes: int, rest: str) -> str:
+    """An upload run: ``Uploaded 12 files · 40.0 MB`` before the counts sentence of what it deleted."""
+    return f"Uploaded {count_noun(files, 'file')} · {size_text(nbytes)} · {rest}"
+
+
+def group_label(key: str) -> str:
+    """A plan group's title: a role as words, or a sweep's own group text (``clips/ · older than 5 days``)."""
+    return GROUP_LABELS.get(key, key or "Items")
+
+
+def outcome_word(outcome: str) -> str:
+    return OUTCOME_WORDS.get(outcome, outcome.replace("_", " "))
