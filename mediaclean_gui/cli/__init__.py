@@ -175,6 +175,8 @@ def _emit_error(exc: KnownError, want_json: bool) -> int:
         exc = DeleteLimitExceeded(exc.check)
         exc.message += (" To confirm it a second time, run the same command with --confirm-large; to raise the "
                         "limit, mediaclean prefs max_delete_count N (0 = no limit).")
+    if exc.cli_hint:
+        exc.message = f"{exc.message} {exc.cli_hint}"
     if want_json:
         _write_out(json.dumps({"success": False, "error": _printable(exc.message), "exit_code": exc.exit_code},
                               ensure_ascii=False) + "\n")

@@ -12,9 +12,11 @@ class KnownError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, cli_hint: str = "") -> None:
         super().__init__(message)
         self.message = message
+        #: what to type, for the command line only (the window words its own way: no flags there)
+        self.cli_hint = cli_hint
 
     def __str__(self) -> str:
         return self.message

@@ -79,7 +79,7 @@ def plan_orphans(
     """
     hours = float(catalog.pref("orphan_older_than_hours") if older_than_hours is None else older_than_hours)
     if hours < 0:
-        raise ConfigError(f"--older-than-hours must be 0 or more, not {hours:g}.")
+        raise ConfigError(f"The age threshold must be 0 hours or more, not {hours:g}.")
     progress = progress or Progress()
     now_ts = time.time() if now is None else now.timestamp() if isinstance(now, dt.datetime) else float(now)
     cutoff = now_ts - hours * 3600

@@ -134,9 +134,9 @@ def add_project(
         ids = [i for i in found if _is_text(i) and not bad_placeholder_value(i)]
         if not ids:
             raise ConfigError(
-                f"No projects found in {real} for the profile '{profile}'. Give the generator's "
-                f"project id with --external-id, or import its database with 'project import-db'."
-            )
+                f"No projects found in {real} for the layout '{profile}'. Give the generator's project id (the "
+                f"name of the project's folder), or import the generator's database instead.",
+                cli_hint="On the command line: --external-id ID, or 'mediaclean project import-db DBFILE'.")
     result = []
     with catalog.writer("project add"), catalog.transaction() as conn:
         for ext in ids:
@@ -231,7 +231,7 @@ def list_projects(catalog: Catalog) -> list[Project]:
 def get_project(catalog: Catalog, project_id: int) -> Project:
     row = catalog.conn.execute(f"SELECT {_COLUMNS} FROM projects WHERE id = ?", (project_id,)).fetchone()
     if row is None:
-        raise NotFound(f"No project with id {project_id}. 'mediaclean project list' shows the projects.")
+        raise NotFound(f"No project with id {project_id}.", cli_hint="'mediaclean project list' shows the projects.")
     return _row(row)
 
 
@@ -252,7 +252,7 @@ def resolve_project(catalog: Catalog, text: str) -> Project:
         if len(rows) > 1:
             ids = ", ".join(str(r["id"]) for r in rows)
             raise ConfigError(f"'{text}' names several projects (ids {ids}); use the id.")
-    raise NotFound(f"No project '{text}'. 'mediaclean project list' shows the projects.")
+    raise NotFound(f"No project '{text}'.", cli_hint="'mediaclean project list' shows the projects.")
 
 
 def remove_project(catalog: Catalog, project_id: int) -> None:

@@ -44,7 +44,7 @@ def protected_paths(catalog: Catalog, plan_id: int | None = None, *, keep_list: 
     for (raw,) in catalog.conn.execute("SELECT pipeline_db FROM remotes WHERE pipeline_db IS NOT NULL"):
         paths.setdefault(from_db_path(raw), "a pipeline database")
     base = str(catalog.path)
-    for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
+    for suffix in ("", "-wal", "-shm", "-journal", ".lock", ".lock-holder"):
         paths.setdefault(base + suffix, "mediaclean's catalog")
     if keep_list:
         for root, rel in catalog.conn.execute("SELECT root, path FROM keep_list WHERE pattern = 0"):

@@ -23,7 +23,7 @@ from .catalog import Catalog, display_path, from_db_path, iso, parse_iso, to_db_
 from .errors import ConfigError, KnownError
 from .events import Cancelled, CancelToken, fs_log, log_event
 
-MB = 1024 * 1024
+MB = 1_000_000  # SI (SPEC section 4)
 Clock = Callable[[], dt.datetime]
 
 
@@ -121,6 +121,8 @@ class JobReport:
     missed: int = 0
     deleted_count: int = 0
     freed_bytes: int = 0
+    trashed_count: int = 0
+    trashed_bytes: int = 0
     found_count: int = 0
     found_bytes: int = 0
     errors: list[str] = field(default_factory=list)
@@ -141,7 +143,10 @@ class JobReport:
             plan = f"; review plan {self.plan_ids[-1]} to delete them" if self.plan_ids else ""
             return (f"Orphan sweep: {self.found_count} files, {self.found_bytes / MB:.2f} MB not known to the "
                     f"catalog and not uploaded; nothing was deleted{plan}")
-        return f"Cleanup: Deleted {self.deleted_count} files, freed {self.freed_bytes / MB:.2f} MB"
+        line = f"Cleanup: Deleted {self.deleted_count} files, freed {self.freed_bytes / MB:.2f} MB"
+        if self.trashed_count:  # invariant 16: moved, not freed
+            line += f"; moved {self.trashed_count} files ({self.trashed_bytes / MB:.2f} MB) to the trash"
+        return line
 
     def message(self) -> str:
         """The notification's text: the summary, a missed-run note, notes, and errors."""
@@ -160,6 +165,7 @@ class JobReport:
             "job": self.job.value, "title": self.title, "started_at": iso(self.started_at),
             "ended_at": iso(self.ended_at) if self.ended_at else None, "status": self.status,
             "missed": self.missed, "deleted_count": self.deleted_count, "freed_bytes": self.freed_bytes,
+            "trashed_count": self.trashed_count, "trashed_bytes": self.trashed_bytes,
             "deleted_size_mb": round(self.freed_bytes / MB, 2), "found_count": self.found_count,
             "found_bytes": self.found_bytes, "errors": self.errors, "notes": self.notes,
             "plan_ids": self.plan_ids, "run_ids": self.run_ids, "summary": self.summary_line(),
@@ -212,6 +218,8 @@ def _job_auto(catalog: Catalog, now: dt.datetime, cancel: CancelToken | None, re
             report.run_ids.append(run["run_id"])
             report.deleted_count += run["deleted_count"]
             report.freed_bytes += run["freed_bytes"]
+            report.trashed_count += run.get("trashed_count", 0)
+            report.trashed_bytes += run.get("trashed_bytes", 0)
         report.errors += [f"{f['target']}: {f['error']}" for f in run.get("failed", [])]
         if "error" in run:
             report.errors.append(f"{run['project']}: {run['error']}")
@@ -228,7 +236,7 @@ def _job_temp(catalog: Catalog, now: dt.datetime, cancel: CancelToken | None, re
 
     roots = temp_roots(catalog)
     if not roots:
-        report.notes.append("No temp roots are registered ('mediaclean schedule roots --add ROOT').")
+        report.notes.append("No temp roots are registered yet: nothing to sweep.")
         return
     for root in roots:
         try:
@@ -240,6 +248,8 @@ def _job_temp(catalog: Catalog, now: dt.datetime, cancel: CancelToken | None, re
             report.run_ids.append(result.run_id)
             report.deleted_count += result.deleted_count
             report.freed_bytes += result.freed_bytes
+            report.trashed_count += result.trashed_count
+            report.trashed_bytes += result.trashed_bytes
             report.errors += [f"{f['target']}: {f['error']}" for f in result.failed]
         except KnownError as exc:
             report.errors.append(f"{display_path(root)}: {exc.message}")
@@ -261,8 +271,8 @@ def _job_orphans(catalog: Catalog, now: dt.datetime, cancel: CancelToken | None,
     report.found_bytes = plan.total_bytes
     if plan.item_count:
         report.plan_ids.append(plan_id)
-        report.notes.append(f"Review it with 'mediaclean orphans --plan {plan_id}' or in the preview pane "
-                            f"({humanize.naturalsize(plan.total_bytes)}).")
+        report.notes.append(f"Review plan {plan_id} ({humanize.naturalsize(plan.total_bytes)}) before anything is "
+                            f"deleted: nothing goes without your preview.")
     else:
         catalog.conn.execute("DELETE FROM plans WHERE id = ?", (plan_id,))
 

@@ -202,7 +202,7 @@ def plan_temp(
     """
     hours = float(catalog.pref("temp_older_than_hours") if older_than_hours is None else older_than_hours)
     if hours < 0:
-        raise ConfigError(f"--older-than-hours must be 0 or more, not {hours:g}.")
+        raise ConfigError(f"The age threshold must be 0 hours or more, not {hours:g}.")
     root = os.path.realpath(os.fspath(temp_root))
     if not os.path.isdir(root):
         raise ConfigError(f"The temp root {display_path(os.fspath(temp_root))} does not exist or is not a folder.")

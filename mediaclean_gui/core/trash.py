@@ -318,7 +318,7 @@ class _Trashed:
 def _run_row(catalog: Catalog, run_id: int) -> Any:
     row = catalog.conn.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
     if row is None:
-        raise NotFound(f"No run {run_id}. 'mediaclean history' lists the runs.")
+        raise NotFound(f"No run {run_id}.", cli_hint="'mediaclean history' lists the runs.")
     return row
 
 

@@ -17,7 +17,7 @@ from mediaclean_gui.core.scheduler import Job, Scheduler, add_temp_root
 from mediaclean_gui.gui.prefs_dialog import describe_job
 from mediaclean_gui.gui.tray import make_tray
 
-MB = 1024 * 1024
+MB = 1_000_000  # SI
 
 
 def old_temp_folder(root: Path, name: str, sizes: list[int], hours: float = 48) -> list[Path]:
@@ -57,7 +57,7 @@ def test_a_due_temp_sweep_runs_notifies_and_is_in_the_history_as_schedule(tmp_pa
     assert len(runs) == 1 and runs[0]["started_by"] == "schedule" and runs[0]["kind"] == "temp"
     assert runs[0]["freed_bytes"] == 1_000_000
     assert title == "Scheduled temp sweep"
-    assert text == summary_of(runs[0]) == "Cleanup: Deleted 3 files, freed 0.95 MB"
+    assert text == summary_of(runs[0]) == "Cleanup: Deleted 3 files, freed 1.00 MB"
     assert not any(f.exists() for f in files) and keep.exists()
     # no tray offscreen: the status bar carries it
     assert window.statusBar().currentMessage() == f"{title}: {text}"
@@ -94,7 +94,7 @@ def test_a_missed_run_is_noted_and_run_once(tmp_path, catalog_path, qtbot, open_
     lines = text.splitlines()
     runs = list_runs(Catalog(catalog_path))
     assert len(runs) == 1 and runs[0]["started_by"] == "schedule"
-    assert lines[0] == summary_of(runs[0]) == "Cleanup: Deleted 2 files, freed 0.19 MB"
+    assert lines[0] == summary_of(runs[0]) == "Cleanup: Deleted 2 files, freed 0.20 MB"
     assert lines[1] == ("Missed 4 scheduled run(s) while the app was closed or the machine slept; ran once now.")
     assert not any(f.exists() for f in files)
     state = Scheduler(Catalog(catalog_path)).state(Job.TEMP)

@@ -129,13 +129,13 @@ def test_scheduled_temp_sweep_deletes_and_reports_the_seed_summary(quiet, clock,
     clock.now = dt.datetime.now(dt.timezone.utc)
     [report] = Scheduler(quiet, clock).run_due()
     assert report.status == "complete" and report.errors == []
-    assert report.summary_line() == "Cleanup: Deleted 3 files, freed 1.75 MB"
+    assert report.summary_line() == "Cleanup: Deleted 3 files, freed 1.84 MB"  # SI: 1,835,008 bytes
     assert report.title == "Scheduled temp sweep"
     assert sorted(p.name for p in root.iterdir()) == ["intro_3"]
     [run_id] = report.run_ids
     row = quiet.conn.execute("SELECT started_by, kind, deleted_count FROM runs WHERE id = ?", (run_id,)).fetchone()
     assert tuple(row) == ("schedule", "temp", 3)
-    assert recent_events(quiet)[0]["detail"]["deleted_size_mb"] == 1.75
+    assert recent_events(quiet)[0]["detail"]["deleted_size_mb"] == 1.84
 
 
 def test_a_failing_job_is_reported_not_raised(quiet, clock, tmp_path):

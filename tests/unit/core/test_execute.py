@@ -85,7 +85,7 @@ def test_summary_line_in_the_fs_log(workspace, catalog, imported, fs_records):
     projects = imported()
     result = execute_plan(catalog, plan_cleanup(catalog, [projects["p1"].id]))
     lines = [r.getMessage() for r in fs_records if r.getMessage().startswith("Cleanup:")]
-    assert lines == [f"Cleanup: Deleted 7 files, freed {result.freed_bytes / (1024 * 1024):.2f} MB"]
+    assert lines == [f"Cleanup: Deleted 7 files, freed {result.freed_bytes / 1e6:.2f} MB"]
     assert lines[0] == result.summary_line()
     assert lines[0].endswith(" MB") and len(lines[0].split("freed ")[1].split(" ")[0].split(".")[1]) == 2
 
