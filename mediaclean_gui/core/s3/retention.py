@@ -107,10 +107,12 @@ class Decision:
 
 @dataclass(frozen=True)
 class Facts:
-    """What is known about one object besides its listing: the catalog's protection note, the pipeline
-    database's completed clip record and job source records (empty when no database is linked)."""
+    """What is known about one object besides its listing: the catalog's protection note, whether it is
+    the only copy of an uploaded output (the sentence saying so), the pipeline database's completed clip
+    record and job source records (empty when no database is linked)."""
 
     protected: str | None = None
+    only_copy: str | None = None
     completed_clip: ClipRef | None = None
     sources: tuple[SourceRef, ...] = field(default_factory=tuple)
 
@@ -131,7 +133,8 @@ def _prefix_label(obj: ListedObject) -> str:
 def decide(obj: ListedObject, policy: RetentionPolicy, profile: Profile, facts: Facts = Facts()) -> Decision:
     """Apply the sweep's rules to one object, in this order:
 
-    1. marked protected in the catalog → kept (``protected``);
+    1. marked protected in the catalog → kept (``protected``); the only copy of an output mediaclean
+       uploaded and deleted locally → kept (``protected``, "only copy: …", SPEC F3);
     2. a role the layout protects (final, thumbnail) → kept (``protected``);
     3. a clip (role ``output`` in the layout, e.g. ``clips/**``, or a completed clip the pipeline
        database records): kept while the database records it completed and created within
@@ -150,6 +153,9 @@ def decide(obj: ListedObject, policy: RetentionPolicy, profile: Profile, facts: 
     age = _age(policy.as_of - obj.last_modified)
     if facts.protected is not None:
         return Decision(False, role.value, f"{top} · protected", reason=Reason.PROTECTED, detail=facts.protected)
+    if facts.only_copy is not None:
+        return Decision(False, role.value, f"{top} · only copies of uploads", reason=Reason.PROTECTED,
+                        detail=facts.only_copy)
     if role.protected:
         return Decision(False, role.value, f"{top} · protected", reason=Reason.PROTECTED,
                         detail=f"{role.value} in layout {profile.name}")

@@ -21,6 +21,7 @@ from ..events import CancelToken, Progress, log_event, s3_log
 from ..plan import Action, KeptBack, PlanBuilder, PlanItem, iter_items, load_plan
 from ..profiles import get_profile
 from .pipeline import ClipRef, SortedLookup, SourceRef, empty_lookup, open_pipeline
+from .protections import PageProtections, protect_keys, unprotect_keys
 from .remote import Remote, explain_s3_error, get_remote, versioning_status
 from .retention import Facts, ListedObject, RetentionPolicy, decide
 
@@ -33,52 +34,6 @@ AGE_BUCKETS: tuple[tuple[str, float], ...] = (
 )
 MAX_USAGE_PREFIXES = 50
 OTHER_PREFIXES = "(other prefixes)"
-
-
-# ---------------------------------------------------------------- protections
-
-
-def protect_keys(catalog: Catalog, remote_name: str, keys: list[str], note: str = "marked by the user") -> int:
-    """Mark objects (keys relative to the remote's prefix) protected: sweeps keep them. Returns how many are new."""
-    remote = get_remote(catalog, remote_name)
-    with catalog.writer("protect objects"), catalog.transaction() as conn:
-        before = conn.total_changes
-        conn.executemany(
-            "INSERT OR IGNORE INTO object_protections(remote_id, key, note, created_at) VALUES (?,?,?,?)",
-            [(remote.id, _relative(remote, k), note, iso()) for k in keys],
-        )
-        return conn.total_changes - before
-
-
-def unprotect_keys(catalog: Catalog, remote_name: str, keys: list[str]) -> int:
-    """Remove protection marks; returns how many were removed."""
-    remote = get_remote(catalog, remote_name)
-    with catalog.writer("unprotect objects"), catalog.transaction() as conn:
-        before = conn.total_changes
-        conn.executemany("DELETE FROM object_protections WHERE remote_id = ? AND key = ?",
-                         [(remote.id, _relative(remote, k)) for k in keys])
-        return conn.total_changes - before
-
-
-def _relative(remote: Remote, key: str) -> str:
-    key = key.lstrip("/")
-    return key[len(remote.prefix):] if remote.prefix and key.startswith(remote.prefix) else key
-
-
-def catalog_protections(catalog: Catalog, remote: Remote) -> list[tuple[str, str]]:
-    """``(relative key, why)`` sorted by key: the user's marks, and uploads of final outputs and thumbnails.
-
-    The catalog's own marks are few (one per final output or user mark), so they are read at once.
-    """
-    rows = catalog.conn.execute(
-        "SELECT key, note FROM object_protections WHERE remote_id = ? "
-        "UNION ALL SELECT substr(u.key, ? + 1) AS key, 'uploaded ' || a.role || ' output (' || "
-        "CAST(u.path AS TEXT) || ')' FROM uploads u JOIN artifacts a ON a.path = u.path "
-        "AND a.role IN ('final', 'thumbnail') WHERE u.remote_id = ? AND substr(u.key, 1, ?) = ? "
-        "ORDER BY key",
-        (remote.id, len(remote.prefix), remote.id, len(remote.prefix), remote.prefix),
-    ).fetchall()
-    return [(str(r[0]), f"protected in the catalog: {r[1]}") for r in rows]
 
 
 # ---------------------------------------------------------------- listing
@@ -272,6 +227,7 @@ class _Tally:
     kept_clips: int = 0
     kept_by_reason: dict[str, int] = field(default_factory=dict)
     sample: list[str] = field(default_factory=list)
+    only_copies: int = 0
 
 
 def plan_sweep(
@@ -328,10 +284,11 @@ def plan_sweep(
         else:
             jobs = {}
             clips, sources = empty_lookup(), empty_lookup()
-        protected = SortedLookup(iter(catalog_protections(catalog, remote)))
+        protected = PageProtections(catalog, remote, policy.as_of)
         params = {"remote": remote.name, "remote_id": remote.id, "bucket": remote.bucket, "prefix": remote.prefix,
                   "endpoint_url": remote.endpoint_url, **policy.as_json(),
-                  "pipeline_db": remote.pipeline_db, "versioning": versioning}
+                  "pipeline_db": remote.pipeline_db, "versioning": versioning,
+                  "upload_retention_days": remote.upload_retention_days}
         with catalog.writer("plan sweep"):
             builder = PlanBuilder(catalog, "sweep", params)
             try:
@@ -348,6 +305,7 @@ def plan_sweep(
                 "f5_count": tally.f5_count, "retained_count": tally.kept_count, "retained_bytes": tally.kept_bytes,
                 "retained_clips": tally.kept_clips, "kept_by_reason": tally.kept_by_reason,
                 "deleted_files_sample": tally.sample, "jobs": jobs,
+                "only_copies_kept": tally.only_copies, "only_copies_released": protected.released,
             }
             builder.preconditions.append({"remote_id": remote.id, "bucket": remote.bucket, "prefix": remote.prefix,
                                           "scope_objects": tally.scanned, "scope_bytes": tally.scanned_bytes})
@@ -365,7 +323,7 @@ def plan_sweep(
 
 
 def _walk(client: Any, remote: Remote, policy: RetentionPolicy, profile: Any, builder: PlanBuilder,
-          clips: SortedLookup[ClipRef], sources: SortedLookup[SourceRef], protected: SortedLookup[str],
+          clips: SortedLookup[ClipRef], sources: SortedLookup[SourceRef], protected: PageProtections,
           progress: Progress, cancel: CancelToken | None) -> tuple[_Tally, UsageCounter]:
     tally = _Tally()
     usage = UsageCounter(policy.as_of)
@@ -373,13 +331,15 @@ def _walk(client: Any, remote: Remote, policy: RetentionPolicy, profile: Any, bu
     for page in list_objects(client, remote):
         if cancel is not None:
             cancel.raise_if_cancelled()
+        marks = protected.lookup([(obj.key, obj.rel) for obj in page])
         for obj in page:
             tally.scanned += 1
             tally.scanned_bytes += obj.size
             usage.add(obj)
-            marks = protected.get(obj.rel)
+            mark = marks.get(obj.key)
             found_clips = clips.get(obj.rel)
-            facts = Facts(protected=marks[0] if marks else None,
+            facts = Facts(protected=mark.detail if mark is not None and not mark.only_copy else None,
+                          only_copy=mark.detail if mark is not None and mark.only_copy else None,
                           completed_clip=found_clips[0] if found_clips else None,
                           sources=tuple(sources.get(obj.rel)))
             verdict = decide(obj, policy, profile, facts)
@@ -398,6 +358,7 @@ def _walk(client: Any, remote: Remote, policy: RetentionPolicy, profile: Any, bu
                 if verdict.role == "output":
                     tally.kept_clips += 1
                 tally.kept_by_reason[verdict.reason.value] = tally.kept_by_reason.get(verdict.reason.value, 0) + 1
+                tally.only_copies += facts.only_copy is not None
                 builder.keep(KeptBack(obj.key, verdict.reason, obj.size, verdict.role, verdict.detail,
                                       group=verdict.group))
         progress.update(done=tally.scanned, bytes_done=tally.scanned_bytes,
@@ -510,6 +471,8 @@ def _extra(params: dict[str, Any], stats: dict[str, Any], plan_id: int, catalog:
         "versioning": params.get("versioning"),
         "kept_by_reason": stats.get("kept_by_reason", {}),
         "job_sources_f5": stats.get("f5_count", 0),
+        "only_copies_kept": stats.get("only_copies_kept", 0),
+        "only_copies_released": stats.get("only_copies_released", 0),
         "groups": plan_groups(catalog, plan_id),
         "notes": versioning_notes(params.get("versioning", ""), str(params.get("remote", ""))),
     }
@@ -546,7 +509,7 @@ def plan_groups(catalog: Catalog, plan_id: int) -> dict[str, Any]:
 from .sweep_run import SweepRunResult, execute_sweep_plan, reconcile_interrupted_sweeps  # noqa: E402
 
 __all__ = [
-    "AGE_BUCKETS", "SweepRunResult", "SweepSummary", "bucket_usage", "catalog_protections", "execute_sweep_plan",
+    "AGE_BUCKETS", "SweepRunResult", "SweepSummary", "bucket_usage", "execute_sweep_plan",
     "list_objects", "plan_groups", "plan_stats", "plan_sweep", "protect_keys", "reconcile_interrupted_sweeps",
     "sweep_summary", "unprotect_keys", "versioning_notes",
 ]

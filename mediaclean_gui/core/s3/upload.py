@@ -73,6 +73,7 @@ from ..walk import walk
 from . import queue as uq
 from .checksum import DEFAULT_ALGORITHM, FileDigest, Verdict, compare, digest_fd
 from .probe import ChecksumEnforcement, checksum_enforcement
+from .protections import forget_only_copy, record_only_copy
 from .remote import Remote, S3Error, check_bucket, error_code, explain_s3_error, get_remote, make_client
 
 MB = 1024 * 1024
@@ -352,6 +353,7 @@ class _Job:
     proof: str = ""
     head: dict[str, Any] = field(default_factory=dict)
     deletion: tuple[str, str, int] | None = None
+    only_copy_at: str = ""
 
     @property
     def wants_delete(self) -> bool:
@@ -844,6 +846,11 @@ class _Engine:
                 if kind == "done":
                     self.jobs_by_key.pop(job.key, None)
                     if self._settle_upload(job):
+                        # the object becomes the only copy the moment the file goes: every sweep of
+                        # every remote on this bucket must know it before the unlink (F3), even if
+                        # this process is killed right after it
+                        job.only_copy_at = iso()
+                        record_only_copy(self.catalog, job.upload_id, job.only_copy_at)
                         deletions.append(job)
                         continue
                 else:  # "deleted"
@@ -964,6 +971,8 @@ class _Engine:
     def _settle_deletion(self, job: _Job) -> None:
         item = job.item
         outcome, detail, freed = job.deletion or ("failed", "the deletion did not report back", 0)
+        if outcome != "deleted" and job.only_copy_at:
+            forget_only_copy(self.catalog, job.upload_id, job.only_copy_at)  # the local copy is still there
         if outcome == "failed":
             self._fail(item, detail)
             return
