@@ -37,6 +37,11 @@ def _is_probe(params_or_body) -> bool:
     return (b"mediaclean-probe" if isinstance(text, bytes) else "mediaclean-probe") in text
 
 
+def _moto(client) -> bool:
+    headers = client.list_buckets()["ResponseMetadata"]["HTTPHeaders"]
+    return "werkzeug" in headers.get("server", "").lower()
+
+
 def _strip_etags(params, **_):
     """Make the store look like one that ignores ETag conditions on DeleteObjects."""
     for entry in params.get("Delete", {}).get("Objects", []):
@@ -46,6 +51,8 @@ def _strip_etags(params, **_):
 @pytest.mark.parametrize("store", ["honours ETag conditions", "ignores ETag conditions"])
 def test_overwritten_and_vanished_objects_between_preview_and_run(old_clips, catalog, bucket, store, monkeypatch):
     client, as_of = old_clips
+    if store == "honours ETag conditions" and catalog_remote(catalog).endpoint_url and _moto(client):
+        pytest.skip("moto: DeleteObjects ignores per-key ETag conditions (the other parametrisation covers it)")
     plan_id = plan_sweep(catalog, "r", as_of=as_of)
     # after the preview: two clips are overwritten (one with the same size), one is deleted by someone else
     client.put_object(Bucket=bucket, Key="clips/c03.mp4", Body=b"re-rendered clip, keep me")
@@ -141,6 +148,7 @@ def test_slowdown_is_retried_and_per_key_errors_are_recorded(old_clips, catalog,
     assert run["status"] == "failed" and run["failed_count"] == 1
 
 
+@pytest.mark.seaweedfs_only("moto accepts any credentials")
 def test_wrong_credentials_and_missing_bucket_are_one_sentence(s3_env, bucket, cli, monkeypatch):
     cli("remote", "add", "r", "--bucket", bucket, "--endpoint-url", s3_env.endpoint_url)
     cli("remote", "add", "gone", "--bucket", "no-such-bucket-here", "--endpoint-url", s3_env.endpoint_url)
@@ -157,6 +165,7 @@ def test_wrong_credentials_and_missing_bucket_are_one_sentence(s3_env, bucket, c
     assert code == 2 and out["error"].startswith("Lifecycle export failed: the store rejected the credentials")
 
 
+@pytest.mark.seaweedfs_only("moto accepts any credentials")
 def test_credentials_revoked_between_preview_and_run(old_clips, catalog, bucket, cli, monkeypatch):
     client, as_of = old_clips
     code, out = cli("sweep", "--remote", "r", "--as-of", iso(as_of))
@@ -339,4 +348,5 @@ def test_batches_in_flight_together_are_all_recorded(old_clips, catalog, bucket)
     assert result.deleted_count == 9 and len(listing(client, bucket)) == 11
     outcomes = [r["outcome"] for r in run_items(catalog, result.run_id)]
     assert outcomes == ["deleted"] * 9 + ["skipped"] * 11
-    assert result.requests == 2 + 3  # versioning, probe, three batches
+    # versioning, probe, three batches (and a listing per batch where the store ignores ETag conditions)
+    assert result.requests == 2 + 3 * (1 if result.conditional else 2)

@@ -61,201 +61,28 @@ from typing import Any
 
 from send2trash import send2trash
 
-from ..catalog import Catalog, display_path, iso, parse_iso, utcnow
+from ..catalog import Catalog, display_path, iso
 from ..errors import ConfigError, SafetyRefusal
 from ..events import CancelToken, Progress, log_event, s3_log
 from ..execute import RunJournal, reconcile_interrupted_runs
-from ..plan import Action, KeptBack, Plan, PlanBuilder, PlanItem, Reason, load_plan
-from ..profiles import Classified, Profile, Role, get_profile
-from ..projects import Project, get_project
-from ..safety import DeleteLimits, DirFds, UnsafePath, fingerprint, fingerprint_matches, require_confirmation
-from ..walk import walk
+from ..plan import Action, Plan, PlanItem, load_plan
+from ..safety import DeleteLimits, DirFds, UnsafePath, fingerprint_matches, require_confirmation
 from . import queue as uq
 from .checksum import DEFAULT_ALGORITHM, FileDigest, Verdict, compare, digest_fd
 from .probe import ChecksumEnforcement, checksum_enforcement
 from .protections import forget_only_copy, record_only_copy
 from .remote import Remote, S3Error, check_bucket, error_code, explain_s3_error, get_remote, make_client
+from .upload_plan import existing_at, key_of, object_key, output_folder, plan_upload, upload_total_line
 
-MB = 1024 * 1024
-MIN_PART = 5 * MB
-PART_SIZE = 8 * MB
+MB = 1_000_000  # SI: what every size shown says
+MIB = 1024 * 1024  # part sizes are binary (S3's 5 MiB minimum part)
+MIN_PART = 5 * MIB
+PART_SIZE = 8 * MIB
 _MISMATCH_CODES = {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
 _STOP_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AccessDenied", "NoCredentials",
                "ExpiredToken", "InvalidToken", "AllAccessDisabled", "ProfileNotFound"}
 _UNREACHABLE = {"EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError", "ProxyConnectionError",
                 "ReadTimeoutError"}
-
-
-# ---------------------------------------------------------------- keys
-
-
-def object_key(remote: Remote, project: Project, relpath: str, found: Classified) -> str:
-    """The object key for a file: the rule's ``key`` template formatted with the placeholders
-    its pattern captured, ``{project}`` (the project's external id), ``{path}`` (the path
-    below the rule's fixed folders) and ``{name}`` (the file name); without a template the
-    path relative to the workspace root. The remote's prefix is prepended.
-
-    Raises :class:`ConfigError` when a template names a placeholder the pattern does not give.
-    """
-    rule = found.rule
-    if rule.key is None:
-        return remote.key_for(relpath)
-    fixed = rule.static_prefix(project.key)
-    below = relpath[len(fixed) + 1:] if fixed and relpath.startswith(fixed + "/") else relpath
-    values = dict(found.fields)
-    values.setdefault("project", project.key or "")
-    values.update(path=below, name=relpath.rsplit("/", 1)[-1])
-    try:
-        key = rule.key.format(**values)
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(
-            f"Profile {project.profile}: the key template '{rule.key}' names {exc}, which its pattern "
-            f"'{rule.pattern}' does not capture."
-        ) from None
-    return remote.key_for(key)
-
-
-def output_folder(project: Project, relpath: str, found: Classified) -> str:
-    """The folder (relative) below which emptied folders may be removed — never itself.
-
-    The rule's fixed folders, plus the first folder below them when the pattern
-    continues with ``**`` (``backend/mv/outputs/**`` keeps ``outputs/audio``, seed 000).
-    """
-    rule = found.rule
-    fixed = rule.static_prefix(project.key)
-    rest = rule.bind(project.key)[len(fixed):].lstrip("/")
-    if rest.startswith("**") and relpath.startswith(fixed + "/" if fixed else ""):
-        below = relpath[len(fixed) + 1:] if fixed else relpath
-        if "/" in below:
-            return f"{fixed}/{below.split('/', 1)[0]}" if fixed else below.split("/", 1)[0]
-    return fixed
-
-
-def _rule_text(remote: Remote, key: str) -> str:
-    return f"s3://{remote.bucket}/{key}"
-
-
-def key_of(item: PlanItem) -> str:
-    """The object key an upload plan item goes to (its ``rule`` is ``s3://bucket/key``)."""
-    return item.rule.split("/", 3)[3] if item.rule.startswith("s3://") else item.rule
-
-
-# ---------------------------------------------------------------- planner
-
-
-def plan_upload(
-    catalog: Catalog,
-    project_id: int,
-    remote_name: str,
-    *,
-    delete_after_upload: bool,
-    respect_backoff: bool = False,
-    progress: Progress | None = None,
-    cancel: CancelToken | None = None,
-) -> int:
-    """Make and store the F3 plan (kind ``upload``) for one project and remote; returns the plan id.
-
-    Uploads nothing. Items: every ``output`` file of the project's profile, and
-    every file whose rule has a ``key`` template; action ``upload_then_delete``
-    with ``delete_after_upload`` (``upload`` for protected roles, which are never
-    deleted), else ``upload``. ``target`` is the local path, ``rule`` shows
-    ``s3://bucket/key``, ``group`` the output folder. Kept back: symbolic links,
-    mount points, unreadable entries, files modified within ``settle_seconds``
-    (``still being written``), names that cannot be object keys, two files for
-    one key, and — with ``respect_backoff`` (scheduled runs) — files whose last
-    attempt failed and whose back-off has not passed.
-
-    Raises :class:`NotFound` for an unknown project or remote.
-    """
-    progress = progress or Progress()
-    project = get_project(catalog, project_id)
-    profile = get_profile(project.profile)
-    remote = get_remote(catalog, remote_name)
-    settle = float(catalog.pref("settle_seconds"))
-    records = {r.path: r for r in uq.list_records(catalog, remote.id)}
-    now = time.time()
-    params = {"remote_id": remote.id, "remote": remote.name, "bucket": remote.bucket, "prefix": remote.prefix,
-              "project_id": project.id, "delete_after_upload": delete_after_upload, "settle_seconds": settle}
-    builder = PlanBuilder(catalog, "upload", params)
-    keys: dict[str, str] = {}
-    progress.update(phase="scanning", current=project.name)
-    for prefix in profile.walk_prefixes(project.key):
-        for entry in walk(project.root, prefix):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            if entry.kind == "dir":
-                continue
-            found = profile.classify(entry.rel, project.key)
-            if found is None or not (found.role is Role.OUTPUT or found.rule.key is not None):
-                continue
-            _plan_entry(builder, entry, found, project, profile, remote, settle, now, records, keys,
-                        delete_after_upload, respect_backoff)
-            progress.update(done=progress.done + 1)
-    n, nbytes = builder.item_count, builder.total_bytes
-    where = f"s3://{remote.bucket}/{remote.prefix}"
-    after = "the local copies are deleted once each upload is verified" if delete_after_upload \
-        else "the local copies are kept"
-    summary = f"Upload {n} file{'' if n == 1 else 's'} ({nbytes / MB:.2f} MB) of '{project.name}' to {where}; {after}"
-    return builder.finish("ready", summary)
-
-
-def _plan_entry(builder: PlanBuilder, entry: Any, found: Classified, project: Project, profile: Profile,
-                remote: Remote, settle: float, now: float, records: dict[str, uq.UploadRecord],
-                keys: dict[str, str], delete_after_upload: bool, respect_backoff: bool) -> None:
-    size = entry.st.st_size if entry.st is not None and entry.kind == "file" else 0
-    base = dict(target=entry.path, size=size, role=found.role.value, project_id=project.id,
-                group=output_folder(project, entry.rel, found))
-    if entry.kind == "link":
-        builder.keep(KeptBack(reason=Reason.SYMLINK, detail="links are never followed or uploaded", **base))
-        return
-    if entry.kind == "mount":
-        builder.keep(KeptBack(reason=Reason.MOUNT_POINT, detail="another file system is not entered", **base))
-        return
-    if entry.kind != "file":
-        builder.keep(KeptBack(reason=Reason.UNREADABLE, detail=entry.error or f"not a regular file ({entry.kind})",
-                              **base))
-        return
-    try:
-        key = object_key(remote, project, entry.rel, found)
-        key.encode("utf-8")
-    except UnicodeEncodeError:
-        builder.keep(KeptBack(reason=Reason.UNREADABLE, detail="the file name is not valid UTF-8, so it cannot be "
-                                                               "an object key", **base))
-        return
-    age = now - entry.st.st_mtime
-    if age < settle:
-        builder.keep(KeptBack(reason=Reason.IN_USE, detail=f"modified {max(age, 0):.0f} s ago; uploaded once "
-                                                           f"unchanged for {settle:.0f} s (settle time)", **base))
-        return
-    if key in keys:
-        builder.keep(KeptBack(reason=Reason.NOT_VERIFIED, detail=f"{display_path(keys[key])} goes to the same object "
-                                                                 f"key {key}", **base))
-        return
-    record = records.get(entry.path)
-    if respect_backoff and record is not None and record.status in (uq.UploadStatus.FAILED,
-                                                                    uq.UploadStatus.UNVERIFIED) \
-            and record.next_attempt_at and parse_iso(record.next_attempt_at) > utcnow():
-        builder.keep(KeptBack(reason=Reason.NOT_VERIFIED,
-                              detail=f"{record.status.value} after {record.attempts} attempt(s) ({record.last_error}); "
-                                     f"next try after {record.next_attempt_at}", **base))
-        return
-    keys[key] = entry.path
-    action = Action.UPLOAD_THEN_DELETE if delete_after_upload and not found.role.protected else Action.UPLOAD
-    builder.add(PlanItem(action=action, rule=_rule_text(remote, key), fingerprint=fingerprint(entry.st),
-                         root=project.root, **base))
-
-
-def upload_total_line(plan: Plan) -> str:
-    """``Will upload 12 files · 40.0 MB · delete 12 local copies once verified · 3 kept``."""
-    import humanize
-
-    chosen = plan.selected_items()
-    files = len(chosen)
-    deleting = sum(1 for i in chosen if i.action is Action.UPLOAD_THEN_DELETE)
-    size = humanize.naturalsize(sum(i.size for i in chosen))
-    then = f"delete {deleting} local cop{'y' if deleting == 1 else 'ies'} once verified" if deleting \
-        else "keep the local copies"
-    return f"Will upload {files} file{'' if files == 1 else 's'} · {size} · {then} · {plan.kept_count} kept"
 
 
 # ---------------------------------------------------------------- result
@@ -354,6 +181,9 @@ class _Job:
     head: dict[str, Any] = field(default_factory=dict)
     deletion: tuple[str, str, int] | None = None
     only_copy_at: str = ""
+    guard: str = ""  # how an overwrite is refused just before the upload: "if-none-match", "head" or ""
+    clash: str = ""  # set when the store turned out to hold other bytes at the key (both copies kept)
+    handed_off: bool = False  # a multipart upload started from a pool thread (after a look at the store)
 
     @property
     def wants_delete(self) -> bool:
@@ -459,7 +289,7 @@ class _Engine:
         self.started_by = started_by
         self.remove_empty = remove_empty
         self.concurrency = max(1, int(prefs["upload_concurrency"]))
-        self.threshold = max(MIN_PART, int(prefs["multipart_threshold_mb"]) * MB)
+        self.threshold = max(MIN_PART, int(prefs["multipart_threshold_mb"]) * MIB)
         # parts of 8 MB (boto3's default) keep every connection busy on a large file; measured on
         # SeaweedFS, 512 MB: 8 MB parts 5.6 s, 64 MB parts 8.6-9.1 s
         self.chunksize = min(PART_SIZE, self.threshold)
@@ -482,8 +312,13 @@ class _Engine:
         with self.count_lock:  # called from every transfer thread
             self.requests += 1
 
-    def _before_call(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context["mediaclean_key"] = params.get("Key")
+    def _before_call(self, params: dict[str, Any], context: dict[str, Any], model: Any = None, **_: Any) -> None:
+        key = params.get("Key")
+        context["mediaclean_key"] = key
+        job = self.jobs_by_key.get(key) if key else None
+        if job is not None and job.guard == "if-none-match" and model is not None \
+                and model.name == "CompleteMultipartUpload":
+            params["IfNoneMatch"] = "*"  # s3transfer does not pass it; the store refuses to replace an object
 
     def _after_call(self, parsed: dict[str, Any], context: dict[str, Any], model: Any, **_: Any) -> None:
         key = context.get("mediaclean_key")
@@ -694,9 +529,10 @@ class _Engine:
         fd = self._open_and_hash(job)  # on the main thread: a few large files
         if fd is not None:
             os.close(fd)
-        if job.local is not None or job.verify_only:
-            job.future = self.pool.submit(self._prove_only, job)
-            job.future.add_done_callback(lambda f, job=job: self._done(job, f))
+        if job.local is not None or job.verify_only or job.guard == "head" or \
+                existing_at(self.plan, job.key).get("replace"):
+            first = self.pool.submit(self._prove_only, job, manager)
+            first.add_done_callback(lambda f, job=job: None if job.handed_off else self._done(job, f))
             return
         self._submit_multipart(manager, job)
 
@@ -726,11 +562,12 @@ class _Engine:
                 job.local = ("skipped", "changed since preview")
             else:
                 part_size = None
-                if job.multipart and not self.enforcement.multipart_full_object:
+                md5 = not self.enforcement.checks(job.multipart)  # then the ETag is the independent proof
+                if job.multipart and (md5 or not self.enforcement.multipart_full_object):
                     from s3transfer.utils import ChunksizeAdjuster
 
                     part_size = ChunksizeAdjuster().adjust_chunksize(self.chunksize, st.st_size)
-                job.digest = digest_fd(fd, DEFAULT_ALGORITHM, part_size=part_size)
+                job.digest = digest_fd(fd, DEFAULT_ALGORITHM, part_size=part_size, md5=md5)
                 after = os.fstat(fd)
                 if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) or job.digest.size != st.st_size:
                     job.local = ("skipped", "changed while it was hashed (still being written?)")
@@ -741,9 +578,65 @@ class _Engine:
             return None
         assert job.digest is not None
         prior = job.prior
-        job.verify_only = (prior is not None and prior.verified_at is not None and prior.checksum == job.digest.value
-                           and prior.size == st.st_size and prior.mtime_ns == st.st_mtime_ns and prior.key == job.key)
+        existing = existing_at(self.plan, job.key)
+        job.verify_only = bool(existing.get("same")) or (
+            prior is not None and prior.verified_at is not None and prior.checksum == job.digest.value
+            and prior.size == st.st_size and prior.mtime_ns == st.st_mtime_ns and prior.key == job.key)
+        if not job.verify_only:
+            job.guard = "" if existing.get("replace") else ("if-none-match" if self.enforcement.if_none_match
+                                                              else "head")
         return fd
+
+    def _before_upload(self, job: _Job) -> bool:
+        """The last look before bytes go out (pool thread): ``False`` when the upload must not happen.
+
+        An item planned to replace other bytes goes only if the object is still the one previewed;
+        one planned onto a free key, on a store that ignores ``If-None-Match``, goes only if the key
+        is still free — else the object there is compared: the same bytes are the proof, other bytes
+        keep both copies (``job.clash``)."""
+        existing = existing_at(self.plan, job.key)
+        if not existing.get("replace") and job.guard != "head":
+            return True
+        head = self._head(job.key)
+        if existing.get("replace"):
+            if head is not None and str(head.get("ETag", "")).strip('"') != existing.get("etag"):
+                job.clash = (f"changed since preview: the object at {job.key} was replaced after the preview "
+                             f"(last modified {_when(head)}); nothing was uploaded")
+                return False
+            return True
+        if head is None:
+            return True
+        self._settle_existing(job, head)
+        return False
+
+    def _head(self, key: str) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return dict(self.client.head_object(Bucket=self.remote.bucket, Key=key, ChecksumMode="ENABLED"))
+        except ClientError as exc:
+            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def _settle_existing(self, job: _Job, head: dict[str, Any] | None) -> None:
+        """The store already holds an object at the key (found just before, or ``If-None-Match`` refused):
+        the same bytes prove the upload without one; other bytes keep both copies."""
+        if head is None:
+            head = self._head(job.key)
+        if head is None:
+            job.clash = f"the store refused to write {job.key} although nothing is there now; nothing was uploaded"
+            return
+        assert job.digest is not None
+        verdict = self._verdict(job, head)
+        if verdict.verified:
+            job.verify_only = True
+            job.head = head
+            job.verdict = verdict
+            job.proof = f"already stored: head_object: size {head.get('ContentLength')} and {verdict.detail}"
+            return
+        job.clash = (f"the store already holds other bytes at {job.key}, last modified {_when(head)}; both copies "
+                     f"are kept")
 
     def _small(self, job: _Job) -> None:
         """Hash, ``PutObject`` with the checksum, prove — for one single-part file (pool thread)."""
@@ -753,23 +646,50 @@ class _Engine:
                 return
             try:
                 self.progress.update(current=display_path(job.item.target))
-                if not job.verify_only:
+                if not job.verify_only and self._before_upload(job):
                     assert job.digest is not None
-                    with os.fdopen(fd, "rb", closefd=False) as body:  # the very bytes that were hashed
-                        body.seek(0)
-                        job.response = self.client.put_object(Bucket=self.remote.bucket, Key=job.key, Body=body,
-                                                              **{job.digest.header: job.digest.value})
+                    extra: dict[str, Any] = {"ChecksumAlgorithm": job.digest.algorithm,
+                                             job.digest.header: job.digest.value}
+                    if job.guard == "if-none-match":
+                        extra["IfNoneMatch"] = "*"
+                    try:
+                        with os.fdopen(fd, "rb", closefd=False) as body:  # the very bytes that were hashed
+                            body.seek(0)
+                            job.response = self.client.put_object(Bucket=self.remote.bucket, Key=job.key,
+                                                                  Body=body, **extra)
+                    except Exception as exc:
+                        if error_code(exc) not in ("PreconditionFailed", "412"):
+                            raise
+                        self._settle_existing(job, None)  # someone wrote the key since the preview
+                        return
                     self.progress.add_bytes(job.size)
+                elif job.clash or job.verdict is not None:
+                    return
             finally:
                 os.close(fd)
             self._prove(job)
         except BaseException as exc:  # noqa: BLE001 — every failure stays on the item
             job.error = exc
 
-    def _prove_only(self, job: _Job) -> None:
+    def _prove_only(self, job: _Job, manager: Any = None) -> None:
+        """A multipart item that needs a look at the store first (pool thread): prove an object already
+        there, or — after :meth:`_before_upload` said the key may be written — hand it to s3transfer."""
         if job.local is not None:
             return
         try:
+            if not job.verify_only:
+                if not self._before_upload(job):
+                    if not job.clash and job.verdict is None:
+                        self._prove(job)
+                    return
+                if not job.verify_only:
+                    job.handed_off = True  # s3transfer's on_done reports it from now on
+                    try:
+                        self._submit_multipart(manager, job)
+                    except BaseException:
+                        job.handed_off = False
+                        raise
+                    return
             self._prove(job)
         except BaseException as exc:  # noqa: BLE001
             job.error = exc
@@ -789,7 +709,8 @@ class _Engine:
                 finished(job)
 
         if self.enforcement.multipart_full_object:
-            extra = {job.digest.header: job.digest.value}  # s3transfer sends ChecksumType=FULL_OBJECT
+            # s3transfer adds ChecksumAlgorithm and ChecksumType=FULL_OBJECT to CreateMultipartUpload
+            extra = {job.digest.header: job.digest.value}
         else:
             extra = {"ChecksumAlgorithm": job.digest.algorithm}  # composite, compared part by part
         self.jobs_by_key[job.key] = job
@@ -802,11 +723,18 @@ class _Engine:
         """s3transfer's ``on_done`` (a transfer thread): collect the outcome, prove, report."""
         try:
             job.future_done.wait(60)  # on_done may run before manager.upload() returned the future
-            job.future.result()
+            try:
+                job.future.result()
+            except Exception as exc:
+                if error_code(exc) not in ("PreconditionFailed", "412"):
+                    raise
+                self._settle_existing(job, None)  # If-None-Match: someone wrote the key meanwhile
+                return
             self._prove(job)
         except BaseException as exc:  # noqa: BLE001
             job.error = exc
-        self.events.put(("done", job))
+        finally:
+            self.events.put(("done", job))
 
     def _prove(self, job: _Job) -> None:
         """Set ``job.verdict``: the store's checked acceptance (where the probe showed that is sound),
@@ -823,12 +751,43 @@ class _Engine:
                 job.proof = f"{what} accepted {job.digest.algorithm} {echoed}; this endpoint refuses a wrong checksum"
                 return
         args: dict[str, Any] = {"Bucket": self.remote.bucket, "Key": job.key, "ChecksumMode": "ENABLED"}
-        if resp.get("VersionId"):
-            args["VersionId"] = resp["VersionId"]
+        version = resp.get("VersionId")
+        if version and version != "null":  # "null" is an unversioned bucket's object: no version to ask for
+            args["VersionId"] = version
         head = self.client.head_object(**args)
         job.head = head
-        job.verdict = compare(job.digest, head)
+        job.verdict = self._verdict(job, head)
         job.proof = f"head_object: size {head.get('ContentLength')} and {job.verdict.detail}"
+
+    def _verdict(self, job: _Job, head: dict[str, Any]) -> Verdict:
+        """Size and checksum read back, and — where the store keeps the checksum it is sent without checking
+        it (the probe saw it accept a wrong one) — the ETag compared with the file's MD5 as well."""
+        assert job.digest is not None
+        verdict = compare(job.digest, head)
+        if verdict.mismatch or (verdict.verified and self.enforcement.checks(job.multipart)):
+            return verdict
+        etag = str(head.get("ETag", "")).strip('"')
+        mine = job.digest.etag("-" in etag)
+        if mine is None or len(etag.split("-")[0]) != 32 or (
+                "-" in etag and etag.rsplit("-", 1)[1] != mine.rsplit("-", 1)[1]):
+            if verdict.verified:
+                return Verdict(False, False, "the store keeps the checksum it is sent without checking it, and its "
+                                             "ETag is not an MD5 of the bytes, so nothing proves the upload (use a "
+                                             "store that checks S3 checksums, or check the object and delete the "
+                                             "file yourself)", verdict.remote_checksum, verdict.kind)
+            return verdict
+        if etag != mine:
+            # other bytes, or a store whose ETags are no MD5 (encryption): either way nothing proves the upload
+            return Verdict(False, False, f"the store's ETag {etag} is not the file's MD5 {mine} (other bytes, or a "
+                                         f"store whose ETags are not MD5s), and the store does not check checksums, "
+                                         f"so nothing proves the upload (check the object and delete the file "
+                                         f"yourself, or use a store that checks S3 checksums)")
+        if verdict.verified:
+            return Verdict(True, False, f"{verdict.detail}, and the ETag is the MD5 of the bytes the store holds "
+                                        f"(this store does not check checksums itself)", verdict.remote_checksum,
+                           verdict.kind)
+        return Verdict(True, False, f"the ETag is the MD5 of the file's bytes (the store keeps no "
+                                    f"{job.digest.algorithm} checksum)", None, "etag_md5")
 
     # -- main thread: record outcomes, then hand proved files to the deleter
     def _handle(self, batch: list[tuple[str, Any]], pending: set[int]) -> None:
@@ -879,6 +838,10 @@ class _Engine:
                 self._record(item, outcome, detail)
             return False
         assert job.digest is not None
+        if job.clash and job.error is None:
+            uq.release(self.catalog, job.upload_id, job.clash)
+            self._record(item, "skipped", job.clash)
+            return False
         if job.error is not None:
             exc = job.error
             if _is_cancel(exc):
@@ -1064,6 +1027,12 @@ class _Engine:
         return result
 
 
+def _when(head: dict[str, Any]) -> str:
+    stamp = head.get("LastModified")
+    return stamp.astimezone(__import__("datetime").timezone.utc).strftime("%Y-%m-%d %H:%M UTC") \
+        if hasattr(stamp, "astimezone") else "at an unknown time"
+
+
 def _is_cancel(exc: BaseException) -> bool:
     from concurrent.futures import CancelledError
 
@@ -1073,5 +1042,5 @@ def _is_cancel(exc: BaseException) -> bool:
         "cancel" in str(exc).lower()
 
 
-__all__ = ["S3Error", "UploadResult", "execute_upload_plan", "key_of", "object_key", "plan_upload",
+__all__ = ["S3Error", "UploadResult", "execute_upload_plan", "key_of", "object_key", "output_folder", "plan_upload",
            "upload_total_line"]
