@@ -20,7 +20,7 @@ from ..errors import ConfigError, NotFound
 from ..events import CancelToken, Progress, log_event, s3_log
 from ..plan import Action, KeptBack, PlanBuilder, PlanItem, iter_items, load_plan
 from ..profiles import get_profile
-from .pipeline import ClipRef, SortedLookup, SourceRef, empty_lookup, open_pipeline
+from .pipeline import ClipRef, PipelineLink, open_pipeline
 from .protections import PageProtections, protect_keys, unprotect_keys
 from .remote import Remote, explain_s3_error, get_remote, versioning_status
 from .retention import Facts, ListedObject, RetentionPolicy, decide
@@ -277,13 +277,7 @@ def plan_sweep(
 
     link = open_pipeline(remote.pipeline_db, profile) if remote.pipeline_db else None
     try:
-        if link is not None:
-            jobs = link.job_counts()
-            clips: SortedLookup[ClipRef] = SortedLookup((c.key, c) for c in link.iter_completed_clips())
-            sources: SortedLookup[SourceRef] = SortedLookup((s.key, s) for s in link.iter_sources())
-        else:
-            jobs = {}
-            clips, sources = empty_lookup(), empty_lookup()
+        jobs = link.job_counts() if link is not None else {}
         protected = PageProtections(catalog, remote, policy.as_of)
         params = {"remote": remote.name, "remote_id": remote.id, "bucket": remote.bucket, "prefix": remote.prefix,
                   "endpoint_url": remote.endpoint_url, **policy.as_json(),
@@ -292,7 +286,7 @@ def plan_sweep(
         with catalog.writer("plan sweep"):
             builder = PlanBuilder(catalog, "sweep", params)
             try:
-                tally, usage = _walk(client, remote, policy, profile, builder, clips, sources, protected,
+                tally, usage = _walk(client, remote, policy, profile, builder, link, protected,
                                      progress, cancel)
             except BaseException as exc:
                 catalog.conn.execute("DELETE FROM plans WHERE id = ?", (builder.plan_id,))
@@ -323,7 +317,7 @@ def plan_sweep(
 
 
 def _walk(client: Any, remote: Remote, policy: RetentionPolicy, profile: Any, builder: PlanBuilder,
-          clips: SortedLookup[ClipRef], sources: SortedLookup[SourceRef], protected: PageProtections,
+          link: PipelineLink | None, protected: PageProtections,
           progress: Progress, cancel: CancelToken | None) -> tuple[_Tally, UsageCounter]:
     tally = _Tally()
     usage = UsageCounter(policy.as_of)
@@ -331,17 +325,20 @@ def _walk(client: Any, remote: Remote, policy: RetentionPolicy, profile: Any, bu
     for page in list_objects(client, remote):
         if cancel is not None:
             cancel.raise_if_cancelled()
+        # every look-up is per page and order-free: a store may list keys in any order (invariant 15)
         marks = protected.lookup([(obj.key, obj.rel) for obj in page])
+        rels = [obj.rel for obj in page]
+        clips = link.clips_for(rels) if link is not None else {}
+        sources = link.sources_for(rels) if link is not None else {}
         for obj in page:
             tally.scanned += 1
             tally.scanned_bytes += obj.size
             usage.add(obj)
             mark = marks.get(obj.key)
-            found_clips = clips.get(obj.rel)
             facts = Facts(protected=mark.detail if mark is not None and not mark.only_copy else None,
                           only_copy=mark.detail if mark is not None and mark.only_copy else None,
-                          completed_clip=found_clips[0] if found_clips else None,
-                          sources=tuple(sources.get(obj.rel)))
+                          completed_clip=_keeping_clip(clips.get(obj.rel, [])),
+                          sources=tuple(sources.get(obj.rel, ())))
             verdict = decide(obj, policy, profile, facts)
             if verdict.delete:
                 tally.delete_count += 1
@@ -364,6 +361,17 @@ def _walk(client: Any, remote: Remote, policy: RetentionPolicy, profile: Any, bu
         progress.update(done=tally.scanned, bytes_done=tally.scanned_bytes,
                         current=page[-1].key if page else progress.current)
     return tally, usage
+
+
+def _keeping_clip(found: list[ClipRef]) -> ClipRef | None:
+    """Of several clip rows for one key, the one that keeps the object longest: one whose date cannot be read
+    (invariant 15), else the newest."""
+    if not found:
+        return None
+    unreadable = [c for c in found if c.created_at is None]
+    if unreadable:
+        return unreadable[0]
+    return max(found, key=lambda c: c.created_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc))
 
 
 # ---------------------------------------------------------------- the seed 004 summary

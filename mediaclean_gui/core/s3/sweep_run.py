@@ -189,7 +189,8 @@ def probe_conditional_delete(client: Any, remote: Remote) -> bool:
     a store that evaluates the condition answers ``PreconditionFailed`` or
     ``NoSuchKey`` for it (SeaweedFS 4.48 and AWS do); one that ignores it
     reports it deleted (nothing existed, so nothing is lost; on a versioned
-    bucket such a store adds a delete marker for the probe key). One request.
+    bucket such a store adds a delete marker for the probe key, which is removed
+    again). One request, two on such a versioned bucket.
     """
     key = f"{remote.prefix}.mediaclean-probe-{uuid.uuid4().hex}"
     try:
@@ -202,32 +203,58 @@ def probe_conditional_delete(client: Any, remote: Remote) -> bool:
                 "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AccessDenied"):
             return False
         raise
+    for gone in resp.get("Deleted", ()) or ():
+        marker = gone.get("DeleteMarkerVersionId")
+        if marker:  # a store that ignored the condition added a delete marker for the probe key: remove it
+            client.delete_object(Bucket=remote.bucket, Key=key, VersionId=marker)
     codes = {e.get("Code") for e in resp.get("Errors", ())}
     return bool(codes & {"PreconditionFailed", "NoSuchKey", "412", "404"})
 
 
 def _listed_fingerprints(client: Any, remote: Remote, batch: list[PlanItem]) -> dict[str, dict[str, Any]]:
-    """The current fingerprints of the batch's keys, from ``list_objects_v2`` over the batch's key range
-    (the fallback re-check for stores that ignore ETag conditions). Keys not listed are gone."""
+    """The current fingerprints of the batch's keys (the fallback re-check for stores that ignore ETag
+    conditions, and the crash reconcile). Keys that are gone are left out.
+
+    Nothing here depends on the order the store lists keys in (invariant 15): the batch's common prefix
+    is listed from just before its smallest key until every key was seen or about twice the batch's
+    worth of entries went by, and each key still not seen is asked for with ``head_object``.
+    """
     from .retention import ListedObject
 
     wanted = {i.target for i in batch}
-    first, last = batch[0].target, batch[-1].target
     found: dict[str, dict[str, Any]] = {}
+    common = os.path.commonprefix(sorted(wanted))
+    first = min(wanted, key=lambda k: k.encode("utf-8"))
+    budget = 2 * len(wanted) + 1000
     paginator = client.get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=remote.bucket, Prefix=remote.prefix, StartAfter=first[:-1],
-                               PaginationConfig={"PageSize": 1000})
+    pages = paginator.paginate(Bucket=remote.bucket, Prefix=max(common, remote.prefix, key=len),
+                               StartAfter=first[:-1], PaginationConfig={"PageSize": 1000})
     for page in pages:
-        done = False
         for entry in page.get("Contents", ()):
-            if entry["Key"] > last:
-                done = True
-                break
+            budget -= 1
             if entry["Key"] in wanted:
                 found[entry["Key"]] = ListedObject.from_listing(entry, remote.prefix).fingerprint()
-        if done:
+        if len(found) == len(wanted) or budget <= 0:
             break
+    for key in wanted - set(found):
+        head = _head(client, remote, key)
+        if head is not None:
+            found[key] = ListedObject.from_listing({"Key": key, "Size": head.get("ContentLength", 0),
+                                                   "ETag": head.get("ETag", ""),
+                                                   "LastModified": head["LastModified"]},
+                                                  remote.prefix).fingerprint()
     return found
+
+
+def _head(client: Any, remote: Remote, key: str) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        return dict(client.head_object(Bucket=remote.bucket, Key=key))
+    except ClientError as exc:
+        if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
 
 
 def _same(expected: dict[str, Any], now: dict[str, Any]) -> bool:
