@@ -74,7 +74,7 @@ def test_overwritten_and_vanished_objects_between_preview_and_run(old_clips, cat
         assert outcomes[key][0] == "skipped" and outcomes[key][1].startswith("changed since preview")
     assert result.freed_bytes == sum(len(f"clip {i}".encode()) for i in range(20) if i not in (3, 4, 7))
     assert result.as_json()["message"] == (
-        f"Deleted 17 files ({result.freed_bytes / 1048576:.2f} MB), retained 2 objects (0 recent clips); "
+        f"Deleted 17 files ({result.freed_bytes / 1_000_000:.2f} MB), retained 2 objects (0 recent clips); "
         f"1 already gone")
     if store == "ignores ETag conditions":
         assert any("listed again" in n for n in result.notes)

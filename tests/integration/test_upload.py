@@ -20,7 +20,7 @@ from mediaclean_gui.core.s3.upload import execute_upload_plan, plan_upload
 
 pytestmark = pytest.mark.s3
 
-MB = 1024 * 1024
+MB = 1_000_000  # SI, as every size mediaclean shows
 
 
 def sha(data: bytes) -> str:

@@ -25,7 +25,7 @@ from .protections import PageProtections, protect_keys, unprotect_keys
 from .remote import Remote, explain_s3_error, get_remote, versioning_status
 from .retention import Facts, ListedObject, RetentionPolicy, decide
 
-MB = 1024 * 1024
+MB = 1_000_000  # SI: 1 MB = 1,000,000 bytes, as every size mediaclean shows
 SAMPLE_SIZE = 10
 PAGE_SIZE = 1000  # keys per list_objects_v2 page (the most S3 returns)
 #: Age buckets of the usage picture: (label, upper bound in days).
@@ -395,7 +395,7 @@ def _message(count: int, nbytes: int, kept: int, kept_clips: int, *, dry_run: bo
 class SweepSummary:
     """The seed 004 result fields of a sweep plan (dry run) or run, plus ``plan_id`` and ``errors``.
 
-    ``deleted_size_mb`` is MB (2^20 bytes) with two decimals; on a versioned
+    ``deleted_size_mb`` is MB (SI: 1,000,000 bytes) with two decimals; on a versioned
     bucket a run frees nothing at once (delete markers), so it reports 0 freed
     and says so in ``message``.
     """

@@ -20,7 +20,7 @@ from ..events import CancelToken, Progress, log_event, s3_log
 from ..plan import Action, PlanItem, iter_items, load_plan
 from .remote import Remote, S3Error, error_code, explain_s3_error, get_remote, make_client
 
-MB = 1024 * 1024
+MB = 1_000_000  # SI: 1 MB = 1,000,000 bytes, as every size mediaclean shows
 BATCH = 1000  # DeleteObjects takes at most 1,000 keys
 CONCURRENCY = 2  # DeleteObjects requests in flight at once
 KEEP_DETAILS = 200  # failed/skipped entries kept in memory for the result; the catalog has them all

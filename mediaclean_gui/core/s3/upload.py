@@ -562,7 +562,9 @@ class _Engine:
                 job.local = ("skipped", "changed since preview")
             else:
                 part_size = None
-                md5 = not self.enforcement.checks(job.multipart)  # then the ETag is the independent proof
+                # the ETag is the independent proof where the store does not check checksums, and for an
+                # object another client already stored (it may carry no checksum at all)
+                md5 = not self.enforcement.checks(job.multipart) or bool(existing_at(self.plan, job.key).get("same"))
                 if job.multipart and (md5 or not self.enforcement.multipart_full_object):
                     from s3transfer.utils import ChunksizeAdjuster
 
@@ -864,6 +866,8 @@ class _Engine:
         assert verdict is not None
         etag = (job.response.get("ETag") or job.head.get("ETag") or "").strip('"') or None
         version = job.response.get("VersionId") or job.head.get("VersionId")
+        if version == "null":  # an unversioned bucket's answer (moto): there is no version to record
+            version = None
         uploaded = {"path": display_path(item.target), "key": job.key, "size": job.size,
                     "checksum": f"{job.digest.algorithm}:{job.digest.value}", "verified": verdict.verified,
                     "etag": etag, "version_id": version, "proof": job.proof}

@@ -298,7 +298,8 @@ class StoreCheck:
             builder.add(item)
             return
         self.found[key] = found.as_json()
-        if found.size == item.size and self._same_bytes(item, key, found):
+        same = self._same_bytes(item, key, found) if found.size == item.size else False
+        if same:
             self.found[key]["same"] = True
             self.same += 1
             builder.add(item)
@@ -318,10 +319,12 @@ class StoreCheck:
             builder.add(item)
             return
         self.kept += 1
+        what = "other bytes" if same is False else \
+            "an object of the same size whose bytes cannot be compared with this file (it has no comparable checksum)"
         builder.keep(KeptBack(
             target=item.target, reason=Reason.PROTECTED, size=item.size, role=item.role, project_id=item.project_id,
             group=item.group,
-            detail=f"the store already holds other bytes at {key}, last modified {when}; both copies are kept "
+            detail=f"the store already holds {what} at {key}, last modified {when}; both copies are kept "
                    f"(choose to overwrite to replace it)"))
 
     def _superseded(self, item: PlanItem, key: str, found: Existing) -> bool:
@@ -331,10 +334,11 @@ class StoreCheck:
         return (record is not None and record.key == key and bool(record.etag) and record.etag == found.etag
                 and record.status is not uq.UploadStatus.DELETED_LOCAL)
 
-    def _same_bytes(self, item: PlanItem, key: str, found: Existing) -> bool:
+    def _same_bytes(self, item: PlanItem, key: str, found: Existing) -> bool | None:
         """Whether the object holds this file's bytes: its full-object checksum compared with the file's
         (the queue's recorded checksum when the file is unchanged since, else hashed now), or — where the
-        store keeps no checksum — a single-part ETag compared with the file's MD5."""
+        store keeps no checksum — a single-part ETag compared with the file's MD5. ``None`` when nothing
+        comparable is there (a composite checksum or a multipart ETag of unknown part size)."""
         head = self.client.head_object(Bucket=self.remote.bucket, Key=key, ChecksumMode="ENABLED")
         if int(head.get("ContentLength", -1)) != item.size or str(head.get("ETag", "")).strip('"') != found.etag:
             return False  # changed since it was listed: not provably the same
@@ -348,7 +352,7 @@ class StoreCheck:
             return bool(_hash(item.target, "crc") == theirs)
         if not theirs and found.etag and "-" not in found.etag and len(found.etag) == 32:
             return bool(_hash(item.target, "md5") == found.etag)
-        return False
+        return None
 
 
 def _hash(path: str, kind: str) -> str | None:
