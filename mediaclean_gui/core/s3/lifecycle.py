@@ -11,7 +11,7 @@ from typing import Any
 from ..catalog import Catalog
 from ..profiles import Profile, get_profile
 from .remote import Remote, error_code, explain_s3_error, get_remote
-from .sweep_run import sweep_client
+from .listing import read_versioning, sweep_client
 
 RULE_PREFIX = "mediaclean-"
 _ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -310,8 +310,6 @@ def lifecycle_export(
     ``retention_days`` and ``grace_hours``. Raises :class:`NotFound` for an unknown
     remote and :class:`S3Error` (one sentence) for store errors.
     """
-    from .sweep import read_versioning
-
     remote = get_remote(catalog, remote_name)
     prefs = catalog.prefs()
     days = int(prefs["retention_days"] if retention_days is None else retention_days)

@@ -1,7 +1,8 @@
 """F4/F5 bucket retention sweeps: the streaming planner, the seed 004 summary, bucket usage by prefix and age.
 
-The executor lives in :mod:`sweep_run` and is re-exported here (``execute_sweep_plan``),
-which is where :data:`core.runner.EXECUTORS` finds it.
+The executor lives in :mod:`sweep_run` (re-exported here for the command line); what both need
+(client, listing, versioning, the seed 004 sentence) is in :mod:`listing`, the catalog's
+protections in :mod:`protections`, so neither imports the other's module back.
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import queue
-import threading
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,10 +18,12 @@ from ..errors import ConfigError, NotFound
 from ..events import CancelToken, Progress, log_event, s3_log
 from ..plan import Action, KeptBack, PlanBuilder, PlanItem, iter_items, load_plan
 from ..profiles import get_profile
+from .listing import is_store_error, list_objects, read_versioning, sweep_client, sweep_message, versioning_notes
 from .pipeline import ClipRef, PipelineLink, open_pipeline
 from .protections import PageProtections, protect_keys, unprotect_keys
-from .remote import Remote, explain_s3_error, get_remote, versioning_status
+from .remote import Remote, explain_s3_error, get_remote
 from .retention import Facts, ListedObject, RetentionPolicy, decide
+from .sweep_run import SweepRunResult, execute_sweep_plan, reconcile_interrupted_sweeps
 
 MB = 1_000_000  # SI: 1 MB = 1,000,000 bytes, as every size mediaclean shows
 SAMPLE_SIZE = 10
@@ -34,95 +34,6 @@ AGE_BUCKETS: tuple[tuple[str, float], ...] = (
 )
 MAX_USAGE_PREFIXES = 50
 OTHER_PREFIXES = "(other prefixes)"
-
-
-# ---------------------------------------------------------------- listing
-
-
-def list_objects(client: Any, remote: Remote, page_size: int = 0,
-                 prefetch: bool = True) -> Iterator[list[ListedObject]]:
-    """The objects under the remote's prefix, one ``list_objects_v2`` page at a time (sorted by key).
-
-    With ``prefetch`` the next page is requested on a helper thread while the
-    caller works on the current one (at most two pages wait: memory stays
-    constant). botocore errors propagate to the caller; callers wrap them
-    with :func:`explain_s3_error`.
-    """
-    paginator = client.get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=remote.bucket, Prefix=remote.prefix,
-                               PaginationConfig={"PageSize": page_size or PAGE_SIZE})
-    for page in (_prefetched(pages) if prefetch else pages):
-        yield [ListedObject.from_listing(entry, remote.prefix) for entry in page.get("Contents", ())]
-
-
-def _prefetched(pages: Iterable[dict[str, Any]], depth: int = 2) -> Iterator[dict[str, Any]]:
-    """Run the page iterator on a daemon thread, ``depth`` pages ahead; its exceptions re-raised here.
-    Closing the generator (a cancel, an error in the caller) stops the thread after its current request."""
-    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def run() -> None:
-        try:
-            for page in pages:
-                while not stop.is_set():
-                    try:
-                        slots.put(("page", page), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            slots.put(("end", None))
-        except BaseException as exc:  # noqa: BLE001 — handed to the consuming thread
-            slots.put(("error", exc))
-
-    worker = threading.Thread(target=run, name="mediaclean-list", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, value = slots.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                slots.get_nowait()
-            except queue.Empty:
-                worker.join(0.05)
-
-
-def _client(remote: Remote) -> Any:
-    from .sweep_run import sweep_client
-
-    return sweep_client(remote)
-
-
-def is_store_error(exc: BaseException) -> bool:
-    """True for the failures of the store or the network (as opposed to a bug)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from .remote import S3Error
-
-    return isinstance(exc, (BotoCoreError, ClientError, S3Error, OSError))
-
-
-def read_versioning(client: Any, remote: Remote, action: str) -> str:
-    """``Enabled``, ``Suspended``, ``Unversioned``, or ``unknown`` when the credentials may not read it.
-
-    Raises :class:`S3Error` for wrong credentials, a missing bucket or an unreachable store.
-    """
-    from .remote import error_code
-
-    try:
-        return versioning_status(client, remote.bucket)
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc) in ("AccessDenied", "403", "NotImplemented"):
-            return "unknown"
-        raise explain_s3_error(exc, remote, action) from None
 
 
 def _age_bucket(age: dt.timedelta) -> str:
@@ -193,7 +104,7 @@ def bucket_usage(
     progress = progress or Progress()
     counter = UsageCounter((as_of or utcnow()).astimezone(dt.timezone.utc))
     try:
-        client = client or _client(remote)
+        client = client or sweep_client(remote)
         for page in list_objects(client, remote):
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -272,7 +183,7 @@ def plan_sweep(
     profile = get_profile(remote.layout)
     progress = progress or Progress()
 
-    client = client or _client(remote)
+    client = client or sweep_client(remote)
     versioning = read_versioning(client, remote, "Sweep")
 
     link = open_pipeline(remote.pipeline_db, profile) if remote.pipeline_db else None
@@ -305,7 +216,7 @@ def plan_sweep(
                                           "scope_objects": tally.scanned, "scope_bytes": tally.scanned_bytes})
             params["stats"] = stats
             catalog.conn.execute("UPDATE plans SET params = ? WHERE id = ?", (json.dumps(params), builder.plan_id))
-            plan_id = builder.finish("ready", _message(tally.delete_count, tally.delete_bytes, tally.kept_count,
+            plan_id = builder.finish("ready", sweep_message(tally.delete_count, tally.delete_bytes, tally.kept_count,
                                                       tally.kept_clips, dry_run=True))
             usage.save(catalog, remote)
     finally:
@@ -377,20 +288,6 @@ def _keeping_clip(found: list[ClipRef]) -> ClipRef | None:
 # ---------------------------------------------------------------- the seed 004 summary
 
 
-def _message(count: int, nbytes: int, kept: int, kept_clips: int, *, dry_run: bool,
-             markers: bool = False) -> str:
-    """Seed 004: ``Deleted 150 files (1234.56 MB), retained 25 recent clips`` (``Would delete`` for a dry run)."""
-    verb = "Would delete" if dry_run else "Deleted"
-    size = f"{nbytes / MB:.2f} MB"
-    if markers:
-        size = f"{size} hidden behind delete markers, still stored as noncurrent versions"
-    if kept == kept_clips:
-        retained = f"retained {kept} recent clips"
-    else:
-        retained = f"retained {kept} objects ({kept_clips} recent clips)"
-    return f"{verb} {count} files ({size}), {retained}"
-
-
 @dataclass
 class SweepSummary:
     """The seed 004 result fields of a sweep plan (dry run) or run, plus ``plan_id`` and ``errors``.
@@ -446,7 +343,7 @@ def sweep_summary(catalog: Catalog, plan_id: int) -> SweepSummary:
     sample = [i.target for i in _first_selected(catalog, plan_id, SAMPLE_SIZE)]
     return SweepSummary(
         success=True,
-        message=_message(row["n"], row["b"], kept, stats.get("retained_clips", 0), dry_run=True),
+        message=sweep_message(row["n"], row["b"], kept, stats.get("retained_clips", 0), dry_run=True),
         deleted_count=row["n"],
         deleted_size_mb=round(row["b"] / MB, 2),
         retained_count=kept,
@@ -486,17 +383,6 @@ def _extra(params: dict[str, Any], stats: dict[str, Any], plan_id: int, catalog:
     }
 
 
-def versioning_notes(versioning: str, remote_name: str) -> list[str]:
-    """What to tell the user about a versioned bucket (SPEC F4)."""
-    if versioning in ("Enabled", "Suspended"):
-        return [
-            f"The bucket is versioned ({versioning}): a delete only adds a delete marker and the data stays "
-            f"stored as noncurrent versions. To expire them, apply the lifecycle rules: "
-            f"'mediaclean lifecycle --remote {remote_name} --apply' (adds a NoncurrentVersionExpiration rule)."
-        ]
-    return []
-
-
 def plan_groups(catalog: Catalog, plan_id: int) -> dict[str, Any]:
     """The preview's groups: ``{"delete": [{group, count, bytes}], "kept": [{group, reason, count, bytes}]}``."""
     delete = [
@@ -514,7 +400,6 @@ def plan_groups(catalog: Catalog, plan_id: int) -> dict[str, Any]:
     return {"delete": delete, "kept": kept}
 
 
-from .sweep_run import SweepRunResult, execute_sweep_plan, reconcile_interrupted_sweeps  # noqa: E402
 
 __all__ = [
     "AGE_BUCKETS", "SweepRunResult", "SweepSummary", "bucket_usage", "execute_sweep_plan",

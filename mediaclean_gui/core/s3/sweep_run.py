@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import os
@@ -18,7 +17,8 @@ from ..catalog import Catalog, from_db_path, iso
 from ..errors import ConfigError, NotFound, SafetyRefusal
 from ..events import CancelToken, Progress, log_event, s3_log
 from ..plan import Action, PlanItem, iter_items, load_plan
-from .remote import Remote, S3Error, error_code, explain_s3_error, get_remote, make_client
+from .listing import is_store_error, read_versioning, sweep_client, sweep_message, versioning_notes
+from .remote import Remote, S3Error, error_code, explain_s3_error, get_remote
 
 MB = 1_000_000  # SI: 1 MB = 1,000,000 bytes, as every size mediaclean shows
 BATCH = 1000  # DeleteObjects takes at most 1,000 keys
@@ -73,10 +73,8 @@ class SweepRunResult:
 
     def summary_line(self) -> str:
         """Seed 004: ``Deleted 150 files (1234.56 MB), retained 25 recent clips``."""
-        from .sweep import _message
-
         kept = self.retained_count + self.skipped_count
-        line = _message(self.deleted_count, self.deleted_bytes, kept, self.retained_clips, dry_run=False,
+        line = sweep_message(self.deleted_count, self.deleted_bytes, kept, self.retained_clips, dry_run=False,
                         markers=self.markers)
         if self.already_gone:
             line += f"; {self.already_gone} already gone"
@@ -115,37 +113,6 @@ class SweepRunResult:
             "skipped": self.skipped,
             "notes": self.notes,
         }
-
-
-# ---------------------------------------------------------------- the client
-
-
-def _parse_timestamp(value: Any) -> Any:
-    """botocore's timestamp parser with a fast path for ISO-8601 text (every LastModified of a listing:
-    botocore's default goes through dateutil and costs about half of a listing's CPU time)."""
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        from botocore.utils import parse_timestamp
-
-        return parse_timestamp(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.timezone.utc)
-
-
-def sweep_client(remote: Remote) -> Any:
-    """:func:`remote.make_client` (standard retries with back-off, path style, signature v4) on a session
-    whose response parser reads timestamps with :func:`_parse_timestamp`."""
-    import boto3
-    import botocore.session
-    from botocore.exceptions import ProfileNotFound
-
-    core = botocore.session.get_session()
-    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_parse_timestamp)
-    try:
-        session = boto3.session.Session(botocore_session=core, profile_name=remote.aws_profile)
-    except ProfileNotFound:
-        return make_client(remote)  # raises the one-sentence error for a missing profile
-    return make_client(remote, session=session)
 
 
 # ---------------------------------------------------------------- guards
@@ -343,8 +310,6 @@ def _delete_batch(client: Any, remote: Remote, batch: list[PlanItem], conditiona
             if retry:
                 time.sleep(0.2 * 2 ** attempt)
     except Exception as exc:  # noqa: BLE001 — a request failure fails the batch's remaining items, not the run
-        from .sweep import is_store_error
-
         if not is_store_error(exc):
             raise
         err = explain_s3_error(exc, remote, "Sweep")
@@ -414,8 +379,6 @@ def execute_sweep_plan(
                 f"Refused: {reason}. Nothing was deleted. Review the plan, then confirm it a second time "
                 f"(--confirm-large on the command line) or raise the limit (--max-delete N)."
             )
-        from .sweep import read_versioning, versioning_notes
-
         client = client or sweep_client(remote)
         versioning = read_versioning(client, remote, "Sweep")
         try:
