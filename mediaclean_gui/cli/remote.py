@@ -94,9 +94,10 @@ def cmd_set(args: argparse.Namespace, catalog: Catalog) -> Outcome:
 
 def cmd_list(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     remotes = list_remotes(catalog)
-    rows = [[r.name, r.bucket, r.prefix, r.endpoint_url or "AWS", r.region or "", r.aws_profile or "", r.layout]
+    rows = [[r.name, r.bucket, r.prefix, r.endpoint_url or "AWS", r.region or "", r.aws_profile or "", r.layout,
+             "forever" if r.upload_retention_days is None else f"{r.upload_retention_days} d"]
             for r in remotes]
-    text = fmt.table(rows, ["NAME", "BUCKET", "PREFIX", "ENDPOINT", "REGION", "PROFILE", "LAYOUT"]) \
+    text = fmt.table(rows, ["NAME", "BUCKET", "PREFIX", "ENDPOINT", "REGION", "PROFILE", "LAYOUT", "UPLOADS KEPT"]) \
         if remotes else "No remotes yet. Add one with 'mediaclean remote add NAME --bucket B'."
     return Outcome({"remotes": [r.as_json() for r in remotes]}, text)
 

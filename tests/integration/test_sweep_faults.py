@@ -211,7 +211,7 @@ def test_versioned_bucket_is_reported_and_frees_nothing_at_once(s3_env, bucket, 
     assert code == 0
     assert ran["deleted_count"] == 5 and ran["mode"] == "delete_marker"
     assert ran["freed_bytes"] == 0 and ran["deleted_size_mb"] == 0.0 and ran["hidden_bytes"] == 5000
-    assert ran["message"] == ("Deleted 5 files (0.00 MB hidden behind delete markers, still stored as noncurrent "
+    assert ran["message"] == ("Deleted 5 files (0.01 MB hidden behind delete markers, still stored as noncurrent "
                               "versions), retained 0 recent clips")
     versions = client.list_object_versions(Bucket=bucket)
     assert len(versions.get("Versions", [])) == 5 and len(versions.get("DeleteMarkers", [])) == 5
@@ -296,7 +296,7 @@ def _listing_threads() -> list[str]:
 def test_cancel_while_listing_leaves_no_plan(old_clips, catalog, monkeypatch):
     from mediaclean_gui.core.events import Cancelled
 
-    monkeypatch.setattr("mediaclean_gui.core.s3.sweep.PAGE_SIZE", 5)
+    monkeypatch.setattr("mediaclean_gui.core.s3.listing.PAGE_SIZE", 5)
     token = CancelToken()
     progress = Progress(callback=lambda p: token.cancel() if p.done >= 5 else None)
     with pytest.raises(Cancelled):
@@ -313,7 +313,7 @@ def test_store_error_in_the_middle_of_the_listing(old_clips, catalog, bucket, mo
 
     from mediaclean_gui.core.s3.remote import S3Error
 
-    monkeypatch.setattr("mediaclean_gui.core.s3.sweep.PAGE_SIZE", 5)
+    monkeypatch.setattr("mediaclean_gui.core.s3.listing.PAGE_SIZE", 5)
     client = make_client(catalog_remote(catalog))
     calls = {"n": 0}
 

@@ -54,7 +54,8 @@ def test_listing_order_of_the_store_does_not_matter(cli, s3_env, bucket, tmp_pat
         assert listed != sorted(listed, key=lambda k: k.encode())
     boundary = next_second()
     soon = iso(boundary + 2 * DAY)  # completed two days after the objects were written
-    db = pipeline_db(tmp_path / "p.db", [(42, "uploads/job42.mp4", "audio/job42.mp3"), (43, "uploads/job42-v2.mp4", None)],
+    db = pipeline_db(tmp_path / "p.db",
+                     [(42, "uploads/job42.mp4", "audio/job42.mp3"), (43, "uploads/job42-v2.mp4", None)],
                      [(1, 42, "clips/job42/a.mp4", "completed", soon),
                       (2, 42, "clips/job42.json", "completed", soon),
                       (3, 42, "/clips/job42 copy.mp4", "completed", soon),

@@ -344,8 +344,9 @@ def lifecycle_export(
         raise explain_s3_error(exc, remote, "Lifecycle export") from None
     cannot += narrowed
     cannot += _cannot_express(days, hours, loose, unfixed)
-    notes = kept_notes + [f"Lifecycle rules count days from each object's creation and the store applies them about once a "
-             f"day; the grace period of {hours} h becomes {grace_days(hours)} day(s)."]
+    notes = kept_notes + [
+        f"Lifecycle rules count days from each object's creation and the store applies them about once a "
+        f"day; the grace period of {hours} h becomes {grace_days(hours)} day(s)."]
     if versioning == "unknown":
         notes.append("The bucket's versioning state could not be read, so no NoncurrentVersionExpiration rule is "
                      "proposed.")

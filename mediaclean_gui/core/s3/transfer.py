@@ -1,4 +1,4 @@
-"""F3 transfer: hash a file, put it (single ``PutObject`` or s3transfer's multipart upload), and prove the store holds its bytes.
+"""F3 transfer: hash a file, put it (``PutObject`` or a multipart upload), and prove the store holds its bytes.
 
 The proof rests on what every S3 store implements (issue 8, part 4):
 

@@ -438,5 +438,6 @@ def upload_total_line(plan: Plan) -> str:
     return f"Will upload {files} file{'' if files == 1 else 's'} · {size} · {then} · {plan.kept_count} kept"
 
 
-__all__ = ["Existing", "existing_at", "existing_objects", "key_of", "list_prefixes", "object_key", "output_folder", "plan_upload",
+__all__ = ["Existing", "existing_at", "existing_objects", "key_of", "list_prefixes", "object_key", "output_folder",
+           "plan_upload",
            "upload_total_line"]

@@ -1,4 +1,4 @@
-"""F3 execution: run a stored upload plan exactly — claim, transfer and prove (:mod:`.transfer`), and only then delete the local copy.
+"""F3 execution: run a stored upload plan exactly; claim, transfer and prove, and only then delete the local copy.
 
 A local file goes only when the store has proved it holds the same bytes (invariant 3). Just
 before the unlink the object is recorded as an **only copy** (:mod:`.protections`), so every
@@ -81,7 +81,8 @@ class UploadResult:
     def summary_line(self) -> str:
         """``Upload: uploaded 12 files (40.00 MB), 12 verified; deleted 12 local files, freed 40.00 MB``."""
         verified = sum(1 for u in self.uploaded if u["verified"])
-        line = (f"Upload: uploaded {len(self.uploaded)} files ({self.bytes_uploaded / MB:.2f} MB), {verified} verified; "
+        line = (f"Upload: uploaded {len(self.uploaded)} files ({self.bytes_uploaded / MB:.2f} MB), "
+                f"{verified} verified; "
                 f"deleted {self.deleted_count} local files, freed {self.freed_bytes / MB:.2f} MB")
         if self.failed:
             line += f"; {len(self.failed)} failed (kept for retry)"
