@@ -144,3 +144,26 @@ def catalog_remote(catalog):
     from mediaclean_gui.core.s3.remote import get_remote
 
     return get_remote(catalog, "store")
+
+
+def test_the_command_line_keeps_both_copies_and_overwrites_only_with_the_flag(cli, s3_env, bucket, mv_workspace):
+    mv_workspace.job("v1", image=False)
+    path = mv_workspace.path(VIDEO)
+    theirs = b"the pipeline's own upload"
+    s3_env.client().put_object(Bucket=bucket, Key=VIDEO_KEY, Body=theirs)
+    assert cli("project", "add", mv_workspace.root, "--profile", "mv-backend", "--name", "mv")[0] == 0
+    assert cli("remote", "add", "store", "--bucket", bucket, "--endpoint-url", s3_env.endpoint_url, "--prefix",
+               "gen", "--layout", "mv-backend")[0] == 0
+    code, out = cli("upload", "mv", "--remote", "store", "--delete-after-upload", "--yes")
+    assert code == 0, out
+    (kept,) = [k for k in out["kept"] if k["target"] == str(path)]
+    assert kept["detail"].startswith(f"the store already holds other bytes at {VIDEO_KEY}, last modified ")
+    assert path.exists() and body_of(s3_env, bucket, VIDEO_KEY) == theirs
+    code, preview = cli("upload", "mv", "--remote", "store", "--delete-after-upload", "--overwrite")
+    (item,) = [i for i in preview["items"] if i["key"] == VIDEO_KEY]
+    assert item["existing"]["replace"] is True and item["existing"]["size"] == len(theirs)
+    assert body_of(s3_env, bucket, VIDEO_KEY) == theirs  # a preview changes nothing
+    code, out = cli("upload", "--plan", preview["plan_id"], "--yes")
+    assert code == 0, out
+    assert not path.exists()
+    assert hashlib.sha256(body_of(s3_env, bucket, VIDEO_KEY)).hexdigest() == mv_workspace.digests[VIDEO]
