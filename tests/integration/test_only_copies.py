@@ -132,3 +132,33 @@ def test_no_lifecycle_rule_expires_an_only_copy(cli, s3_env, bucket, mv_workspac
         if "Days" in rule.get("Expiration", {}):
             prefix = rule.get("Filter", {}).get("Prefix", rule.get("Prefix", ""))
             assert not [k for k in keys if k.startswith(prefix)], rule
+
+
+def test_an_object_that_becomes_the_only_copy_after_the_sweep_preview_is_not_deleted(
+        cli, s3_env, bucket, mv_workspace, catalog_path):
+    """The sweep preview plans an old object; an upload then proves the same bytes there and deletes the
+    local file; running the earlier sweep plan keeps the object (the catalog is asked again per batch)."""
+    rels = mv_workspace.job("v1", image=False)
+    raw = s3_env.client()
+    for rel in rels:  # another client stored the very same bytes earlier
+        raw.put_object(Bucket=bucket, Key="gen/mv/jobs/v1/" + rel.rsplit("/", 1)[1],
+                       Body=mv_workspace.path(rel).read_bytes())
+    raw.put_object(Bucket=bucket, Key="gen/mv/scratch.tmp", Body=b"temporary")
+    assert cli("project", "add", mv_workspace.root, "--profile", "mv-backend", "--name", "mv")[0] == 0
+    assert cli("remote", "add", "store", "--bucket", bucket, "--endpoint-url", s3_env.endpoint_url, "--prefix",
+               "gen", "--layout", "mv-backend")[0] == 0
+    later = iso(dt.datetime.now(dt.timezone.utc) + 30 * DAY)
+    code, sweep = cli("sweep", "--remote", "store", "--as-of", later)
+    assert sweep["deleted_count"] == 3  # nothing is an only copy yet
+    code, up = cli("upload", "mv", "--remote", "store", "--delete-after-upload", "--yes")
+    assert code == 0 and len(up["deleted_local"]) == 2 and up["uploaded"] == [], up
+    code, ran = cli("sweep", "--plan", sweep["plan_id"], "--yes")
+    assert code == 0, ran
+    assert ran["deleted_count"] == 1 and ran["deleted_files_sample"] == ["gen/mv/scratch.tmp"]
+    reasons = {s["target"]: s["reason"] for s in ran["skipped"]}
+    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+    for rel in rels:
+        key = "gen/mv/jobs/v1/" + rel.rsplit("/", 1)[1]
+        assert reasons[key] == (f"kept: only copy: uploaded from project mv, local copy deleted on {today} "
+                                f"(since the preview)")
+    assert set(listing(raw, bucket)) == {"gen/mv/jobs/v1/video.mp4", "gen/mv/jobs/v1/metadata.json"}

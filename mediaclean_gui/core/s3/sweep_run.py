@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -13,11 +14,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import Catalog, from_db_path, iso
+from ..catalog import Catalog, from_db_path, iso, parse_iso
 from ..errors import ConfigError, NotFound, SafetyRefusal
 from ..events import CancelToken, Progress, log_event, s3_log
 from ..plan import Action, PlanItem, iter_items, load_plan
 from .listing import is_store_error, read_versioning, sweep_client, sweep_message, versioning_notes
+from .protections import PageProtections
 from .remote import Remote, S3Error, error_code, explain_s3_error, get_remote
 
 MB = 1_000_000  # SI: 1 MB = 1,000,000 bytes, as every size mediaclean shows
@@ -402,17 +404,23 @@ def execute_sweep_plan(
             result.notes.append("The store ignores ETag conditions on DeleteObjects; each batch's objects were "
                                 "listed again and compared just before deleting them.")
         result.run_id = _start_run(catalog, plan_id, started_by, result.mode)
+        as_of = plan.params.get("as_of")
         _run_batches(catalog, client, remote, result, batch_size, conditional, permanent, count, nbytes,
-                     progress, cancel, concurrency)
+                     progress, cancel, concurrency, parse_iso(as_of) if as_of else None)
         return _finish(catalog, result)
 
 
 def _run_batches(catalog: Catalog, client: Any, remote: Remote, result: SweepRunResult, batch_size: int,
                  conditional: bool, permanent: bool, count: int, nbytes: int, progress: Progress,
-                 cancel: CancelToken | None, concurrency: int) -> None:
+                 cancel: CancelToken | None, concurrency: int, as_of: dt.datetime | None = None) -> None:
     """Send the batches, ``concurrency`` requests in flight at most; outcomes are recorded in plan order by
     this thread (the only one that touches the catalog). Cancel and a fatal error stop new batches; those
-    already sent finish and are recorded."""
+    already sent finish and are recorded.
+
+    Just before each batch goes, its keys are looked up in the catalog's protections once more: an object
+    that became an only copy since the preview (an upload proved it and deleted the local file), or that
+    the user marked protected since, is not deleted (``skipped`` with the reason)."""
+    protections = PageProtections(catalog, remote, as_of or dt.datetime.now(dt.timezone.utc))
     progress.update(done=0, total=count, bytes_done=0, bytes_total=nbytes, phase="deleting", current="")
     in_flight: deque[tuple[list[PlanItem], Future[_BatchDone]]] = deque()
     failures_in_row = 0
@@ -441,6 +449,9 @@ def _run_batches(catalog: Catalog, client: Any, remote: Remote, result: SweepRun
                     stop = "cancelled before it was reached"
                 if stop:
                     break
+                batch = _without_protected(catalog, result, protections, remote, batch, progress)
+                if not batch:
+                    continue
                 ids = [i.id for i in batch if i.id is not None]
                 with catalog.transaction() as conn:
                     conn.execute("UPDATE run_items SET detail = ? WHERE run_id = ? AND outcome = 'pending' "
@@ -455,6 +466,21 @@ def _run_batches(catalog: Catalog, client: Any, remote: Remote, result: SweepRun
                 future.cancel()
     if stop:
         _skip_rest(catalog, result, stop)
+
+
+def _without_protected(catalog: Catalog, result: SweepRunResult, protections: PageProtections, remote: Remote,
+                       batch: list[PlanItem], progress: Progress) -> list[PlanItem]:
+    """The batch less what the catalog protects now (recorded ``skipped`` here, never sent)."""
+    rel = len(remote.prefix)
+    marks = protections.lookup([(i.target, i.target[rel:] if i.target.startswith(remote.prefix) else i.target)
+                                for i in batch])
+    if not marks:
+        return batch
+    kept = [i for i in batch if i.target in marks]
+    _record(catalog, result, kept, {i.id or 0: ("skipped", f"kept: {marks[i.target].detail} (since the preview)", 0)
+                                    for i in kept})
+    progress.update(done=progress.done + len(kept), bytes_done=progress.bytes_done + sum(i.size for i in kept))
+    return [i for i in batch if i.target not in marks]
 
 
 def _record(catalog: Catalog, result: SweepRunResult, batch: list[PlanItem], outcomes: dict[int, Outcome]) -> None:
