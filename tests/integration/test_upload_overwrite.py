@@ -167,3 +167,23 @@ def test_the_command_line_keeps_both_copies_and_overwrites_only_with_the_flag(cl
     assert code == 0, out
     assert not path.exists()
     assert hashlib.sha256(body_of(s3_env, bucket, VIDEO_KEY)).hexdigest() == mv_workspace.digests[VIDEO]
+
+
+def test_an_only_copy_is_never_overwritten_even_when_asked(catalog, s3_env, bucket, mv_workspace):
+    """A re-render appears where an uploaded (and locally deleted) output was: overwriting the object would
+    destroy the only copy of the first render, so even with overwrite both are kept."""
+    mv_workspace.job("v1", image=False)
+    path = mv_workspace.path(VIDEO)
+    pid = setup(catalog, s3_env, bucket, mv_workspace)
+    result = execute_upload_plan(catalog, plan_upload(catalog, pid, "store", delete_after_upload=True))
+    assert result.status == "complete" and not path.exists()
+    first = body_of(s3_env, bucket, VIDEO_KEY)
+    rerender = mv_workspace.add(VIDEO, "jpg")  # other bytes at the same path, aged past the settle time
+    plan_id = plan_upload(catalog, pid, "store", delete_after_upload=True, overwrite=True)
+    kept = {k.target: k.detail for k in iter_kept(catalog, plan_id)}
+    assert kept[str(rerender)].endswith(
+        "and that object is only copy: uploaded from project mv, local copy deleted on "
+        f"{__import__('datetime').datetime.now(__import__('datetime').timezone.utc):%Y-%m-%d}; it is never "
+        "overwritten, so both copies are kept")
+    execute_upload_plan(catalog, plan_id)
+    assert rerender.exists() and body_of(s3_env, bucket, VIDEO_KEY) == first

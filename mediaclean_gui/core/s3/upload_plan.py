@@ -163,6 +163,7 @@ def plan_upload(
     try:
         existing = existing_objects(client, remote, [key for _, key in candidates])
         check = StoreCheck(client, remote, versioning, overwrite, records)
+        check.protected = _protected(catalog, remote, list(existing))
         for item, key in candidates:
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -195,6 +196,18 @@ def _is_store_error(exc: BaseException) -> bool:
     from botocore.exceptions import BotoCoreError, ClientError
 
     return isinstance(exc, (BotoCoreError, ClientError))
+
+
+def _protected(catalog: Catalog, remote: Remote, keys: list[str]) -> dict[str, str]:
+    """Why the catalog protects the objects at ``keys``, if it does: only copies of earlier uploads (any remote
+    on this bucket), the user's marks, uploaded finals. ``{key: words}``."""
+    from .protections import PageProtections
+
+    rel = len(remote.prefix)
+    marks = PageProtections(catalog, remote, utcnow()).lookup([(k, k[rel:]) for k in keys])
+    return {k: (m.detail if m.only_copy else m.detail.replace("protected in the catalog: ", "protected in the "
+                                                                                              "catalog as "))
+            for k, m in marks.items()}
 
 
 def _versioning(client: Any, remote: Remote) -> str:
@@ -274,6 +287,7 @@ class StoreCheck:
         self.replaced = 0
         self.kept = 0
         self.own = 0
+        self.protected: dict[str, str] = {}  # key -> why the catalog protects the object there
         #: what the store held at each planned key that exists: ``{key: {size, etag, last_modified, same|replace}}``
         #: (the plan's ``params["existing"]``; a local file's fingerprint stays exactly its stat)
         self.found: dict[str, dict[str, Any]] = {}
@@ -305,6 +319,16 @@ class StoreCheck:
             builder.add(item)
             return
         when = found.last_modified.strftime("%Y-%m-%d %H:%M UTC")
+        guarded = self.protected.get(key)
+        if guarded is not None and not self.versioned:
+            # an only copy (or an object the catalog protects) is never replaced, not even when asked to
+            self.kept += 1
+            builder.keep(KeptBack(
+                target=item.target, reason=Reason.PROTECTED, size=item.size, role=item.role,
+                project_id=item.project_id, group=item.group,
+                detail=f"the store already holds other bytes at {key}, last modified {when}, and that object is "
+                       f"{guarded}; it is never overwritten, so both copies are kept"))
+            return
         if self._superseded(item, key, found):
             # mediaclean's own earlier upload of this very file, whose local copy is still here (it changed
             # since): the file's newer bytes replace it; no one else's bytes are at stake
