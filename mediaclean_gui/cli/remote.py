@@ -8,7 +8,13 @@ from typing import Any
 from ..core.catalog import Catalog
 from ..core.errors import ConfigError
 from ..core.s3.remote import (
-    add_remote, check_retention_days, get_remote, list_remotes, remove_remote, set_upload_retention, test_connection,
+    add_remote,
+    check_retention_days,
+    get_remote,
+    list_remotes,
+    remove_remote,
+    set_upload_retention,
+    test_connection,
 )
 from . import Outcome, fmt
 

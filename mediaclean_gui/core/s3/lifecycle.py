@@ -10,8 +10,8 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..profiles import Profile, get_profile
-from .remote import Remote, error_code, explain_s3_error, get_remote
 from .listing import read_versioning, sweep_client
+from .remote import Remote, error_code, explain_s3_error, get_remote
 
 RULE_PREFIX = "mediaclean-"
 _ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
