@@ -6,7 +6,16 @@ import argparse
 from typing import Any
 
 from ..core.catalog import Catalog
-from ..core.s3.remote import add_remote, get_remote, list_remotes, remove_remote, test_connection
+from ..core.errors import ConfigError
+from ..core.s3.remote import (
+    add_remote,
+    check_retention_days,
+    get_remote,
+    list_remotes,
+    remove_remote,
+    set_upload_retention,
+    test_connection,
+)
 from . import Outcome, fmt
 
 
@@ -29,7 +38,15 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--pipeline-db", metavar="FILE", help="the pipeline database of the bucket (F5)")
     add.add_argument("--layout", default="clips-bucket", metavar="NAME",
                      help="the bucket's layout profile (default clips-bucket)")
+    add.add_argument("--upload-retention-days", type=retention_days, default=None, metavar="N",
+                     help=RETENTION_HELP)
     add.set_defaults(handler=cmd_add)
+
+    setp = rsub.add_parser("set", parents=[common], help="change a setting of a remote")
+    setp.add_argument("name", metavar="NAME")
+    setp.add_argument("--upload-retention-days", type=retention_days, required=True, metavar="N",
+                      help=RETENTION_HELP)
+    setp.set_defaults(handler=cmd_set)
 
     lst = rsub.add_parser("list", parents=[common], help="the registered remotes")
     lst.set_defaults(handler=cmd_list)
@@ -44,21 +61,49 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     test.set_defaults(handler=cmd_test)
 
 
+RETENTION_HELP = ("how many days sweeps and lifecycle rules keep the objects mediaclean uploaded and deleted "
+                  "locally (their only copy), counted from the local deletion; 'none' (the default) keeps them "
+                  "forever")
+
+
+def retention_days(text: str) -> int | None:
+    """``--upload-retention-days``: whole days, or ``none`` for keep forever."""
+    if text.strip().lower() in ("none", "forever"):
+        return None
+    try:
+        return check_retention_days(int(text))
+    except ValueError:
+        raise ConfigError(f"--upload-retention-days needs a whole number of days or 'none', not '{text}'.") from None
+
+
+def _retention_text(days: int | None) -> str:
+    return "kept forever" if days is None else f"kept {days} day(s) after the local copy was deleted"
+
+
 def cmd_add(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     remote = add_remote(
         catalog, args.name, args.bucket, prefix=args.prefix, endpoint_url=args.endpoint_url, region=args.region,
         aws_profile=args.profile, pipeline_db=args.pipeline_db, layout=args.layout,
+        upload_retention_days=args.upload_retention_days,
     )
     return Outcome({"remote": remote.as_json()},
                    f"Added remote '{remote.name}': {remote.where}"
                    + (f", prefix '{remote.prefix}'" if remote.prefix else "") + ".")
 
 
+def cmd_set(args: argparse.Namespace, catalog: Catalog) -> Outcome:
+    remote = set_upload_retention(catalog, args.name, args.upload_retention_days)
+    return Outcome({"remote": remote.as_json()},
+                   f"Remote '{remote.name}': uploaded outputs whose local copy was deleted are "
+                   f"{_retention_text(remote.upload_retention_days)}.")
+
+
 def cmd_list(args: argparse.Namespace, catalog: Catalog) -> Outcome:
     remotes = list_remotes(catalog)
-    rows = [[r.name, r.bucket, r.prefix, r.endpoint_url or "AWS", r.region or "", r.aws_profile or "", r.layout]
+    rows = [[r.name, r.bucket, r.prefix, r.endpoint_url or "AWS", r.region or "", r.aws_profile or "", r.layout,
+             "forever" if r.upload_retention_days is None else f"{r.upload_retention_days} d"]
             for r in remotes]
-    text = fmt.table(rows, ["NAME", "BUCKET", "PREFIX", "ENDPOINT", "REGION", "PROFILE", "LAYOUT"]) \
+    text = fmt.table(rows, ["NAME", "BUCKET", "PREFIX", "ENDPOINT", "REGION", "PROFILE", "LAYOUT", "UPLOADS KEPT"]) \
         if remotes else "No remotes yet. Add one with 'mediaclean remote add NAME --bucket B'."
     return Outcome({"remotes": [r.as_json() for r in remotes]}, text)
 

@@ -11,6 +11,7 @@ from ..core.errors import ConfigError
 from ..core.plan import Action, Plan, load_plan
 from ..core.projects import resolve_project
 from ..core.s3.upload import UploadResult, execute_upload_plan, key_of, plan_upload, upload_total_line
+from ..core.s3.upload_plan import existing_at
 from . import Outcome, argtypes, fmt
 
 
@@ -27,6 +28,9 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                     help="run a stored upload plan (from an earlier preview)")
     up.add_argument("--delete-after-upload", action="store_true",
                     help="delete each local file once its upload is verified")
+    up.add_argument("--overwrite", action="store_true",
+                    help="on an unversioned bucket, replace an object that holds other bytes at a file's key "
+                    "(without it both copies are kept and the file is kept back)")
     up.add_argument("--yes", action="store_true", help="upload (and delete); without it nothing changes")
     up.add_argument("--trash", action="store_true", help="move local files to the trash instead of deleting them")
     up.add_argument("--remove-empty-folders", action="store_true", default=None,
@@ -41,7 +45,7 @@ def _items_json(plan: Plan) -> list[dict[str, Any]]:
         {
             "id": i.id, "path": display_path(i.target), "key": key_of(i), "size": i.size, "action": i.action.value,
             "delete_local": i.action is Action.UPLOAD_THEN_DELETE, "role": i.role, "group": i.group,
-            "selected": i.selected,
+            "selected": i.selected, "existing": existing_at(plan, key_of(i)) or None,
         }
         for i in plan.items
     ]
@@ -120,7 +124,8 @@ def cmd_upload(args: argparse.Namespace, catalog: Catalog) -> Outcome:
         if not args.project or not args.remote:
             raise ConfigError("Name a PROJECT and a --remote (see 'mediaclean upload --help').")
         project = resolve_project(catalog, args.project)
-        plan_id = plan_upload(catalog, project.id, args.remote, delete_after_upload=args.delete_after_upload)
+        plan_id = plan_upload(catalog, project.id, args.remote, delete_after_upload=args.delete_after_upload,
+                              overwrite=args.overwrite)
     plan = load_plan(catalog, plan_id)
     if plan.kind != "upload":
         raise ConfigError(f"Plan {plan_id} is a {plan.kind} plan; run it with 'mediaclean {plan.kind}'.")

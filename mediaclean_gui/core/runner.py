@@ -27,8 +27,8 @@ EXECUTORS: dict[str, str] = {
     "clean": "mediaclean_gui.core.execute:execute_plan",
     "temp": "mediaclean_gui.core.execute:execute_plan",
     "orphans": "mediaclean_gui.core.execute:execute_plan",
-    "upload": "mediaclean_gui.core.s3.upload:execute_upload_plan",
-    "sweep": "mediaclean_gui.core.s3.sweep:execute_sweep_plan",
+    "upload": "mediaclean_gui.core.s3.upload_run:execute_upload_plan",
+    "sweep": "mediaclean_gui.core.s3.sweep_run:execute_sweep_plan",
 }
 
 

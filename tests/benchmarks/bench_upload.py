@@ -31,7 +31,7 @@ sys.path.insert(0, str(HERE.parent / "integration"))
 
 from s3_server import SeaweedServer  # noqa: E402
 
-MB = 1024 * 1024
+MB = 1_000_000  # SI, as every size mediaclean shows
 
 
 def ffmpeg(args: list[str], out: Path) -> None:

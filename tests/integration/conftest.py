@@ -1,16 +1,25 @@
-"""Integration fixtures: the real SeaweedFS server (session), a fresh bucket per test, S3 credentials in the env."""
+"""Integration fixtures: two real S3 servers (SeaweedFS and moto, one of each per session), a fresh bucket per
+test, S3 credentials in the env.
+
+Every test that uses ``s3``, ``s3_env`` or ``bucket`` runs against both servers (ids ``seaweedfs`` and
+``moto``). A test that needs what only SeaweedFS does (a stop and restart with the data kept, checked
+credentials) carries ``@pytest.mark.seaweedfs_only("why")``; its moto run is skipped with that reason."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from moto_server import MotoServer  # noqa: E402
 from s3_server import SeaweedServer  # noqa: E402
+
+S3_SERVERS = ("seaweedfs", "moto")
 
 
 @pytest.fixture(scope="session")
@@ -27,24 +36,44 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServe
     server.stop()
 
 
-@pytest.fixture
-def s3(s3_server: SeaweedServer) -> Iterator[SeaweedServer]:
-    """The session server, restarted first if an earlier test left it stopped."""
-    if s3_server.process is None or s3_server.process.poll() is not None:
-        s3_server.start()
-    yield s3_server
-    if s3_server.process is None or s3_server.process.poll() is not None:
-        s3_server.start()
+@pytest.fixture(scope="session")
+def moto_s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """moto's standalone server (``moto_server`` from the venv) on a free loopback port, for the session."""
+    server = MotoServer(tmp_path_factory.mktemp("moto"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=S3_SERVERS)
+def s3(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """One of the session servers (SeaweedFS or moto), restarted first if an earlier test left it stopped.
+
+    ``s3.name`` says which. A test marked ``seaweedfs_only`` is skipped on moto with the marker's reason.
+    """
+    if request.param == "moto":
+        marker = request.node.get_closest_marker("seaweedfs_only")
+        if marker is not None:
+            pytest.skip(f"moto: {marker.args[0] if marker.args else 'SeaweedFS only'}")
+        server: Any = request.getfixturevalue("moto_s3_server")
+    else:
+        server = request.getfixturevalue("s3_server")
+        server.name = "seaweedfs"
+    if server.process is None or server.process.poll() is not None:
+        server.start()
+    yield server
+    if server.process is None or server.process.poll() is not None:
+        server.start()
 
 
 @pytest.fixture
-def bucket(s3: SeaweedServer) -> str:
+def bucket(s3: Any) -> str:
     """A fresh, uniquely named, empty bucket on the session server."""
     return s3.new_bucket()
 
 
 @pytest.fixture
-def s3_env(s3: SeaweedServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> SeaweedServer:
+def s3_env(s3: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     """The server's credentials through boto3's standard chain (environment only; never stored by us).
 
     The shared config/credentials files point at empty files so the developer's own

@@ -145,11 +145,11 @@ def test_dry_run_then_run_with_as_of(world, cli, catalog, bucket):
     assert out["total_files_scanned"] == total
     assert out["retained_count"] == total - len(expected)
     nbytes = sum(len(data.objects[k]) for k in expected)
-    assert out["deleted_size_mb"] == round(nbytes / 1048576, 2)
+    assert out["deleted_size_mb"] == round(nbytes / 1_000_000, 2)
     assert out["retention_days"] == 5
     assert out["deleted_files_sample"] == sorted(expected)[:10]
     kept_clips = sum(1 for k in data.objects if k not in expected and data.kind[k] in ("clip", "orphan-clip"))
-    assert out["message"] == (f"Would delete {len(expected)} files ({nbytes / 1048576:.2f} MB), retained "
+    assert out["message"] == (f"Would delete {len(expected)} files ({nbytes / 1_000_000:.2f} MB), retained "
                               f"{total - len(expected)} objects ({kept_clips} recent clips)")
     assert out["errors"] == []
     # nothing changed in the bucket
@@ -200,7 +200,7 @@ def test_dry_run_then_run_with_as_of(world, cli, catalog, bucket):
     assert code == 0, ran
     assert ran["dry_run"] is False and ran["success"] is True and ran["status"] == "complete"
     assert ran["deleted_count"] == len(expected) and ran["freed_bytes"] == nbytes
-    assert ran["message"].startswith(f"Deleted {len(expected)} files ({nbytes / 1048576:.2f} MB), retained")
+    assert ran["message"].startswith(f"Deleted {len(expected)} files ({nbytes / 1_000_000:.2f} MB), retained")
     after = listing(client, bucket)
     assert set(after) == set(data.objects) - expected
     assert data.protected_clips <= set(after) and "cube/artifacts/keep-me.json" in after

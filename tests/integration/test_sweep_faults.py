@@ -37,6 +37,11 @@ def _is_probe(params_or_body) -> bool:
     return (b"mediaclean-probe" if isinstance(text, bytes) else "mediaclean-probe") in text
 
 
+def _moto(client) -> bool:
+    headers = client.list_buckets()["ResponseMetadata"]["HTTPHeaders"]
+    return "werkzeug" in headers.get("server", "").lower()
+
+
 def _strip_etags(params, **_):
     """Make the store look like one that ignores ETag conditions on DeleteObjects."""
     for entry in params.get("Delete", {}).get("Objects", []):
@@ -46,6 +51,8 @@ def _strip_etags(params, **_):
 @pytest.mark.parametrize("store", ["honours ETag conditions", "ignores ETag conditions"])
 def test_overwritten_and_vanished_objects_between_preview_and_run(old_clips, catalog, bucket, store, monkeypatch):
     client, as_of = old_clips
+    if store == "honours ETag conditions" and catalog_remote(catalog).endpoint_url and _moto(client):
+        pytest.skip("moto: DeleteObjects ignores per-key ETag conditions (the other parametrisation covers it)")
     plan_id = plan_sweep(catalog, "r", as_of=as_of)
     # after the preview: two clips are overwritten (one with the same size), one is deleted by someone else
     client.put_object(Bucket=bucket, Key="clips/c03.mp4", Body=b"re-rendered clip, keep me")
@@ -67,7 +74,7 @@ def test_overwritten_and_vanished_objects_between_preview_and_run(old_clips, cat
         assert outcomes[key][0] == "skipped" and outcomes[key][1].startswith("changed since preview")
     assert result.freed_bytes == sum(len(f"clip {i}".encode()) for i in range(20) if i not in (3, 4, 7))
     assert result.as_json()["message"] == (
-        f"Deleted 17 files ({result.freed_bytes / 1048576:.2f} MB), retained 2 objects (0 recent clips); "
+        f"Deleted 17 files ({result.freed_bytes / 1_000_000:.2f} MB), retained 2 objects (0 recent clips); "
         f"1 already gone")
     if store == "ignores ETag conditions":
         assert any("listed again" in n for n in result.notes)
@@ -141,6 +148,7 @@ def test_slowdown_is_retried_and_per_key_errors_are_recorded(old_clips, catalog,
     assert run["status"] == "failed" and run["failed_count"] == 1
 
 
+@pytest.mark.seaweedfs_only("moto accepts any credentials")
 def test_wrong_credentials_and_missing_bucket_are_one_sentence(s3_env, bucket, cli, monkeypatch):
     cli("remote", "add", "r", "--bucket", bucket, "--endpoint-url", s3_env.endpoint_url)
     cli("remote", "add", "gone", "--bucket", "no-such-bucket-here", "--endpoint-url", s3_env.endpoint_url)
@@ -157,6 +165,7 @@ def test_wrong_credentials_and_missing_bucket_are_one_sentence(s3_env, bucket, c
     assert code == 2 and out["error"].startswith("Lifecycle export failed: the store rejected the credentials")
 
 
+@pytest.mark.seaweedfs_only("moto accepts any credentials")
 def test_credentials_revoked_between_preview_and_run(old_clips, catalog, bucket, cli, monkeypatch):
     client, as_of = old_clips
     code, out = cli("sweep", "--remote", "r", "--as-of", iso(as_of))
@@ -202,7 +211,7 @@ def test_versioned_bucket_is_reported_and_frees_nothing_at_once(s3_env, bucket, 
     assert code == 0
     assert ran["deleted_count"] == 5 and ran["mode"] == "delete_marker"
     assert ran["freed_bytes"] == 0 and ran["deleted_size_mb"] == 0.0 and ran["hidden_bytes"] == 5000
-    assert ran["message"] == ("Deleted 5 files (0.00 MB hidden behind delete markers, still stored as noncurrent "
+    assert ran["message"] == ("Deleted 5 files (0.01 MB hidden behind delete markers, still stored as noncurrent "
                               "versions), retained 0 recent clips")
     versions = client.list_object_versions(Bucket=bucket)
     assert len(versions.get("Versions", [])) == 5 and len(versions.get("DeleteMarkers", [])) == 5
@@ -287,7 +296,7 @@ def _listing_threads() -> list[str]:
 def test_cancel_while_listing_leaves_no_plan(old_clips, catalog, monkeypatch):
     from mediaclean_gui.core.events import Cancelled
 
-    monkeypatch.setattr("mediaclean_gui.core.s3.sweep.PAGE_SIZE", 5)
+    monkeypatch.setattr("mediaclean_gui.core.s3.listing.PAGE_SIZE", 5)
     token = CancelToken()
     progress = Progress(callback=lambda p: token.cancel() if p.done >= 5 else None)
     with pytest.raises(Cancelled):
@@ -304,7 +313,7 @@ def test_store_error_in_the_middle_of_the_listing(old_clips, catalog, bucket, mo
 
     from mediaclean_gui.core.s3.remote import S3Error
 
-    monkeypatch.setattr("mediaclean_gui.core.s3.sweep.PAGE_SIZE", 5)
+    monkeypatch.setattr("mediaclean_gui.core.s3.listing.PAGE_SIZE", 5)
     client = make_client(catalog_remote(catalog))
     calls = {"n": 0}
 
@@ -339,4 +348,5 @@ def test_batches_in_flight_together_are_all_recorded(old_clips, catalog, bucket)
     assert result.deleted_count == 9 and len(listing(client, bucket)) == 11
     outcomes = [r["outcome"] for r in run_items(catalog, result.run_id)]
     assert outcomes == ["deleted"] * 9 + ["skipped"] * 11
-    assert result.requests == 2 + 3  # versioning, probe, three batches
+    # versioning, probe, three batches (and a listing per batch where the store ignores ETag conditions)
+    assert result.requests == 2 + 3 * (1 if result.conditional else 2)

@@ -65,6 +65,7 @@ def check_consistent(db_path, ws, rels, s3, bucket) -> tuple[int, int]:
     return gone, present
 
 
+@pytest.mark.seaweedfs_only("moto keeps its objects in memory: a stopped server loses them")
 def test_server_stopped_in_the_middle_of_a_run(catalog, catalog_path, s3_env, bucket, mv_workspace):
     rels = many_files(mv_workspace, 30) + mv_workspace.job("v1", big=True)
     pid = add_project(catalog, mv_workspace.root, "mv-backend", name="mv")[0]

@@ -10,8 +10,8 @@ from typing import Any
 
 from ..catalog import Catalog
 from ..profiles import Profile, get_profile
+from .listing import read_versioning, sweep_client
 from .remote import Remote, error_code, explain_s3_error, get_remote
-from .sweep_run import sweep_client
 
 RULE_PREFIX = "mediaclean-"
 _ID_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -90,6 +90,87 @@ def build_rules(
     return rules
 
 
+MAX_NARROW_DEPTH = 4   # folder levels below a rule's prefix that narrowing descends
+MAX_NARROWED_RULES = 200  # rules narrowing may add (S3 allows 1,000 rules per bucket)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Objects no proposed lifecycle rule may expire: full keys, with the words that say why
+    (``3 only copies of uploaded outputs``)."""
+
+    keys: frozenset[str]
+    why: dict[str, str]
+
+    def under(self, prefix: str) -> list[str]:
+        return sorted(k for k in self.keys if k.startswith(prefix))
+
+
+def narrow_rules(rules: list[dict[str, Any]], kept: Kept, list_level: Any,
+                 taken: set[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Rewrite the expiring rules so that none covers a kept object (SPEC F3, F8); ``(rules, cannot_express)``.
+
+    A rule whose prefix holds no kept object stays as it is. One that does is replaced by rules for
+    the folders below it that hold none, descending at most :data:`MAX_NARROW_DEPTH` levels
+    (``list_level(prefix)`` returns ``(folders, direct object count)`` under a full prefix, as a
+    ``Delimiter='/'`` listing does); what cannot be covered that way — objects lying directly beside
+    kept ones, folders deeper down, folders created later — gets no rule and is named in the sentences
+    returned. Rules that expire nothing (aborting multipart uploads, noncurrent versions, delete
+    markers) are kept unchanged. Pure apart from ``list_level``.
+    """
+    taken = taken if taken is not None else {str(r.get("ID", "")) for r in rules}
+    out: list[dict[str, Any]] = []
+    cannot: list[str] = []
+    added = 0
+    for rule in rules:
+        prefix = str(rule.get("Filter", {}).get("Prefix", ""))
+        days = rule.get("Expiration", {}).get("Days")
+        inside = kept.under(prefix) if days is not None else []
+        if not inside:
+            out.append(rule)
+            continue
+        why = ", ".join(f"{n} {what}" for what, n in _count_why(kept, inside).items())
+        narrowed: list[str] = []
+        loose: list[str] = []
+        pending = [(prefix, 0)]
+        while pending:
+            current, depth = pending.pop(0)
+            folders, direct = list_level(current)
+            if direct:
+                loose.append(current)
+            for folder in folders:
+                if not kept.under(folder):
+                    narrowed.append(folder)
+                elif depth + 1 < MAX_NARROW_DEPTH:
+                    pending.append((folder, depth + 1))
+                else:
+                    loose.append(folder)
+        room = MAX_NARROWED_RULES - added
+        if len(narrowed) > room:
+            cannot.append(f"'{prefix}' holds {why}; it would need {len(narrowed)} narrower rules, more than "
+                          f"mediaclean proposes, so it gets no rule (the sweep still applies the policy).")
+            continue
+        for folder in narrowed:
+            out.append({**rule, "ID": _rule_id(f"{rule['ID'][len(RULE_PREFIX):]}-{folder[len(prefix):]}", taken),
+                        "Filter": {"Prefix": folder}})
+        added += len(narrowed)
+        spots = ", ".join(f"'{p}'" for p in loose[:5]) + (f" and {len(loose) - 5} more" if len(loose) > 5 else "")
+        cannot.append(
+            f"'{prefix}' holds {why}, which no rule may expire: its rule is narrowed to "
+            f"{len(narrowed)} folder(s) without them"
+            + (f"; objects directly in {spots} get no rule" if loose else "")
+            + "; folders created there later get none either (the sweep still applies the policy).")
+    return out, cannot
+
+
+def _count_why(kept: Kept, keys: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for key in keys:
+        what = kept.why.get(key, "protected objects")
+        counts[what] = counts.get(what, 0) + 1
+    return counts
+
+
 def merge_rules(existing: list[dict[str, Any]], ours: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The bucket's rules with mediaclean's replaced: foreign rules kept as they are (in order), every rule
     whose ID starts with ``mediaclean-`` dropped, then ours appended."""
@@ -154,16 +235,51 @@ class LifecycleExport:
         }
 
 
-def _discover(client: Any, remote: Remote) -> tuple[list[str], int]:
-    """Top-level folders under the remote's prefix (relative, ending in ``/``) and how many objects lie
-    directly at the top level (one ``list_objects_v2`` with ``Delimiter`` per 1,000 entries)."""
+def _list_level(client: Any, bucket: str, prefix: str) -> tuple[list[str], int]:
+    """The folders directly under full prefix ``prefix`` (full, ending in ``/``) and how many objects lie
+    directly in it (one ``list_objects_v2`` with ``Delimiter`` per 1,000 entries)."""
     folders: list[str] = []
     loose = 0
     paginator = client.get_paginator("list_objects_v2")
-    for page in paginator.paginate(Bucket=remote.bucket, Prefix=remote.prefix, Delimiter="/"):
-        folders += [p["Prefix"][len(remote.prefix):] for p in page.get("CommonPrefixes", ())]
+    for page in paginator.paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        folders += [str(p["Prefix"]) for p in page.get("CommonPrefixes", ())]
         loose += len(page.get("Contents", ()))
-    return folders, loose
+    return sorted(set(folders)), loose
+
+
+def _discover(client: Any, remote: Remote) -> tuple[list[str], int]:
+    """Top-level folders under the remote's prefix (relative, ending in ``/``) and how many objects lie
+    directly at the top level."""
+    folders, loose = _list_level(client, remote.bucket, remote.prefix)
+    return [f[len(remote.prefix):] for f in folders], loose
+
+
+def kept_objects(catalog: Catalog, remote: Remote, as_of: dt.datetime | None = None) -> tuple[Kept, list[str]]:
+    """What no lifecycle rule of ``remote`` may expire: the only copies of uploaded outputs (unless the remote's
+    ``upload_retention_days`` has passed for them at ``as_of``) and the objects the catalog marks protected.
+    Also returns notes about only copies let go by ``upload_retention_days``."""
+    from .protections import only_copies_under, releases
+
+    when = as_of or dt.datetime.now(dt.timezone.utc)
+    why: dict[str, str] = {}
+    released = 0
+    for copy in only_copies_under(catalog, remote):
+        if releases(remote, copy, when):
+            released += 1
+            continue
+        why[copy.key] = "only copies of uploaded outputs"
+    for row in catalog.conn.execute("SELECT key FROM object_protections WHERE remote_id = ?", (remote.id,)):
+        why.setdefault(remote.key_for(str(row[0])), "objects marked protected")
+    for row in catalog.conn.execute(
+            "SELECT u.key FROM uploads u JOIN artifacts a ON a.path = u.path AND a.role IN ('final', 'thumbnail') "
+            "WHERE u.remote_id = ? AND substr(u.key, 1, ?) = ?", (remote.id, len(remote.prefix), remote.prefix)):
+        why.setdefault(str(row[0]), "uploaded final outputs")
+    notes = []
+    if remote.upload_retention_days is not None:
+        notes.append(f"The remote keeps uploaded only copies for {remote.upload_retention_days} day(s) after their "
+                     f"local copy was deleted (upload_retention_days); {released} of them are past that and may "
+                     f"expire with their prefix.")
+    return Kept(frozenset(why), why), notes
 
 
 def _existing_rules(client: Any, remote: Remote) -> tuple[list[dict[str, Any]], str]:
@@ -194,8 +310,6 @@ def lifecycle_export(
     ``retention_days`` and ``grace_hours``. Raises :class:`NotFound` for an unknown
     remote and :class:`S3Error` (one sentence) for store errors.
     """
-    from .sweep import catalog_protections, read_versioning
-
     remote = get_remote(catalog, remote_name)
     prefs = catalog.prefs()
     days = int(prefs["retention_days"] if retention_days is None else retention_days)
@@ -223,9 +337,16 @@ def lifecycle_export(
     versioned = versioning in ("Enabled", "Suspended")
     rules = build_rules(remote.prefix, clip_prefixes=clips, temp_prefixes=temp, retention_days=days,
                         grace_hours=hours, versioned=versioned, noncurrent_days=noncurrent_days)
-    cannot += _cannot_express(catalog, remote, days, hours, loose, unfixed, catalog_protections(catalog, remote))
-    notes = [f"Lifecycle rules count days from each object's creation and the store applies them about once a "
-             f"day; the grace period of {hours} h becomes {grace_days(hours)} day(s)."]
+    kept, kept_notes = kept_objects(catalog, remote)
+    try:
+        rules, narrowed = narrow_rules(rules, kept, lambda p: _list_level(client, remote.bucket, p))
+    except Exception as exc:  # noqa: BLE001
+        raise explain_s3_error(exc, remote, "Lifecycle export") from None
+    cannot += narrowed
+    cannot += _cannot_express(days, hours, loose, unfixed)
+    notes = kept_notes + [
+        f"Lifecycle rules count days from each object's creation and the store applies them about once a "
+        f"day; the grace period of {hours} h becomes {grace_days(hours)} day(s)."]
     if versioning == "unknown":
         notes.append("The bucket's versioning state could not be read, so no NoncurrentVersionExpiration rule is "
                      "proposed.")
@@ -241,11 +362,11 @@ def lifecycle_export(
                            merge_rules(existing, rules), notes)
 
 
-def _cannot_express(catalog: Catalog, remote: Remote, days: int, hours: int, loose: int, unfixed: list[str],
-                    protections: list[tuple[str, str]]) -> list[str]:
+def _cannot_express(days: int, hours: int, loose: int, unfixed: list[str]) -> list[str]:
     out = [
-        f"Exceptions for single objects: the {len(protections)} object(s) the catalog marks protected (uploaded "
-        f"final outputs, user marks) expire with their prefix; a rule can only select by prefix, tags or size.",
+        "Exceptions for single objects: a rule selects by prefix, tags or size only, so the objects the catalog "
+        "marks protected and the only copies of uploaded outputs are kept out of every rule by narrowing its "
+        "prefix; objects uploaded there later are covered by no rule until the export runs again.",
         f"Completed clips are kept by the pipeline database's created_at; a rule only sees each object's own "
         f"age, so a clip uploaded late or rewritten is kept {days} days from its upload instead.",
         f"Unfinished jobs: the store cannot know that a job is still running, so a job's original and audio "

@@ -5,17 +5,27 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import os
+import re
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any
 
-from ..catalog import parse_iso
 from ..errors import ConfigError
 from ..importdb import check_shape, open_readonly
 from ..profiles import Profile
 
-T = TypeVar("T")
+CHUNK = 500  # keys per IN (...) query
+
+
+def _chunks(values: list[Any]) -> Iterable[list[Any]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start:start + CHUNK]
+
+
+def _shown(value: object) -> str:
+    """A stored value as the user reads it in a reason: ``'xyz'``, ``NULL``."""
+    return "NULL" if value is None else repr(value) if not isinstance(value, str) else f"'{value}'"
 
 
 @dataclass(frozen=True)
@@ -90,21 +100,52 @@ class ClipRef:
     clip_id: str
     job_id: str
     created_at: dt.datetime | None
+    raw_created_at: str = ""  # the value as stored, for the reason shown when it cannot be read
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 
 
 def parse_created_at(value: object) -> dt.datetime | None:
-    """A ``created_at`` value as UTC: ISO-8601 text (``T`` or space, naive = UTC, as Django stores it)
-    or a number of seconds since the epoch; ``None`` when it cannot be read."""
-    if value is None:
+    """A ``created_at`` value in any form pipelines write, as UTC (SPEC F5), or ``None`` when it cannot be read:
+
+    * ISO-8601 with ``Z`` or an offset (``2026-11-20T10:00:00Z``, ``…+02:00``, ``…+0200``);
+    * Django/SQLite text ``YYYY-MM-DD HH:MM:SS[.ffffff][+HH:MM]``, UTC when it has no offset;
+    * epoch seconds as an integer, a float, or either as text (``1795168800``, ``"1795168800.5"``).
+
+    A caller must never treat ``None`` as "old": a date that cannot be read keeps the clip (invariant 15).
+    """
+    if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, bytes):
         try:
-            return dt.datetime.fromtimestamp(float(value), dt.timezone.utc)
-        except (OverflowError, OSError, ValueError):
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
             return None
+    if isinstance(value, (int, float)):
+        return _from_epoch(float(value))
+    text = str(value).strip()
+    if not text:
+        return None
+    if _NUMBER.fullmatch(text):
+        return _from_epoch(float(text))
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
     try:
-        return parse_iso(str(value))
+        parsed = dt.datetime.fromisoformat(text)
     except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _from_epoch(seconds: float) -> dt.datetime | None:
+    if seconds != seconds or seconds < 0:  # NaN, or before 1970: not a completion date
+        return None
+    try:
+        return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+    except (OverflowError, OSError, ValueError):
         return None
 
 
@@ -120,9 +161,13 @@ def _key_sql(column: str) -> str:
 class PipelineLink:
     """A read-only connection to a pipeline database with the names of its layout.
 
-    Every query streams rows **sorted by object key** (SQLite's BINARY order on
-    UTF-8 text is the byte order S3 lists keys in), so a sweep can merge them
-    with the bucket listing without holding the database in memory.
+    A sweep asks it once per listed page (:meth:`clips_for`, :meth:`sources_for`):
+    the completed clips and the job sources are first copied, keyed by object key,
+    into TEMP tables with an index on this connection (the database itself is never
+    written; SQLite keeps TEMP tables in a temporary file, so memory stays flat),
+    then each page is one ``IN (...)`` query. Nothing depends on the order a store
+    lists keys in — SeaweedFS lists a folder ``X/…`` before ``X-…``, ``X.…`` and
+    ``X …`` (invariant 15).
 
     Raises :class:`ConfigError` when the file is missing, not SQLite, or lacks
     a table or column (the message names it).
@@ -132,18 +177,12 @@ class PipelineLink:
         self.source = os.fspath(db_file)
         self.names = names or PipelineNames()
         self.conn = open_readonly(db_file)
+        self._indexed = False
         try:
             check_shape(self.conn, self.names.required(), self.source)
-            encoding = self.conn.execute("PRAGMA encoding").fetchone()[0]
         except BaseException:
             self.conn.close()
             raise
-        if encoding != "UTF-8":
-            self.conn.close()
-            raise ConfigError(
-                f"The pipeline database {self.source} is stored as {encoding}; mediaclean reads UTF-8 databases "
-                f"(the sort order of object keys depends on it)."
-            )
 
     def close(self) -> None:
         self.conn.close()
@@ -163,7 +202,7 @@ class PipelineLink:
         )
 
     def iter_sources(self) -> Iterator[SourceRef]:
-        """Every job's original and audio key with the job's state, sorted by key (empty keys left out)."""
+        """Every job's original and audio key with the job's state, by key (empty keys left out)."""
         n = self.names
         jobs = _ident(n.jobs_table)
         parts = []
@@ -190,7 +229,7 @@ class PipelineLink:
             yield SourceRef(row["key"], row["kind"], row["job_id"], state, total, completed)
 
     def iter_completed_clips(self) -> Iterator[ClipRef]:
-        """Every clip whose status is the completed status, sorted by key (empty keys left out)."""
+        """Every clip whose status is the completed status, by key (empty keys left out)."""
         n = self.names
         sql = (
             f"SELECT * FROM (SELECT {_key_sql(_ident(n.clip_key))} AS key, CAST({_ident(n.clip_id)} AS TEXT) AS id, "
@@ -199,7 +238,62 @@ class PipelineLink:
             f"AND {_ident(n.clip_key)} IS NOT NULL) WHERE key != '' ORDER BY key"
         )
         for row in self.conn.execute(sql, (n.completed_status,)):
-            yield ClipRef(row["key"], row["id"], row["job_id"], parse_created_at(row["created_at"]))
+            yield ClipRef(row["key"], row["id"], row["job_id"], parse_created_at(row["created_at"]),
+                          _shown(row["created_at"]))
+
+    def _index(self) -> None:
+        """Copy completed clips and job sources, keyed by object key, into indexed TEMP tables (once)."""
+        if self._indexed:
+            return
+        conn = self.conn
+        conn.execute("PRAGMA temp_store = FILE")
+        conn.execute("CREATE TEMP TABLE mc_clips(key TEXT NOT NULL, id TEXT, job_id TEXT, created_at)")
+        conn.execute("CREATE TEMP TABLE mc_sources(key TEXT NOT NULL, kind TEXT, job_id TEXT, total INTEGER, "
+                     "completed INTEGER)")
+        n = self.names
+        conn.execute(
+            f"INSERT INTO temp.mc_clips SELECT * FROM (SELECT {_key_sql(_ident(n.clip_key))} AS key, "
+            f"CAST({_ident(n.clip_id)} AS TEXT), CAST({_ident(n.clip_job_id)} AS TEXT), {_ident(n.clip_created_at)} "
+            f"FROM main.{_ident(n.clips_table)} WHERE CAST({_ident(n.clip_status)} AS TEXT) = ? "
+            f"AND {_ident(n.clip_key)} IS NOT NULL) WHERE key != ''", (n.completed_status,))
+        parts = []
+        for kind, column in (("original", n.job_original_key), ("audio", n.job_audio_key)):
+            parts.append(
+                f"SELECT {_key_sql('j.' + _ident(column))} AS key, '{kind}' AS kind, "
+                f"CAST(j.{_ident(n.job_id)} AS TEXT) AS job_id, ifnull(s.total, 0), ifnull(s.completed, 0) "
+                f"FROM main.{_ident(n.jobs_table)} AS j LEFT JOIN states AS s ON s.job_id = j.{_ident(n.job_id)} "
+                f"WHERE j.{_ident(column)} IS NOT NULL")
+        conn.execute(f"INSERT INTO temp.mc_sources WITH states AS ({self._job_states_sql()}) "
+                     f"SELECT * FROM ({' UNION ALL '.join(parts)}) WHERE key != ''", {"done": n.completed_status})
+        conn.execute("CREATE INDEX temp.mc_clips_key ON mc_clips(key)")
+        conn.execute("CREATE INDEX temp.mc_sources_key ON mc_sources(key)")
+        self._indexed = True
+
+    def clips_for(self, keys: Sequence[str]) -> dict[str, list[ClipRef]]:
+        """The completed clips recorded for these keys (relative to the remote's prefix), in any order."""
+        self._index()
+        found: dict[str, list[ClipRef]] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT key, id, job_id, created_at FROM temp.mc_clips "
+                                         f"WHERE key IN ({marks}) ORDER BY key, id", chunk):
+                found.setdefault(row[0], []).append(
+                    ClipRef(row[0], row[1], row[2], parse_created_at(row[3]), _shown(row[3])))
+        return found
+
+    def sources_for(self, keys: Sequence[str]) -> dict[str, list[SourceRef]]:
+        """The job originals and audio recorded for these keys, with each job's state, in any order."""
+        self._index()
+        found: dict[str, list[SourceRef]] = {}
+        for chunk in _chunks(list(dict.fromkeys(keys))):
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(f"SELECT key, kind, job_id, total, completed FROM temp.mc_sources "
+                                         f"WHERE key IN ({marks}) ORDER BY key, job_id", chunk):
+                total, completed = int(row[3]), int(row[4])
+                state = JobState.NO_CLIPS if total == 0 else JobState.FINISHED if completed == total \
+                    else JobState.UNFINISHED
+                found.setdefault(row[0], []).append(SourceRef(row[0], row[1], row[2], state, total, completed))
+        return found
 
     def job_counts(self) -> dict[str, int]:
         """``{"jobs": n, "finished": n, "unfinished": n, "no clips": n}``."""
@@ -221,52 +315,3 @@ def open_pipeline(db_file: str | os.PathLike[str], profile: Profile) -> Pipeline
         return PipelineLink(db_file, PipelineNames.from_profile(profile))
     except sqlite3.DatabaseError as exc:
         raise ConfigError(f"The pipeline database {db_file} cannot be read ({exc}).") from None
-
-
-class SortedLookup(Generic[T]):
-    """Merge-join a stream of ``(key, value)`` sorted by key with ascending look-ups.
-
-    ``get(key)`` returns every value stored under ``key``; keys must be asked
-    in ascending order (the order S3 lists them in). Memory stays constant:
-    entries before the asked key are dropped as the stream advances. A stream
-    that goes backwards raises :class:`ConfigError` rather than silently missing
-    entries.
-    """
-
-    def __init__(self, pairs: Iterable[tuple[str, T]]) -> None:
-        self._it = iter(pairs)
-        self._head: tuple[str, T] | None = None
-        self._last_key: str | None = None
-        self._last_asked: str | None = None
-        self._advance()
-
-    def _advance(self) -> None:
-        try:
-            head = next(self._it)
-        except StopIteration:
-            self._head = None
-            return
-        if self._last_key is not None and head[0] < self._last_key:
-            raise ConfigError(
-                f"The key stream is not sorted ('{head[0]}' after '{self._last_key}'); cannot match it with the "
-                f"bucket listing."
-            )
-        self._last_key = head[0]
-        self._head = head
-
-    def get(self, key: str) -> list[T]:
-        if self._last_asked is not None and key < self._last_asked:
-            raise ValueError(f"look-ups must ascend: {key!r} after {self._last_asked!r}")
-        self._last_asked = key
-        while self._head is not None and self._head[0] < key:
-            self._advance()
-        found: list[T] = []
-        while self._head is not None and self._head[0] == key:
-            found.append(self._head[1])
-            self._advance()
-        return found
-
-
-def empty_lookup() -> SortedLookup[T]:
-    """A lookup that finds nothing (no pipeline database linked)."""
-    return SortedLookup(iter(()))

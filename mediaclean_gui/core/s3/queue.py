@@ -243,7 +243,13 @@ def _mark_retry(catalog: Catalog, upload_id: int, status: str, error: str, now: 
 
 
 def mark_deleted_local(catalog: Catalog, upload_id: int) -> None:
-    catalog.conn.execute("UPDATE uploads SET status = 'deleted_local', updated_at = ? WHERE id = ?", (iso(), upload_id))
+    """The local file is gone after a verified upload: the object is now the only copy (F3), and
+    ``only_copies`` remembers it for every sweep and lifecycle export of any remote on that bucket."""
+    from .protections import record_only_copy
+
+    now = iso()
+    catalog.conn.execute("UPDATE uploads SET status = 'deleted_local', updated_at = ? WHERE id = ?", (now, upload_id))
+    record_only_copy(catalog, upload_id, now)
 
 
 def release(catalog: Catalog, upload_id: int, note: str = "") -> None:
@@ -293,11 +299,14 @@ def settle_verified_gone(catalog: Catalog) -> int:
     gone = [rec.id for rec in list_records(catalog, None, (UploadStatus.VERIFIED,))
             if not os.path.lexists(rec.path)]
     if gone:
+        from .protections import record_only_copy
+
         with catalog.transaction() as conn:
-            conn.executemany(
-                "UPDATE uploads SET status = 'deleted_local', updated_at = ? WHERE id = ? AND status = 'verified'",
-                [(iso(), upload_id) for upload_id in gone],
-            )
+            for upload_id in gone:
+                now = iso()
+                conn.execute("UPDATE uploads SET status = 'deleted_local', updated_at = ? WHERE id = ? "
+                             "AND status = 'verified'", (now, upload_id))
+                record_only_copy(catalog, upload_id, now)
     return len(gone)
 
 

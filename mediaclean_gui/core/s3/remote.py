@@ -51,6 +51,7 @@ class Remote:
     pipeline_db: str | None
     layout: str
     created_at: str
+    upload_retention_days: int | None = None
 
     def key_for(self, relative_key: str) -> str:
         """The full object key for a key relative to the remote's prefix."""
@@ -60,6 +61,12 @@ class Remote:
     def endpoint_id(self) -> str:
         """What identifies the store for per-endpoint facts (probes): the URL, or ``aws:REGION``."""
         return self.endpoint_url or f"aws:{self.region or 'default'}"
+
+    @property
+    def store(self) -> str:
+        """The store this remote's bucket lives in, spelled one way (:func:`store_id`): two remotes
+        with the same ``store`` and ``bucket`` see the same objects, whatever their prefixes."""
+        return store_id(self.endpoint_url)
 
     @property
     def where(self) -> str:
@@ -79,7 +86,41 @@ class Remote:
             "pipeline_db": self.pipeline_db,
             "layout": self.layout,
             "created_at": self.created_at,
+            "upload_retention_days": self.upload_retention_days,
         }
+
+
+def store_id(endpoint_url: str | None) -> str:
+    """One spelling of an S3 endpoint, so remotes that reach the same store compare equal:
+    ``aws`` for AWS itself (no endpoint URL, or any ``*.amazonaws.com`` host: bucket names
+    are global there), otherwise ``scheme://host[:port]/path`` in lower case without a
+    default port or a trailing slash."""
+    if not endpoint_url:
+        return "aws"
+    parts = urlsplit(endpoint_url.strip())
+    host = (parts.hostname or "").lower()
+    if host == "amazonaws.com" or host.endswith(".amazonaws.com"):
+        return "aws"
+    scheme = parts.scheme.lower()
+    port = parts.port
+    if port is not None and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    return f"{scheme}://{host}{parts.path}".rstrip("/")
+
+
+#: ``update_remote``'s default for settings the caller does not give: keep what is stored.
+KEEP = object()
+
+
+def check_retention_days(days: object) -> int | None:
+    """``upload_retention_days`` as stored: ``None`` (keep uploaded only copies forever) or whole days
+    from 0 to 36,500. Raises :class:`ConfigError` for anything else."""
+    if days is None:
+        return None
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= 36500:
+        raise ConfigError(f"The retention of uploaded outputs must be a whole number of days from 0 to 36500, "
+                          f"not {days!r} (or none, to keep them forever).")
+    return days
 
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-_]{1,254}[a-z0-9]$")
@@ -143,14 +184,20 @@ def add_remote(
     aws_profile: str | None = None,
     pipeline_db: str | os.PathLike[str] | None = None,
     layout: str = "clips-bucket",
+    upload_retention_days: int | None = None,
 ) -> Remote:
     """Register a remote and return it.
 
+    ``upload_retention_days``: how long a sweep of this remote keeps the objects
+    mediaclean uploaded and whose local copy it deleted (the only copies, F3),
+    counted from the local deletion; ``None`` (the default) keeps them forever.
+
     Raises :class:`ConfigError` for a bad name, bucket name, endpoint URL
     (credentials in a URL are refused, invariant 10), unknown layout profile,
-    a pipeline database that is not a file, or a name already taken.
+    a pipeline database that is not a file, a bad retention, or a name already taken.
     """
     name, bucket, url, db = _checked_fields(name, bucket, endpoint_url, layout, pipeline_db)
+    retention = check_retention_days(upload_retention_days)
     with catalog.writer("remote add"):
         if catalog.conn.execute("SELECT 1 FROM remotes WHERE name = ?", (name,)).fetchone():
             raise ConfigError(
@@ -158,8 +205,9 @@ def add_remote(
             )
         cur = catalog.conn.execute(
             "INSERT INTO remotes(name, bucket, prefix, endpoint_url, region, aws_profile, pipeline_db, layout, "
-            "created_at) VALUES (?,?,?,?,?,?,?,?,?)",
-            (name, bucket, normalise_prefix(prefix), url, region or None, aws_profile or None, db, layout, iso()),
+            "created_at, upload_retention_days) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (name, bucket, normalise_prefix(prefix), url, region or None, aws_profile or None, db, layout, iso(),
+             retention),
         )
         remote_id = int(cur.lastrowid or 0)
     return get_remote(catalog, remote_id)
@@ -184,8 +232,18 @@ def get_remote(catalog: Catalog, name_or_id: str | int) -> Remote:
     return _row(row)
 
 
+def set_upload_retention(catalog: Catalog, name: str, days: int | None) -> Remote:
+    """Set remote ``name``'s ``upload_retention_days`` (``None``: keep uploaded only copies forever)."""
+    current = get_remote(catalog, name)
+    retention = check_retention_days(days)
+    with catalog.writer("remote set"):
+        catalog.conn.execute("UPDATE remotes SET upload_retention_days = ? WHERE id = ?", (retention, current.id))
+    return get_remote(catalog, current.id)
+
+
 def remove_remote(catalog: Catalog, name: str, *, force: bool = False) -> Remote:
-    """Forget a remote (nothing on the store is touched) and its upload records.
+    """Forget a remote (nothing on the store is touched) and its upload records. What the catalog knows
+    about the only copies uploaded through it (``only_copies``) stays: other remotes keep them.
 
     Refuses with :class:`ConfigError` while uploads to it are queued, failed or
     unverified (their local files would lose their queue entry) unless ``force``.
@@ -218,8 +276,10 @@ def update_remote(
     aws_profile: str | None = None,
     pipeline_db: str | os.PathLike[str] | None = None,
     layout: str = "clips-bucket",
+    upload_retention_days: Any = KEEP,
 ) -> Remote:
-    """Change remote ``name`` in place (the window's Edit) and return it; every field is given again.
+    """Change remote ``name`` in place (the window's Edit) and return it; every field is given again,
+    except ``upload_retention_days``, which stays as stored unless given (``None``: keep forever).
 
     Its upload records, protections and usage snapshot stay with it. The checks
     are those of :func:`add_remote` (:class:`ConfigError`; :class:`NotFound` for an
@@ -228,6 +288,8 @@ def update_remote(
     wrong place.
     """
     current = get_remote(catalog, name)
+    retention = current.upload_retention_days if upload_retention_days is KEEP \
+        else check_retention_days(upload_retention_days)
     renamed, bucket, url, db = _checked_fields(new_name or name, bucket, endpoint_url, layout,
                                                pipeline_db if pipeline_db is None or os.fspath(pipeline_db) else None)
     with catalog.writer("remote edit"):
@@ -236,9 +298,9 @@ def update_remote(
             raise ConfigError(f"A remote named '{renamed}' already exists; choose another name.")
         catalog.conn.execute(
             "UPDATE remotes SET name = ?, bucket = ?, prefix = ?, endpoint_url = ?, region = ?, aws_profile = ?, "
-            "pipeline_db = ?, layout = ? WHERE id = ?",
+            "pipeline_db = ?, layout = ?, upload_retention_days = ? WHERE id = ?",
             (renamed, bucket, normalise_prefix(prefix), url, region or None, aws_profile or None, db, layout,
-             current.id),
+             retention, current.id),
         )
     return get_remote(catalog, current.id)
 

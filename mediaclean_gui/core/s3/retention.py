@@ -107,10 +107,12 @@ class Decision:
 
 @dataclass(frozen=True)
 class Facts:
-    """What is known about one object besides its listing: the catalog's protection note, the pipeline
-    database's completed clip record and job source records (empty when no database is linked)."""
+    """What is known about one object besides its listing: the catalog's protection note, whether it is
+    the only copy of an uploaded output (the sentence saying so), the pipeline database's completed clip
+    record and job source records (empty when no database is linked)."""
 
     protected: str | None = None
+    only_copy: str | None = None
     completed_clip: ClipRef | None = None
     sources: tuple[SourceRef, ...] = field(default_factory=tuple)
 
@@ -131,10 +133,12 @@ def _prefix_label(obj: ListedObject) -> str:
 def decide(obj: ListedObject, policy: RetentionPolicy, profile: Profile, facts: Facts = Facts()) -> Decision:
     """Apply the sweep's rules to one object, in this order:
 
-    1. marked protected in the catalog → kept (``protected``);
+    1. marked protected in the catalog → kept (``protected``); the only copy of an output mediaclean
+       uploaded and deleted locally → kept (``protected``, "only copy: …", SPEC F3);
     2. a role the layout protects (final, thumbnail) → kept (``protected``);
     3. a clip (role ``output`` in the layout, e.g. ``clips/**``, or a completed clip the pipeline
-       database records): kept while the database records it completed and created within
+       database records): kept when the database records it completed but its date cannot be read
+       (``cannot be read``, invariant 15); kept while the database records it completed and created within
        ``retention_days`` (``protected``) or while it was modified within ``retention_days``
        (``newer than the retention period``); deleted after that;
     4. any other object (uploads, extracted audio, artifacts): kept while it is the original or audio of
@@ -150,6 +154,9 @@ def decide(obj: ListedObject, policy: RetentionPolicy, profile: Profile, facts: 
     age = _age(policy.as_of - obj.last_modified)
     if facts.protected is not None:
         return Decision(False, role.value, f"{top} · protected", reason=Reason.PROTECTED, detail=facts.protected)
+    if facts.only_copy is not None:
+        return Decision(False, role.value, f"{top} · only copies of uploads", reason=Reason.PROTECTED,
+                        detail=facts.only_copy)
     if role.protected:
         return Decision(False, role.value, f"{top} · protected", reason=Reason.PROTECTED,
                         detail=f"{role.value} in layout {profile.name}")
@@ -157,6 +164,11 @@ def decide(obj: ListedObject, policy: RetentionPolicy, profile: Profile, facts: 
     if role is Role.OUTPUT or clip is not None:
         role = Role.OUTPUT
         days = policy.retention_days
+        if clip is not None and clip.created_at is None:
+            # a date that cannot be read never makes a clip deletable (invariant 15)
+            return Decision(False, role.value, f"{top} · completion date unreadable", reason=Reason.UNREADABLE,
+                            detail=f"its completion date cannot be read: {clip.raw_created_at or 'NULL'} "
+                                   f"(completed clip {clip.clip_id} of job {clip.job_id})")
         if clip is not None and clip.created_at is not None and clip.created_at >= policy.clip_cutoff:
             created = clip.created_at.strftime("%Y-%m-%d %H:%M UTC")
             return Decision(False, role.value, f"{top} · protected", reason=Reason.PROTECTED,

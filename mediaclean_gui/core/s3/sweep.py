@@ -1,7 +1,8 @@
 """F4/F5 bucket retention sweeps: the streaming planner, the seed 004 summary, bucket usage by prefix and age.
 
-The executor lives in :mod:`sweep_run` and is re-exported here (``execute_sweep_plan``),
-which is where :data:`core.runner.EXECUTORS` finds it.
+The executor lives in :mod:`sweep_run` (re-exported here for the command line); what both need
+(client, listing, versioning, the seed 004 sentence) is in :mod:`listing`, the catalog's
+protections in :mod:`protections`, so neither imports the other's module back.
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import queue
-import threading
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,11 +18,14 @@ from ..errors import ConfigError, NotFound
 from ..events import CancelToken, Progress, log_event, s3_log
 from ..plan import Action, KeptBack, PlanBuilder, PlanItem, iter_items, load_plan
 from ..profiles import get_profile
-from .pipeline import ClipRef, SortedLookup, SourceRef, empty_lookup, open_pipeline
-from .remote import Remote, explain_s3_error, get_remote, versioning_status
+from .listing import is_store_error, list_objects, read_versioning, sweep_client, sweep_message, versioning_notes
+from .pipeline import ClipRef, PipelineLink, open_pipeline
+from .protections import PageProtections, protect_keys, unprotect_keys
+from .remote import Remote, explain_s3_error, get_remote
 from .retention import Facts, ListedObject, RetentionPolicy, decide
+from .sweep_run import SweepRunResult, execute_sweep_plan, reconcile_interrupted_sweeps
 
-MB = 1024 * 1024
+MB = 1_000_000  # SI: 1 MB = 1,000,000 bytes, as every size mediaclean shows
 SAMPLE_SIZE = 10
 PAGE_SIZE = 1000  # keys per list_objects_v2 page (the most S3 returns)
 #: Age buckets of the usage picture: (label, upper bound in days).
@@ -33,141 +34,6 @@ AGE_BUCKETS: tuple[tuple[str, float], ...] = (
 )
 MAX_USAGE_PREFIXES = 50
 OTHER_PREFIXES = "(other prefixes)"
-
-
-# ---------------------------------------------------------------- protections
-
-
-def protect_keys(catalog: Catalog, remote_name: str, keys: list[str], note: str = "marked by the user") -> int:
-    """Mark objects (keys relative to the remote's prefix) protected: sweeps keep them. Returns how many are new."""
-    remote = get_remote(catalog, remote_name)
-    with catalog.writer("protect objects"), catalog.transaction() as conn:
-        before = conn.total_changes
-        conn.executemany(
-            "INSERT OR IGNORE INTO object_protections(remote_id, key, note, created_at) VALUES (?,?,?,?)",
-            [(remote.id, _relative(remote, k), note, iso()) for k in keys],
-        )
-        return conn.total_changes - before
-
-
-def unprotect_keys(catalog: Catalog, remote_name: str, keys: list[str]) -> int:
-    """Remove protection marks; returns how many were removed."""
-    remote = get_remote(catalog, remote_name)
-    with catalog.writer("unprotect objects"), catalog.transaction() as conn:
-        before = conn.total_changes
-        conn.executemany("DELETE FROM object_protections WHERE remote_id = ? AND key = ?",
-                         [(remote.id, _relative(remote, k)) for k in keys])
-        return conn.total_changes - before
-
-
-def _relative(remote: Remote, key: str) -> str:
-    key = key.lstrip("/")
-    return key[len(remote.prefix):] if remote.prefix and key.startswith(remote.prefix) else key
-
-
-def catalog_protections(catalog: Catalog, remote: Remote) -> list[tuple[str, str]]:
-    """``(relative key, why)`` sorted by key: the user's marks, and uploads of final outputs and thumbnails.
-
-    The catalog's own marks are few (one per final output or user mark), so they are read at once.
-    """
-    rows = catalog.conn.execute(
-        "SELECT key, note FROM object_protections WHERE remote_id = ? "
-        "UNION ALL SELECT substr(u.key, ? + 1) AS key, 'uploaded ' || a.role || ' output (' || "
-        "CAST(u.path AS TEXT) || ')' FROM uploads u JOIN artifacts a ON a.path = u.path "
-        "AND a.role IN ('final', 'thumbnail') WHERE u.remote_id = ? AND substr(u.key, 1, ?) = ? "
-        "ORDER BY key",
-        (remote.id, len(remote.prefix), remote.id, len(remote.prefix), remote.prefix),
-    ).fetchall()
-    return [(str(r[0]), f"protected in the catalog: {r[1]}") for r in rows]
-
-
-# ---------------------------------------------------------------- listing
-
-
-def list_objects(client: Any, remote: Remote, page_size: int = 0,
-                 prefetch: bool = True) -> Iterator[list[ListedObject]]:
-    """The objects under the remote's prefix, one ``list_objects_v2`` page at a time (sorted by key).
-
-    With ``prefetch`` the next page is requested on a helper thread while the
-    caller works on the current one (at most two pages wait: memory stays
-    constant). botocore errors propagate to the caller; callers wrap them
-    with :func:`explain_s3_error`.
-    """
-    paginator = client.get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=remote.bucket, Prefix=remote.prefix,
-                               PaginationConfig={"PageSize": page_size or PAGE_SIZE})
-    for page in (_prefetched(pages) if prefetch else pages):
-        yield [ListedObject.from_listing(entry, remote.prefix) for entry in page.get("Contents", ())]
-
-
-def _prefetched(pages: Iterable[dict[str, Any]], depth: int = 2) -> Iterator[dict[str, Any]]:
-    """Run the page iterator on a daemon thread, ``depth`` pages ahead; its exceptions re-raised here.
-    Closing the generator (a cancel, an error in the caller) stops the thread after its current request."""
-    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def run() -> None:
-        try:
-            for page in pages:
-                while not stop.is_set():
-                    try:
-                        slots.put(("page", page), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            slots.put(("end", None))
-        except BaseException as exc:  # noqa: BLE001 — handed to the consuming thread
-            slots.put(("error", exc))
-
-    worker = threading.Thread(target=run, name="mediaclean-list", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, value = slots.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise value
-            yield value
-    finally:
-        stop.set()
-        while worker.is_alive():
-            try:
-                slots.get_nowait()
-            except queue.Empty:
-                worker.join(0.05)
-
-
-def _client(remote: Remote) -> Any:
-    from .sweep_run import sweep_client
-
-    return sweep_client(remote)
-
-
-def is_store_error(exc: BaseException) -> bool:
-    """True for the failures of the store or the network (as opposed to a bug)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from .remote import S3Error
-
-    return isinstance(exc, (BotoCoreError, ClientError, S3Error, OSError))
-
-
-def read_versioning(client: Any, remote: Remote, action: str) -> str:
-    """``Enabled``, ``Suspended``, ``Unversioned``, or ``unknown`` when the credentials may not read it.
-
-    Raises :class:`S3Error` for wrong credentials, a missing bucket or an unreachable store.
-    """
-    from .remote import error_code
-
-    try:
-        return versioning_status(client, remote.bucket)
-    except Exception as exc:  # noqa: BLE001
-        if error_code(exc) in ("AccessDenied", "403", "NotImplemented"):
-            return "unknown"
-        raise explain_s3_error(exc, remote, action) from None
 
 
 def _age_bucket(age: dt.timedelta) -> str:
@@ -238,7 +104,7 @@ def bucket_usage(
     progress = progress or Progress()
     counter = UsageCounter((as_of or utcnow()).astimezone(dt.timezone.utc))
     try:
-        client = client or _client(remote)
+        client = client or sweep_client(remote)
         for page in list_objects(client, remote):
             if cancel is not None:
                 cancel.raise_if_cancelled()
@@ -272,6 +138,7 @@ class _Tally:
     kept_clips: int = 0
     kept_by_reason: dict[str, int] = field(default_factory=dict)
     sample: list[str] = field(default_factory=list)
+    only_copies: int = 0
 
 
 def plan_sweep(
@@ -316,26 +183,21 @@ def plan_sweep(
     profile = get_profile(remote.layout)
     progress = progress or Progress()
 
-    client = client or _client(remote)
+    client = client or sweep_client(remote)
     versioning = read_versioning(client, remote, "Sweep")
 
     link = open_pipeline(remote.pipeline_db, profile) if remote.pipeline_db else None
     try:
-        if link is not None:
-            jobs = link.job_counts()
-            clips: SortedLookup[ClipRef] = SortedLookup((c.key, c) for c in link.iter_completed_clips())
-            sources: SortedLookup[SourceRef] = SortedLookup((s.key, s) for s in link.iter_sources())
-        else:
-            jobs = {}
-            clips, sources = empty_lookup(), empty_lookup()
-        protected = SortedLookup(iter(catalog_protections(catalog, remote)))
+        jobs = link.job_counts() if link is not None else {}
+        protected = PageProtections(catalog, remote, policy.as_of)
         params = {"remote": remote.name, "remote_id": remote.id, "bucket": remote.bucket, "prefix": remote.prefix,
                   "endpoint_url": remote.endpoint_url, **policy.as_json(),
-                  "pipeline_db": remote.pipeline_db, "versioning": versioning}
+                  "pipeline_db": remote.pipeline_db, "versioning": versioning,
+                  "upload_retention_days": remote.upload_retention_days}
         with catalog.writer("plan sweep"):
             builder = PlanBuilder(catalog, "sweep", params)
             try:
-                tally, usage = _walk(client, remote, policy, profile, builder, clips, sources, protected,
+                tally, usage = _walk(client, remote, policy, profile, builder, link, protected,
                                      progress, cancel)
             except BaseException as exc:
                 catalog.conn.execute("DELETE FROM plans WHERE id = ?", (builder.plan_id,))
@@ -348,12 +210,13 @@ def plan_sweep(
                 "f5_count": tally.f5_count, "retained_count": tally.kept_count, "retained_bytes": tally.kept_bytes,
                 "retained_clips": tally.kept_clips, "kept_by_reason": tally.kept_by_reason,
                 "deleted_files_sample": tally.sample, "jobs": jobs,
+                "only_copies_kept": tally.only_copies, "only_copies_released": protected.released,
             }
             builder.preconditions.append({"remote_id": remote.id, "bucket": remote.bucket, "prefix": remote.prefix,
                                           "scope_objects": tally.scanned, "scope_bytes": tally.scanned_bytes})
             params["stats"] = stats
             catalog.conn.execute("UPDATE plans SET params = ? WHERE id = ?", (json.dumps(params), builder.plan_id))
-            plan_id = builder.finish("ready", _message(tally.delete_count, tally.delete_bytes, tally.kept_count,
+            plan_id = builder.finish("ready", sweep_message(tally.delete_count, tally.delete_bytes, tally.kept_count,
                                                       tally.kept_clips, dry_run=True))
             usage.save(catalog, remote)
     finally:
@@ -365,7 +228,7 @@ def plan_sweep(
 
 
 def _walk(client: Any, remote: Remote, policy: RetentionPolicy, profile: Any, builder: PlanBuilder,
-          clips: SortedLookup[ClipRef], sources: SortedLookup[SourceRef], protected: SortedLookup[str],
+          link: PipelineLink | None, protected: PageProtections,
           progress: Progress, cancel: CancelToken | None) -> tuple[_Tally, UsageCounter]:
     tally = _Tally()
     usage = UsageCounter(policy.as_of)
@@ -373,15 +236,20 @@ def _walk(client: Any, remote: Remote, policy: RetentionPolicy, profile: Any, bu
     for page in list_objects(client, remote):
         if cancel is not None:
             cancel.raise_if_cancelled()
+        # every look-up is per page and order-free: a store may list keys in any order (invariant 15)
+        marks = protected.lookup([(obj.key, obj.rel) for obj in page])
+        rels = [obj.rel for obj in page]
+        clips = link.clips_for(rels) if link is not None else {}
+        sources = link.sources_for(rels) if link is not None else {}
         for obj in page:
             tally.scanned += 1
             tally.scanned_bytes += obj.size
             usage.add(obj)
-            marks = protected.get(obj.rel)
-            found_clips = clips.get(obj.rel)
-            facts = Facts(protected=marks[0] if marks else None,
-                          completed_clip=found_clips[0] if found_clips else None,
-                          sources=tuple(sources.get(obj.rel)))
+            mark = marks.get(obj.key)
+            facts = Facts(protected=mark.detail if mark is not None and not mark.only_copy else None,
+                          only_copy=mark.detail if mark is not None and mark.only_copy else None,
+                          completed_clip=_keeping_clip(clips.get(obj.rel, [])),
+                          sources=tuple(sources.get(obj.rel, ())))
             verdict = decide(obj, policy, profile, facts)
             if verdict.delete:
                 tally.delete_count += 1
@@ -398,6 +266,7 @@ def _walk(client: Any, remote: Remote, policy: RetentionPolicy, profile: Any, bu
                 if verdict.role == "output":
                     tally.kept_clips += 1
                 tally.kept_by_reason[verdict.reason.value] = tally.kept_by_reason.get(verdict.reason.value, 0) + 1
+                tally.only_copies += facts.only_copy is not None
                 builder.keep(KeptBack(obj.key, verdict.reason, obj.size, verdict.role, verdict.detail,
                                       group=verdict.group))
         progress.update(done=tally.scanned, bytes_done=tally.scanned_bytes,
@@ -405,28 +274,25 @@ def _walk(client: Any, remote: Remote, policy: RetentionPolicy, profile: Any, bu
     return tally, usage
 
 
+def _keeping_clip(found: list[ClipRef]) -> ClipRef | None:
+    """Of several clip rows for one key, the one that keeps the object longest: one whose date cannot be read
+    (invariant 15), else the newest."""
+    if not found:
+        return None
+    unreadable = [c for c in found if c.created_at is None]
+    if unreadable:
+        return unreadable[0]
+    return max(found, key=lambda c: c.created_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc))
+
+
 # ---------------------------------------------------------------- the seed 004 summary
-
-
-def _message(count: int, nbytes: int, kept: int, kept_clips: int, *, dry_run: bool,
-             markers: bool = False) -> str:
-    """Seed 004: ``Deleted 150 files (1234.56 MB), retained 25 recent clips`` (``Would delete`` for a dry run)."""
-    verb = "Would delete" if dry_run else "Deleted"
-    size = f"{nbytes / MB:.2f} MB"
-    if markers:
-        size = f"{size} hidden behind delete markers, still stored as noncurrent versions"
-    if kept == kept_clips:
-        retained = f"retained {kept} recent clips"
-    else:
-        retained = f"retained {kept} objects ({kept_clips} recent clips)"
-    return f"{verb} {count} files ({size}), {retained}"
 
 
 @dataclass
 class SweepSummary:
     """The seed 004 result fields of a sweep plan (dry run) or run, plus ``plan_id`` and ``errors``.
 
-    ``deleted_size_mb`` is MB (2^20 bytes) with two decimals; on a versioned
+    ``deleted_size_mb`` is MB (SI: 1,000,000 bytes) with two decimals; on a versioned
     bucket a run frees nothing at once (delete markers), so it reports 0 freed
     and says so in ``message``.
     """
@@ -477,7 +343,7 @@ def sweep_summary(catalog: Catalog, plan_id: int) -> SweepSummary:
     sample = [i.target for i in _first_selected(catalog, plan_id, SAMPLE_SIZE)]
     return SweepSummary(
         success=True,
-        message=_message(row["n"], row["b"], kept, stats.get("retained_clips", 0), dry_run=True),
+        message=sweep_message(row["n"], row["b"], kept, stats.get("retained_clips", 0), dry_run=True),
         deleted_count=row["n"],
         deleted_size_mb=round(row["b"] / MB, 2),
         retained_count=kept,
@@ -510,20 +376,11 @@ def _extra(params: dict[str, Any], stats: dict[str, Any], plan_id: int, catalog:
         "versioning": params.get("versioning"),
         "kept_by_reason": stats.get("kept_by_reason", {}),
         "job_sources_f5": stats.get("f5_count", 0),
+        "only_copies_kept": stats.get("only_copies_kept", 0),
+        "only_copies_released": stats.get("only_copies_released", 0),
         "groups": plan_groups(catalog, plan_id),
         "notes": versioning_notes(params.get("versioning", ""), str(params.get("remote", ""))),
     }
-
-
-def versioning_notes(versioning: str, remote_name: str) -> list[str]:
-    """What to tell the user about a versioned bucket (SPEC F4)."""
-    if versioning in ("Enabled", "Suspended"):
-        return [
-            f"The bucket is versioned ({versioning}): a delete only adds a delete marker and the data stays "
-            f"stored as noncurrent versions. To expire them, apply the lifecycle rules: "
-            f"'mediaclean lifecycle --remote {remote_name} --apply' (adds a NoncurrentVersionExpiration rule)."
-        ]
-    return []
 
 
 def plan_groups(catalog: Catalog, plan_id: int) -> dict[str, Any]:
@@ -543,10 +400,9 @@ def plan_groups(catalog: Catalog, plan_id: int) -> dict[str, Any]:
     return {"delete": delete, "kept": kept}
 
 
-from .sweep_run import SweepRunResult, execute_sweep_plan, reconcile_interrupted_sweeps  # noqa: E402
 
 __all__ = [
-    "AGE_BUCKETS", "SweepRunResult", "SweepSummary", "bucket_usage", "catalog_protections", "execute_sweep_plan",
+    "AGE_BUCKETS", "SweepRunResult", "SweepSummary", "bucket_usage", "execute_sweep_plan",
     "list_objects", "plan_groups", "plan_stats", "plan_sweep", "protect_keys", "reconcile_interrupted_sweeps",
     "sweep_summary", "unprotect_keys", "versioning_notes",
 ]

@@ -14,13 +14,15 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import Catalog, from_db_path, iso
+from ..catalog import Catalog, from_db_path, iso, parse_iso
 from ..errors import ConfigError, NotFound, SafetyRefusal
 from ..events import CancelToken, Progress, log_event, s3_log
 from ..plan import Action, PlanItem, iter_items, load_plan
-from .remote import Remote, S3Error, error_code, explain_s3_error, get_remote, make_client
+from .listing import is_store_error, read_versioning, sweep_client, sweep_message, versioning_notes
+from .protections import PageProtections
+from .remote import Remote, S3Error, error_code, explain_s3_error, get_remote
 
-MB = 1024 * 1024
+MB = 1_000_000  # SI: 1 MB = 1,000,000 bytes, as every size mediaclean shows
 BATCH = 1000  # DeleteObjects takes at most 1,000 keys
 CONCURRENCY = 2  # DeleteObjects requests in flight at once
 KEEP_DETAILS = 200  # failed/skipped entries kept in memory for the result; the catalog has them all
@@ -73,10 +75,8 @@ class SweepRunResult:
 
     def summary_line(self) -> str:
         """Seed 004: ``Deleted 150 files (1234.56 MB), retained 25 recent clips``."""
-        from .sweep import _message
-
         kept = self.retained_count + self.skipped_count
-        line = _message(self.deleted_count, self.deleted_bytes, kept, self.retained_clips, dry_run=False,
+        line = sweep_message(self.deleted_count, self.deleted_bytes, kept, self.retained_clips, dry_run=False,
                         markers=self.markers)
         if self.already_gone:
             line += f"; {self.already_gone} already gone"
@@ -115,37 +115,6 @@ class SweepRunResult:
             "skipped": self.skipped,
             "notes": self.notes,
         }
-
-
-# ---------------------------------------------------------------- the client
-
-
-def _parse_timestamp(value: Any) -> Any:
-    """botocore's timestamp parser with a fast path for ISO-8601 text (every LastModified of a listing:
-    botocore's default goes through dateutil and costs about half of a listing's CPU time)."""
-    try:
-        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        from botocore.utils import parse_timestamp
-
-        return parse_timestamp(value)
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.timezone.utc)
-
-
-def sweep_client(remote: Remote) -> Any:
-    """:func:`remote.make_client` (standard retries with back-off, path style, signature v4) on a session
-    whose response parser reads timestamps with :func:`_parse_timestamp`."""
-    import boto3
-    import botocore.session
-    from botocore.exceptions import ProfileNotFound
-
-    core = botocore.session.get_session()
-    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_parse_timestamp)
-    try:
-        session = boto3.session.Session(botocore_session=core, profile_name=remote.aws_profile)
-    except ProfileNotFound:
-        return make_client(remote)  # raises the one-sentence error for a missing profile
-    return make_client(remote, session=session)
 
 
 # ---------------------------------------------------------------- guards
@@ -189,7 +158,8 @@ def probe_conditional_delete(client: Any, remote: Remote) -> bool:
     a store that evaluates the condition answers ``PreconditionFailed`` or
     ``NoSuchKey`` for it (SeaweedFS 4.48 and AWS do); one that ignores it
     reports it deleted (nothing existed, so nothing is lost; on a versioned
-    bucket such a store adds a delete marker for the probe key). One request.
+    bucket such a store adds a delete marker for the probe key, which is removed
+    again). One request, two on such a versioned bucket.
     """
     key = f"{remote.prefix}.mediaclean-probe-{uuid.uuid4().hex}"
     try:
@@ -202,32 +172,58 @@ def probe_conditional_delete(client: Any, remote: Remote) -> bool:
                 "InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AccessDenied"):
             return False
         raise
+    for gone in resp.get("Deleted", ()) or ():
+        marker = gone.get("DeleteMarkerVersionId")
+        if marker:  # a store that ignored the condition added a delete marker for the probe key: remove it
+            client.delete_object(Bucket=remote.bucket, Key=key, VersionId=marker)
     codes = {e.get("Code") for e in resp.get("Errors", ())}
     return bool(codes & {"PreconditionFailed", "NoSuchKey", "412", "404"})
 
 
 def _listed_fingerprints(client: Any, remote: Remote, batch: list[PlanItem]) -> dict[str, dict[str, Any]]:
-    """The current fingerprints of the batch's keys, from ``list_objects_v2`` over the batch's key range
-    (the fallback re-check for stores that ignore ETag conditions). Keys not listed are gone."""
+    """The current fingerprints of the batch's keys (the fallback re-check for stores that ignore ETag
+    conditions, and the crash reconcile). Keys that are gone are left out.
+
+    Nothing here depends on the order the store lists keys in (invariant 15): the batch's common prefix
+    is listed from just before its smallest key until every key was seen or about twice the batch's
+    worth of entries went by, and each key still not seen is asked for with ``head_object``.
+    """
     from .retention import ListedObject
 
     wanted = {i.target for i in batch}
-    first, last = batch[0].target, batch[-1].target
     found: dict[str, dict[str, Any]] = {}
+    common = os.path.commonprefix(sorted(wanted))
+    first = min(wanted, key=lambda k: k.encode("utf-8"))
+    budget = 2 * len(wanted) + 1000
     paginator = client.get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=remote.bucket, Prefix=remote.prefix, StartAfter=first[:-1],
-                               PaginationConfig={"PageSize": 1000})
+    pages = paginator.paginate(Bucket=remote.bucket, Prefix=max(common, remote.prefix, key=len),
+                               StartAfter=first[:-1], PaginationConfig={"PageSize": 1000})
     for page in pages:
-        done = False
         for entry in page.get("Contents", ()):
-            if entry["Key"] > last:
-                done = True
-                break
+            budget -= 1
             if entry["Key"] in wanted:
                 found[entry["Key"]] = ListedObject.from_listing(entry, remote.prefix).fingerprint()
-        if done:
+        if len(found) == len(wanted) or budget <= 0:
             break
+    for key in wanted - set(found):
+        head = _head(client, remote, key)
+        if head is not None:
+            found[key] = ListedObject.from_listing({"Key": key, "Size": head.get("ContentLength", 0),
+                                                   "ETag": head.get("ETag", ""),
+                                                   "LastModified": head["LastModified"]},
+                                                  remote.prefix).fingerprint()
     return found
+
+
+def _head(client: Any, remote: Remote, key: str) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    try:
+        return dict(client.head_object(Bucket=remote.bucket, Key=key))
+    except ClientError as exc:
+        if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
 
 
 def _same(expected: dict[str, Any], now: dict[str, Any]) -> bool:
@@ -316,8 +312,6 @@ def _delete_batch(client: Any, remote: Remote, batch: list[PlanItem], conditiona
             if retry:
                 time.sleep(0.2 * 2 ** attempt)
     except Exception as exc:  # noqa: BLE001 — a request failure fails the batch's remaining items, not the run
-        from .sweep import is_store_error
-
         if not is_store_error(exc):
             raise
         err = explain_s3_error(exc, remote, "Sweep")
@@ -387,8 +381,6 @@ def execute_sweep_plan(
                 f"Refused: {reason}. Nothing was deleted. Review the plan, then confirm it a second time "
                 f"(--confirm-large on the command line) or raise the limit (--max-delete N)."
             )
-        from .sweep import read_versioning, versioning_notes
-
         client = client or sweep_client(remote)
         versioning = read_versioning(client, remote, "Sweep")
         try:
@@ -412,17 +404,23 @@ def execute_sweep_plan(
             result.notes.append("The store ignores ETag conditions on DeleteObjects; each batch's objects were "
                                 "listed again and compared just before deleting them.")
         result.run_id = _start_run(catalog, plan_id, started_by, result.mode)
+        as_of = plan.params.get("as_of")
         _run_batches(catalog, client, remote, result, batch_size, conditional, permanent, count, nbytes,
-                     progress, cancel, concurrency)
+                     progress, cancel, concurrency, parse_iso(as_of) if as_of else None)
         return _finish(catalog, result)
 
 
 def _run_batches(catalog: Catalog, client: Any, remote: Remote, result: SweepRunResult, batch_size: int,
                  conditional: bool, permanent: bool, count: int, nbytes: int, progress: Progress,
-                 cancel: CancelToken | None, concurrency: int) -> None:
+                 cancel: CancelToken | None, concurrency: int, as_of: dt.datetime | None = None) -> None:
     """Send the batches, ``concurrency`` requests in flight at most; outcomes are recorded in plan order by
     this thread (the only one that touches the catalog). Cancel and a fatal error stop new batches; those
-    already sent finish and are recorded."""
+    already sent finish and are recorded.
+
+    Just before each batch goes, its keys are looked up in the catalog's protections once more: an object
+    that became an only copy since the preview (an upload proved it and deleted the local file), or that
+    the user marked protected since, is not deleted (``skipped`` with the reason)."""
+    protections = PageProtections(catalog, remote, as_of or dt.datetime.now(dt.timezone.utc))
     progress.update(done=0, total=count, bytes_done=0, bytes_total=nbytes, phase="deleting", current="")
     in_flight: deque[tuple[list[PlanItem], Future[_BatchDone]]] = deque()
     failures_in_row = 0
@@ -451,6 +449,9 @@ def _run_batches(catalog: Catalog, client: Any, remote: Remote, result: SweepRun
                     stop = "cancelled before it was reached"
                 if stop:
                     break
+                batch = _without_protected(catalog, result, protections, remote, batch, progress)
+                if not batch:
+                    continue
                 ids = [i.id for i in batch if i.id is not None]
                 with catalog.transaction() as conn:
                     conn.execute("UPDATE run_items SET detail = ? WHERE run_id = ? AND outcome = 'pending' "
@@ -465,6 +466,21 @@ def _run_batches(catalog: Catalog, client: Any, remote: Remote, result: SweepRun
                 future.cancel()
     if stop:
         _skip_rest(catalog, result, stop)
+
+
+def _without_protected(catalog: Catalog, result: SweepRunResult, protections: PageProtections, remote: Remote,
+                       batch: list[PlanItem], progress: Progress) -> list[PlanItem]:
+    """The batch less what the catalog protects now (recorded ``skipped`` here, never sent)."""
+    rel = len(remote.prefix)
+    marks = protections.lookup([(i.target, i.target[rel:] if i.target.startswith(remote.prefix) else i.target)
+                                for i in batch])
+    if not marks:
+        return batch
+    kept = [i for i in batch if i.target in marks]
+    _record(catalog, result, kept, {i.id or 0: ("skipped", f"kept: {marks[i.target].detail} (since the preview)", 0)
+                                    for i in kept})
+    progress.update(done=progress.done + len(kept), bytes_done=progress.bytes_done + sum(i.size for i in kept))
+    return [i for i in batch if i.target not in marks]
 
 
 def _record(catalog: Catalog, result: SweepRunResult, batch: list[PlanItem], outcomes: dict[int, Outcome]) -> None:

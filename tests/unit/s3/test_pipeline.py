@@ -15,7 +15,6 @@ from mediaclean_gui.core.s3.pipeline import (
     JobState,
     PipelineLink,
     PipelineNames,
-    SortedLookup,
     open_pipeline,
     parse_created_at,
 )
@@ -171,32 +170,61 @@ def test_clips_bucket_profile_gives_the_seed_names():
     assert PipelineNames.from_profile(get_profile("clips-bucket")) == PipelineNames()
 
 
+TEN = dt.datetime(2026, 11, 20, 10, tzinfo=dt.timezone.utc)
+
+
 @pytest.mark.parametrize("value, expected", [
-    ("2026-11-20T10:00:00Z", dt.datetime(2026, 11, 20, 10, tzinfo=dt.timezone.utc)),
-    ("2026-11-20 12:00:00+02:00", dt.datetime(2026, 11, 20, 10, tzinfo=dt.timezone.utc)),
-    (1795168800, dt.datetime(2026, 11, 20, 10, tzinfo=dt.timezone.utc)),
+    ("2026-11-20T10:00:00Z", TEN),
+    ("2026-11-20T10:00:00z", TEN),
+    ("2026-11-20T12:00:00+02:00", TEN),
+    ("2026-11-20T05:00:00-0500", TEN),
+    ("2026-11-20 12:00:00+02:00", TEN),
+    ("2026-11-20 10:00:00", TEN),                                      # Django/SQLite text, no offset: UTC
+    ("2026-11-20 10:00:00.250000", TEN + dt.timedelta(milliseconds=250)),
+    ("2026-11-20 11:00:00.5+01:00", TEN + dt.timedelta(milliseconds=500)),
+    (1795168800, TEN),                                                 # epoch seconds, integer
+    (1795168800.75, TEN + dt.timedelta(milliseconds=750)),             # and float
+    ("1795168800", TEN),                                               # and as text
+    (" 1795168800.5 ", TEN + dt.timedelta(milliseconds=500)),
+    (b"2026-11-20T10:00:00Z", TEN),
     ("yesterday", None),
+    ("", None),
+    ("2026-13-40 99:00:00", None),
+    ("1795168800000000", None),                                        # far beyond any calendar
+    (-5, None),
+    (float("nan"), None),
+    (True, None),
     (None, None),
 ])
 def test_created_at_forms(value, expected):
     assert parse_created_at(value) == expected
 
 
-def test_sorted_lookup_merges_in_constant_order():
-    lookup = SortedLookup(iter([("a", 1), ("c", 2), ("c", 3), ("e", 4)]))
-    assert lookup.get("a") == [1]
-    assert lookup.get("b") == []
-    assert lookup.get("c") == [2, 3]
-    assert lookup.get("d") == []
-    assert lookup.get("f") == []
-    with pytest.raises(ValueError, match="ascend"):
-        lookup.get("a")
+def test_page_lookups_do_not_depend_on_the_listing_order(tmp_path: Path):
+    """SeaweedFS lists a folder before names that sort between it and its keys; look-ups per page take keys
+    in any order, and several rows for one key all come back."""
+    keys = ["clips/job42/a.mp4", "clips/job42-v2/b.mp4", "clips/job42.json", "clips/job42 copy.mp4"]
+    db = make_db(tmp_path / "o.db", [(42, "uploads/job42.mp4", "audio/job42.mp3")],
+                 [(n, 42, k, "completed", "2026-11-20T10:00:00Z") for n, k in enumerate(keys)]
+                 + [(9, 42, "clips/job42.json", "completed", "1795168800")])
+    seaweed_order = ["clips/job42/a.mp4", "clips/job42 copy.mp4", "clips/job42-v2/b.mp4", "clips/job42.json",
+                     "uploads/job42.mp4", "clips/not-in-the-db.mp4"]
+    with PipelineLink(db) as link:
+        clips = link.clips_for(seaweed_order)
+        sources = link.sources_for(list(reversed(seaweed_order)))
+    assert set(clips) == set(keys)
+    assert [c.clip_id for c in clips["clips/job42.json"]] == ["2", "9"]
+    assert {k: [s.kind for s in v] for k, v in sources.items()} == {"uploads/job42.mp4": ["original"]}
+    assert sources["uploads/job42.mp4"][0].state is JobState.FINISHED
 
 
-def test_sorted_lookup_refuses_an_unsorted_stream():
-    lookup = SortedLookup(iter([("b", 1), ("a", 2)]))
-    with pytest.raises(ConfigError, match="not sorted"):
-        lookup.get("z")
+def test_many_keys_per_page_are_asked_in_chunks(tmp_path: Path):
+    keys = [f"clips/c{n:05d}.mp4" for n in range(1500)]
+    db = make_db(tmp_path / "m.db", [], [(n, 1, k, "completed", "2026-11-20 10:00:00") for n, k in enumerate(keys)])
+    with PipelineLink(db) as link:
+        found = link.clips_for(list(reversed(keys)) + ["clips/none.mp4"])
+    assert len(found) == 1500 and found[keys[7]][0].created_at == dt.datetime(2026, 11, 20, 10,
+                                                                              tzinfo=dt.timezone.utc)
 
 
 def test_sqlite_key_order_is_the_s3_listing_order(tmp_path: Path):

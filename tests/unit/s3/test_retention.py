@@ -59,10 +59,16 @@ def test_completed_clip_created_before_retention_is_deleted():
     assert decide(obj("clips/a.mp4", 9 * DAY), POLICY, PROFILE, facts).delete
 
 
-def test_completed_clip_with_unreadable_date_falls_back_to_the_object_age():
-    facts = Facts(completed_clip=ClipRef("clips/a.mp4", "12", "7", None))
-    assert not decide(obj("clips/a.mp4", 1 * DAY), POLICY, PROFILE, facts).delete
-    assert decide(obj("clips/a.mp4", 9 * DAY), POLICY, PROFILE, facts).delete
+@pytest.mark.parametrize("raw", ["'xyz'", "NULL", "'1795168800000000'"])
+def test_completed_clip_with_unreadable_date_is_kept_whatever_its_age(raw):
+    """Invariant 15: a date that cannot be read never makes a clip deletable (it used to fall back to the
+    object's age, and 200 completed clips within retention were deleted)."""
+    facts = Facts(completed_clip=ClipRef("clips/a.mp4", "12", "7", None, raw))
+    for age in (1 * DAY, 9 * DAY, 900 * DAY):
+        verdict = decide(obj("clips/a.mp4", age), POLICY, PROFILE, facts)
+        assert not verdict.delete and verdict.reason is Reason.UNREADABLE
+        assert verdict.detail == f"its completion date cannot be read: {raw} (completed clip 12 of job 7)"
+        assert verdict.group == "clips/ · completion date unreadable"
 
 
 def test_a_completed_clip_outside_clips_folder_follows_clip_retention_not_the_grace_period():

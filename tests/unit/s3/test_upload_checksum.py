@@ -78,9 +78,11 @@ def test_compare_without_a_checksum_is_no_proof(tmp_path):
     local = _digest(b"x" * 10, tmp_path)
     verdict = compare(local, {"ContentLength": 10, "ETag": '"abc"'})
     assert not verdict.verified and not verdict.mismatch
-    assert verdict.detail == "the store returned no CRC32 checksum"
+    tail = ("so nothing proves it holds the file's bytes (use a store that supports S3 checksums, or check the "
+            "object and delete the file yourself)")
+    assert verdict.detail == f"the store keeps no CRC32 checksum for the object, {tail}"
     other = compare(local, {"ContentLength": 10, "ChecksumSHA256": "x", "ChecksumType": "FULL_OBJECT"})
-    assert other.detail == "the store returned no CRC32 checksum (it reported ChecksumSHA256)"
+    assert other.detail == f"the store keeps no CRC32 checksum for the object (it reported ChecksumSHA256), {tail}"
     assert not compare(local, {}).verified
 
 
