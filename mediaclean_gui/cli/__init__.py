@@ -60,7 +60,31 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(f"{message} (see '{self.prog} --help')")
 
 
-def build_parser() -> argparse.ArgumentParser:
+#: command -> the module (of this package) that registers it. ``main`` imports only the module of the
+#: command asked for, so a command pays only for its own imports (a test keeps this table complete).
+COMMAND_MODULES: dict[str, str] = {
+    "project": "projects", "scan": "projects", "clean": "clean", "auto": "clean", "prefs": "settings",
+    "history": "settings", "remote": "remote", "upload": "upload", "sweep": "sweep", "lifecycle": "sweep",
+    "temp": "temp", "orphans": "temp", "restore": "temp", "schedule": "schedule",
+}
+_MODULE_ORDER = ("projects", "clean", "settings", "remote", "upload", "sweep", "temp", "schedule")
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` (the first word that is not an option or ``--catalog``'s value)."""
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--catalog":
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or with ``command`` (a key of :data:`COMMAND_MODULES`) only that command's."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--catalog", metavar="PATH", default=argparse.SUPPRESS,
                         help="catalog file (default: $MEDIACLEAN_CATALOG or the user data folder)")
@@ -77,16 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    from . import clean, projects, settings
+    import importlib
 
-    for module in (projects, clean, settings):
-        module.register(sub, common)
-    for name in ("remote", "upload", "sweep", "temp", "schedule"):
-        try:
-            module = __import__(f"{__name__}.{name}", fromlist=["register"])
-        except ModuleNotFoundError:
-            continue
-        module.register(sub, common)
+    names = [COMMAND_MODULES[command]] if command in COMMAND_MODULES else list(_MODULE_ORDER)
+    for name in names:
+        importlib.import_module(f"{__name__}.{name}").register(sub, common)
     return parser
 
 
@@ -103,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     want_json = "--json" in argv
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(command_of(argv)).parse_args(argv)
     except ConfigError as exc:
         return _emit_error(exc, want_json)
     except SystemExit as exc:  # --help (printed), or argparse's own exit

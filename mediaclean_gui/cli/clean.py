@@ -11,7 +11,7 @@ from ..core.catalog import Catalog
 from ..core.clean import plan_cleanup
 from ..core.errors import ConfigError
 from ..core.execute import MB, RunResult, execute_plan
-from ..core.plan import Action, Plan, load_plan
+from ..core.plan import Plan, PlanPage, load_plan, plan_page
 from ..core.projects import get_project, list_projects
 from ..core.scan import scan_projects
 from ..core.text import printable
@@ -36,28 +36,33 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     auto.set_defaults(handler=cmd_auto)
 
 
-def plan_payload(plan: Plan, result: RunResult | None, status: Any) -> dict[str, Any]:
-    """The JSON of ``clean``/``temp``: the plan, and what the run did if there was one."""
-    chosen = plan.selected_items()
+#: items (and kept-back items) a ``--json`` result lists at most; the counts are always whole
+ITEMS_PAGE = 1000
+
+
+def plan_payload(page: PlanPage, result: RunResult | None, status: Any) -> dict[str, Any]:
+    """The JSON of ``clean``/``temp``/``orphans``: the plan (its totals and the first :data:`ITEMS_PAGE`
+    items and kept-back items, ``items_count``/``kept_count`` and ``items_truncated`` say how many there
+    are), and what the run did if there was one."""
+    plan = page.plan
     payload: dict[str, Any] = {
         "plan_id": plan.id,
         "plan_status": plan.status,
         "dry_run": result is None,
-        "items": [i.as_json() for i in plan.items],
-        "skipped": [k.as_json() for k in plan.kept],
-        "total_line": plan.total_line(),
+        "items": [i.as_json() for i in page.items],
+        "items_count": page.items_count,
+        "kept_count": plan.kept_count,
+        "items_truncated": page.truncated,
+        "skipped": [k.as_json() for k in page.kept],
+        "total_line": page.total_line(),
         "cleanup_status": status,
     }
     if result is None:
-        payload.update(
-            deleted_count=sum(1 for i in chosen if i.action is not Action.DELETE_DIR),
-            deleted_size_mb=round(sum(i.size for i in chosen) / MB, 2),
-            freed_bytes=0,
-            failed=[],
-        )
+        payload.update(deleted_count=page.files, deleted_size_mb=round(page.nbytes / MB, 2), freed_bytes=0,
+                       failed=[])
     else:
         payload.update(result.as_json())
-        payload["skipped"] = [k.as_json() for k in plan.kept] + result.skipped
+        payload["skipped"] = [k.as_json() for k in page.kept] + result.skipped
     return payload
 
 
@@ -93,33 +98,35 @@ def cmd_clean(args: argparse.Namespace, catalog: Catalog) -> Outcome:
 
 def _statuses(catalog: Catalog, plan: Plan) -> Any:
     ids = sorted({p["project_id"] for p in plan.preconditions if "project_id" in p}
-                 | {k.project_id for k in plan.kept if k.project_id is not None and k.group == "refused"})
+                 | {r[0] for r in catalog.conn.execute(
+                     "SELECT DISTINCT project_id FROM plan_kept WHERE plan_id = ? AND grp = 'refused' "
+                     "AND project_id IS NOT NULL", (plan.id,))})
     statuses = {str(i): get_project(catalog, i).cleanup_status for i in ids}
     return next(iter(statuses.values())) if len(statuses) == 1 else statuses
 
 
 def run_or_show(args: argparse.Namespace, catalog: Catalog, plan_id: int, command: str) -> Outcome:
-    """Show a stored plan (dry run), or run it with ``--yes``; exit 3 for a refused plan."""
-    plan = load_plan(catalog, plan_id)
-    names = {p.id: p.name for p in list_projects(catalog)}
-    if plan.status == "refused":
-        payload = plan_payload(plan, None, _statuses(catalog, plan))
-        text = fmt.plan_text(plan, names) + "\n\nRefused: nothing was deleted."
-        return Outcome(payload, text, 3)
-    if not args.yes:
-        payload = plan_payload(plan, None, _statuses(catalog, plan))
+    """Show a stored plan (dry run), or run it with ``--yes``; exit 3 for a refused plan. The plan is read
+    as a page (totals in SQL, the first items), once before and once after the run: never item by item."""
+    plan = load_plan(catalog, plan_id, with_items=False)
+    if plan.status == "refused" or not args.yes:
+        names = {p.id: p.name for p in list_projects(catalog)}
+        page = plan_page(catalog, plan_id, ITEMS_PAGE, plan)
+        payload = plan_payload(page, None, _statuses(catalog, plan))
+        if plan.status == "refused":
+            return Outcome(payload, fmt.plan_text(page, names) + "\n\nRefused: nothing was deleted.", 3)
         hint = f"\n\nDry run: nothing was deleted. To run exactly this plan: {command} --plan {plan.id} --yes"
-        return Outcome(payload, fmt.plan_text(plan, names) + hint)
+        return Outcome(payload, fmt.plan_text(page, names) + hint)
     result = execute_plan(catalog, plan.id, mode="trash" if getattr(args, "trash", False) else None,
                           confirm_large=getattr(args, "confirm_large", False))
     touched = sorted(result.project_status)
     if touched:
         scan_projects(catalog, touched)
-    plan = load_plan(catalog, plan.id)
     status: Any = {str(k): v for k, v in result.project_status.items()}
     if len(status) == 1:
         status = next(iter(status.values()))
-    return Outcome(plan_payload(plan, result, status), run_text(result), 1 if result.failed else 0)
+    page = plan_page(catalog, plan.id, ITEMS_PAGE)
+    return Outcome(plan_payload(page, result, status), run_text(result), 1 if result.failed else 0)
 
 
 def auto_preview(catalog: Catalog, now: float | None = None) -> list[dict[str, Any]]:
@@ -137,10 +144,11 @@ def auto_preview(catalog: Catalog, now: float | None = None) -> list[dict[str, A
     for project in list_projects(catalog):
         if not check_eligibility(catalog, project, prefs, now).eligible:
             continue
-        plan = load_plan(catalog, plan_cleanup(catalog, [project.id], now=now))
+        plan = load_plan(catalog, plan_cleanup(catalog, [project.id], now=now), with_items=False)
         out.append({"project_id": project.id, "project": project.name, "dry_run": True, "plan_id": plan.id,
                     "plan_status": plan.status, "items": plan.item_count, "bytes": plan.total_bytes,
-                    "kept": plan.kept_count, "summary": plan.summary, "total_line": plan.total_line()})
+                    "kept": plan.kept_count, "summary": plan.summary,
+                    "total_line": plan_page(catalog, plan.id, 0, plan).total_line()})
     return out
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import humanize
 
 from ..core.catalog import display_path, parse_iso, utcnow  # noqa: F401 (display_path: used by cli.sweep)
-from ..core.plan import Plan
+from ..core.plan import PlanPage
 from ..core.text import printable
 
 
@@ -37,25 +37,28 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join("  ".join(c + " " * (w - width(c)) for c, w in zip(r, widths)).rstrip() for r in cells)
 
 
-def plan_text(plan: Plan, names: dict[int, str], limit: int = 20) -> str:
-    """A plan grouped by role (or group), sizes, kept-back items with reasons, and the total line."""
+def plan_text(page: PlanPage, names: dict[int, str], limit: int = 20) -> str:
+    """A plan grouped by role (or group) with sizes, the first items of each group, kept-back items with
+    their reasons, and the total line — from a :class:`~core.plan.PlanPage` (never the whole plan)."""
+    plan = page.plan
     out = [f"Plan {plan.id} ({plan.kind}, {plan.status}) — {printable(plan.summary)}".rstrip(" —")]
-    groups: dict[str, list[Any]] = defaultdict(list)
-    for item in plan.items:
-        groups[item.group or item.role].append(item)
-    for group, items in groups.items():
-        out.append(f"\n  {printable(group)}: {len(items)} item(s), {size(sum(i.size for i in items))}")
+    shown: dict[str, list[Any]] = defaultdict(list)
+    for item in page.items:
+        shown[item.group or item.role].append(item)
+    for group, count, nbytes in page.groups:
+        out.append(f"\n  {printable(group)}: {count} item(s), {size(nbytes)}")
+        items = shown.get(group, [])
         for item in items[:limit]:
             mark = " " if item.selected else "-"
             out.append(f"   {mark} {size(item.size):>10}  {printable(item.target)}")
-        if len(items) > limit:
-            out.append(f"     … and {len(items) - limit} more")
-    if plan.kept:
-        out.append(f"\n  kept back: {len(plan.kept)}")
-        for kept in plan.kept[:limit]:
+        if count > min(limit, len(items)):
+            out.append(f"     … and {count - min(limit, len(items))} more")
+    if plan.kept_count:
+        out.append(f"\n  kept back: {plan.kept_count}")
+        for kept in page.kept[:limit]:
             owner = f" [{printable(names[kept.project_id])}]" if kept.project_id in names else ""
             out.append(f"     {printable(kept.target)}{owner} — {kept.reason.value}: {printable(kept.detail)}")
-        if len(plan.kept) > limit:
-            out.append(f"     … and {len(plan.kept) - limit} more")
-    out.append("\n" + plan.total_line())
+        if plan.kept_count > limit:
+            out.append(f"     … and {plan.kept_count - min(limit, len(page.kept))} more")
+    out.append("\n" + page.total_line())
     return "\n".join(out)

@@ -424,3 +424,59 @@ def set_group_selected(catalog: Catalog, plan_id: int, group: str, selected: boo
         for start in range(0, len(ids), 500):
             remember_selection(catalog, plan_id, ids[start:start + 500], selected)
     return len(ids)
+
+
+# ---------------------------------------------------------------- a page of a stored plan (the CLI's output)
+
+
+@dataclass
+class PlanPage:
+    """What a plan's listing needs without loading its items: totals counted in SQL, and the first
+    ``limit`` items and kept-back items (in plan order).
+
+    ``files``/``nbytes`` count the selected items that are not folders (bytes); ``groups`` is
+    ``[(group, items, bytes)]`` in plan order; ``items_count``/``kept_count`` are totals.
+    """
+
+    plan: Plan
+    files: int
+    nbytes: int
+    items_count: int
+    groups: list[tuple[str, int, int]]
+    items: list[PlanItem]
+    kept: list[KeptBack]
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.items) < self.items_count or len(self.kept) < self.plan.kept_count
+
+    def total_line(self) -> str:
+        """:meth:`Plan.total_line` from the SQL totals."""
+        from .run.model import Counts, counts_sentence
+
+        if self.plan.kind == "upload":
+            noun = "file" + ("" if self.files == 1 else "s")
+            return f"Will upload {self.files:,} {noun} · {humanize.naturalsize(self.nbytes)} · " \
+                   f"{self.plan.kept_count:,} kept"
+        noun = "object" if self.plan.kind == "sweep" else "file"
+        return counts_sentence(Counts(deleted=self.files, freed_bytes=self.nbytes, noun=noun), planned=True,
+                               kept=self.plan.kept_count)
+
+
+def plan_page(catalog: Catalog, plan_id: int, limit: int = 1000, plan: Plan | None = None) -> PlanPage:
+    """A :class:`PlanPage` of stored plan ``plan_id`` (``plan``: its header, when already loaded): a few
+    queries whatever the plan's size. Raises :class:`NotFound`."""
+    plan = plan or load_plan(catalog, plan_id, with_items=False)
+    conn = catalog.conn
+    row = conn.execute(
+        "SELECT count(*) AS n, ifnull(sum(selected AND action != 'delete_dir'), 0) AS f, "
+        "ifnull(sum(CASE WHEN selected THEN size ELSE 0 END), 0) AS b FROM plan_items WHERE plan_id = ?",
+        (plan_id,)).fetchone()
+    groups = [(str(r[0]), int(r[1]), int(r[2])) for r in conn.execute(
+        "SELECT grp, count(*), ifnull(sum(size), 0), min(seq) AS first FROM plan_items WHERE plan_id = ? "
+        "GROUP BY grp ORDER BY first", (plan_id,))]
+    items = [_item(r) for r in conn.execute(
+        "SELECT * FROM plan_items WHERE plan_id = ? ORDER BY seq LIMIT ?", (plan_id, limit))]
+    kept = [_kept(r) for r in conn.execute(
+        "SELECT * FROM plan_kept WHERE plan_id = ? ORDER BY id LIMIT ?", (plan_id, limit))]
+    return PlanPage(plan, int(row["f"]), int(row["b"]), int(row["n"]), groups, items, kept)

@@ -282,3 +282,19 @@ def test_unicode_and_escape_names_in_the_projects_table(workspace, cli, catalog,
     capsys.readouterr()
     main(["--catalog", str(catalog.path), "project", "list"])
     assert "Bad\\x1b[2Jname" in capsys.readouterr().out
+
+
+def test_the_command_table_names_every_command_and_each_loads_alone():
+    """``main`` builds only the asked command's parser: the table must name every command there is."""
+    import argparse
+
+    from mediaclean_gui.cli import COMMAND_MODULES, build_parser, command_of
+
+    whole = build_parser()
+    (sub,) = [a for a in whole._actions if isinstance(a, argparse._SubParsersAction)]
+    assert set(sub.choices) == set(COMMAND_MODULES)
+    for command in COMMAND_MODULES:
+        (alone,) = [a for a in build_parser(command)._actions if isinstance(a, argparse._SubParsersAction)]
+        assert command in alone.choices
+    assert command_of(["--catalog", "x.db", "--json", "clean", "p1"]) == "clean"
+    assert command_of(["--json"]) is None
