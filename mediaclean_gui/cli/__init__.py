@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             reconcile_on_start(catalog)  # invariant 6: a run killed mid-way is settled before anything else
             with broad_roots_allowed(getattr(args, "allow_broad_root", False)):
-                outcome = args.handler(args, catalog)
+                outcome: Outcome = args.handler(args, catalog)
         finally:
             catalog.close()
     except BroadRoot as exc:

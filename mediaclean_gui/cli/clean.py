@@ -178,7 +178,7 @@ def cmd_auto(args: argparse.Namespace, catalog: Catalog) -> Outcome:
         if "summary" in run:
             lines.append(f"{printable(run['project'])}: {run['summary']}")
         else:
-            why = run.get("refused") or run.get("error")
+            why = str(run.get("refused") or run.get("error") or "")
             lines.append(f"{printable(run['project'])}: not cleaned — {printable(why)}")
     text = "\n".join(lines) or "No project is due for auto-cleanup."
     failed = any(r.get("failed") or r.get("error") for r in runs)

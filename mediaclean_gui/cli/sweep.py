@@ -11,6 +11,7 @@ from ..core.errors import ConfigError, SafetyRefusal
 from ..core.plan import load_plan
 from ..core.s3.lifecycle import LifecycleExport, apply_lifecycle, lifecycle_export
 from ..core.s3.sweep import execute_sweep_plan, plan_sweep, protect_keys, sweep_summary
+from ..core.text import printable
 from . import Outcome, argtypes, fmt
 
 PER_GROUP = 5
@@ -74,7 +75,7 @@ def _plan_text(catalog: Catalog, plan_id: int, summary: dict[str, Any]) -> str:
             "SELECT target, size FROM plan_items WHERE plan_id = ? AND grp = ? AND selected = 1 ORDER BY seq LIMIT ?",
             (plan_id, group["group"], PER_GROUP)).fetchall()
         for row in rows:
-            out.append(f"     {fmt.size(row['size']):>10}  {fmt.display_path(row['target'])}")
+            out.append(f"     {fmt.size(row['size']):>10}  {printable(row['target'])}")
         if group["count"] > len(rows):
             out.append(f"     … and {group['count'] - len(rows)} more")
     if summary["groups"]["kept"]:
