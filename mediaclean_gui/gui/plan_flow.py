@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 
 from ..core.catalog import Catalog
-from ..core.errors import SafetyRefusal
 from ..core.events import Cancelled, CancelToken, Progress
 from ..core.plan import set_selected
 from ..core.run import Counts, counts_sentence
@@ -239,7 +238,9 @@ class PlanFlow(QObject):
         self.host.progress_done()
         self.pane.set_running(False)
         if error is not None:
-            if isinstance(error, SafetyRefusal) and not confirm_large and "limit" in str(error):
+            from ..core.run.limits import DeleteLimitExceeded
+
+            if isinstance(error, DeleteLimitExceeded) and not confirm_large:
                 if self.host.ask_confirmation(f"{plain(str(error))}\n\nRun it anyway?", title="Above the delete limit"):
                     self.run_plan(plan_id, confirm_large=True)
                     return
@@ -253,7 +254,7 @@ class PlanFlow(QObject):
         text = result_sentence(result, objects=bool(summary and summary.objects))
         if result.status == "cancelled":
             text += " · cancelled: the rest was not touched"
-        failed = len(getattr(result, "failed", []) or [])
+        failed = getattr(result, "failed_count", None) or len(getattr(result, "failed", []) or [])
         self.pane.set_message(text + (" (see the marked items)" if failed else ""), error=bool(failed))
         self.pane.summaryLabel.setText(
             f"This plan was run ({result.status}): each item shows what happened to it; failed and skipped "
