@@ -5,8 +5,9 @@
 
 Measures mediaclean as a user meets it: each figure is one ``mediaclean --catalog FILE --json ...``
 process (start-up, imports, catalog, work, the JSON on stdout), timed from spawn to exit and reaped with
-``os.wait4`` so its CPU time and peak RSS are the child's own (``ru_maxrss``: the child and the children it
-waited for, e.g. ``ffprobe`` checking the final render), never this script's.
+``os.wait4`` (wall and CPU seconds of the child, never this script's). Its peak RSS is what
+``/usr/bin/time -f %M`` reports for it: the program and the children it waited for (``ffprobe`` checking the
+final render peaks at ~56 MB); see :func:`spawn` for why ``wait4``'s ``ru_maxrss`` alone is not enough.
 
 * **clean**: ``mediaclean clean p1 --yes --confirm-large`` (plan + execute) of an N-file ai-video-generator
   workspace against ``rm -r`` of its three intermediate folders on an identical ``cp -a`` copy. Before each
@@ -81,18 +82,30 @@ class Child:
     stderr: str
 
 
+TIME = shutil.which("time", path="/usr/bin:/bin")
+
+
 def spawn(argv: list[str], stdout: Path | None = None, env: dict[str, str] | None = None) -> Child:
-    """Run ``argv`` to its end; stdout to the file ``stdout`` (or /dev/null). Reaped with ``os.wait4``."""
+    """Run ``argv`` to its end; stdout to the file ``stdout`` (or /dev/null).
+
+    Wall and CPU time come from ``os.wait4``. The peak RSS comes from ``/usr/bin/time``, which ``argv`` runs
+    under: a child's ``ru_maxrss`` also counts the memory of the process that forked it (Linux records the
+    pre-``exec`` mm's high-water mark), so reaping the program directly would add this script's RSS to it;
+    under ``time`` that pre-``exec`` process is ``time`` itself (~2 MB). Without ``/usr/bin/time``, the
+    figure is ``wait4``'s and says so (``rss_exact`` false)."""
     out = open(stdout, "wb") if stdout else open(os.devnull, "wb")
-    with out, tempfile.TemporaryFile() as err:
+    with out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
+        command = [TIME, "-f", "%M", "-o", rss.name, *argv] if TIME else argv
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
+        proc = subprocess.Popen(command, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
-    return Child(argv, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, proc.returncode, text)
+        lines = rss.read().split()
+    peak = int(lines[-1]) * 1024 if TIME and lines and lines[-1].isdigit() else usage.ru_maxrss * 1024
+    return Child(argv, wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode, text)
 
 
 def must(child: Child, *codes: int) -> Child:
