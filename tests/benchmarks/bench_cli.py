@@ -1,7 +1,8 @@
 """Benchmark: the ``mediaclean`` command as whole processes, against ``rm -r`` and ``du -s``, same trees, same run.
 
     .venv/bin/python tests/benchmarks/bench_cli.py [--files 100000] [--repeat 5] [--dir DIR]
-        [--growth 25000,50000,100000,200000] [--million] [--profile] [--skip-clean] [--skip-scan] [--skip-growth]
+        [--growth 25000,50000,100000,200000] [--million] [--profile] [--keep-caches]
+        [--skip-clean] [--skip-scan] [--skip-growth]
 
 Measures mediaclean as a user meets it: each figure is one ``mediaclean --catalog FILE --json ...``
 process (start-up, imports, catalog, work, the JSON on stdout), timed from spawn to exit and reaped with
@@ -12,8 +13,8 @@ final render peaks at ~56 MB); see :func:`spawn` for why ``wait4``'s ``ru_maxrss
 * **clean**: ``mediaclean clean p1 --yes --confirm-large`` (plan + execute) of an N-file ai-video-generator
   workspace against ``rm -r`` of its three intermediate folders on an identical ``cp -a`` copy. Before each
   pair both trees are synced to disk (``sync``) and, when this runs as root, the page, dentry and inode caches
-  are dropped (``echo 3 > /proc/sys/vm/drop_caches``), then both programs are started once on a scratch
-  target so their own code is in memory again; the order alternates from run to run.
+  are dropped (``echo 3 > /proc/sys/vm/drop_caches``; not with ``--keep-caches``), then both programs are
+  started once on a scratch target so their own code is in memory again; the order alternates from run to run.
 * **scan**: ``mediaclean scan p1`` against ``du -s ROOT``, warm cache, the same tree, alternating.
 * **growth**: the clean process at each N of ``--growth``: wall time, CPU time and peak RSS, per item.
 * **memory at 1,000,000 files** (``--million``, slow): peak RSS of planning (``clean p1``, a dry run) and of
@@ -141,7 +142,7 @@ def fs_type(folder: Path) -> str:
 class Bench:
     """The programs, the environment and the cache handling shared by every section."""
 
-    def __init__(self, base: Path, mediaclean: str, outdir: Path) -> None:
+    def __init__(self, base: Path, mediaclean: str, outdir: Path, drop: bool = True) -> None:
         self.base = base
         self.mc = mediaclean
         self.outdir = outdir
@@ -156,7 +157,7 @@ class Bench:
         self.env["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
         self.scratch = base / "scratch"
         self.scratch.mkdir()
-        self.dropped = self._drop_caches()
+        self.dropped = drop and self._drop_caches()
 
     def cli(self, catalog: Path, *args: str, out: Path | None = None) -> Child:
         return spawn([self.mc, "--catalog", str(catalog), "--json", *args], out, self.env)
@@ -380,6 +381,8 @@ def main() -> int:
     parser.add_argument("--million", action="store_true", help="also measure peak RSS at 1,000,000 files (slow)")
     parser.add_argument("--million-files", type=int, default=1_000_000, help=argparse.SUPPRESS)
     parser.add_argument("--profile", action="store_true", help="also profile one clean with cProfile")
+    parser.add_argument("--keep-caches", action="store_true",
+                        help="only sync before a timed clean, never drop the caches (the trees' inodes stay cached)")
     parser.add_argument("--mediaclean", default=str(Path(sys.executable).with_name("mediaclean")),
                         help="the mediaclean program (default: the one beside this Python)")
     for name in ("clean", "scan", "growth"):
@@ -397,10 +400,10 @@ def main() -> int:
         base = Path(tmp)
         kind = fs_type(base)
         in_memory = kind in ("tmpfs", "ramfs")
-        b = Bench(base, args.mediaclean, Path(outdir))
+        b = Bench(base, args.mediaclean, Path(outdir), drop=not args.keep_caches)
         print(f"trees in {base} ({kind}: {'in memory' if in_memory else 'a disk'}); caches "
               + ("dropped before every timed clean (root)" if b.dropped else
-                 "NOT dropped (not root: only synced)"))
+                 "NOT dropped (only synced: --keep-caches, or not root)"))
         masters: dict[int, Path] = {}
         master = base / "master"
         if not (args.skip_clean and args.skip_scan and not args.profile):
