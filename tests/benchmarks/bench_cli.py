@@ -431,6 +431,8 @@ def main() -> int:
         print(f"{'clean p1 --yes (plan + execute)':<34}{med([c.wall for c in o]):8.3f}{med([c.cpu for c in o]):8.3f}"
               f"   {'rm -r':<11}{med([c.wall for c in r]):7.3f}{med([c.cpu for c in r]):7.3f}  {ratio:6.2f}"
               f"  <= {goal:g}x {where}: {verdict(ratio, goal)}")
+        pairs = ", ".join(f"{a.wall / c.wall:.2f}" for a, c in zip(o, r, strict=True))
+        print(f"{'  ratio of each run (ours / rm)':<34}{pairs}")
         print(f"{'  clean peak RSS':<34}{med([c.rss for c in o]) / MB:7.0f} MB"
               f"  ({med([c.rss for c in o]) / args.files:,.0f} bytes/item)")
     if scan:
