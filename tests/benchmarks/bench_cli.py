@@ -421,8 +421,9 @@ def main() -> int:
             bench_profile(b, master)
 
     where = "in memory" if in_memory else "on disk"
-    print(f"\nmedians of {args.repeat} runs, whole processes; {args.files:,} intermediate files; "
-          f"trees {where} ({kind})")
+    parts = [f"medians of {args.repeat} runs, {args.files:,} intermediate files"] if clean or scan else []
+    parts += [f"{args.million_files:,}-file lines: one run each"] if million else []
+    print(f"\nwhole processes, trees {where} ({kind}); " + "; ".join(parts))
     print(f"{'job':<34}{'ours s':>8}{'cpu s':>8}   {'competitor':<11}{'s':>7}{'cpu s':>7}  {'ratio':>6}  goal")
     if clean:
         o, r = clean["ours"], clean["rm"]
