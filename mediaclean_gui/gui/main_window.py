@@ -6,7 +6,7 @@ import logging
 import os
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QActionGroup, QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QKeySequence, \
     QShortcut
 from PySide6.QtWidgets import (
@@ -676,6 +676,11 @@ class MainWindow(QMainWindow):
         return {"projects": self.projectsTable.horizontalHeader(), "plan": self.planView.header(),
                 "history": self.historyView.horizontalHeader()}
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and not self._closing:
+            self.flow.check_stale()  # back from another program: the files may have changed meanwhile
+
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.flow.running and not self.ask_confirmation(
                 "A run is in progress. Quit anyway? It stops after the current item; every item keeps a recorded "
@@ -686,6 +691,7 @@ class MainWindow(QMainWindow):
         save_layout(self, self._splitters(), self._headers())
         self.auto_watch.stop()
         self.schedule.stop()
+        self.flow.stale_watch.stop()
         self.pane.thumbnail.cancel()
         self._clock.stop()
         self.freeSpaceLabel.stop()

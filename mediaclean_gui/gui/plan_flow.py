@@ -17,11 +17,12 @@ from PySide6.QtCore import QObject, Signal
 from ..core.catalog import Catalog
 from ..core.events import Cancelled, CancelToken, Progress
 from ..core.plan import set_selected
-from ..core.run import Counts, counts_sentence
+from ..core.run import Counts, DeleteLimitExceeded, counts_sentence
 from ..core.views import PlanSummary, load_preview, plan_project_ids, run_outcomes
 from .preview import PreviewPane
 from .progress import RateMeter, progress_line
-from .wording import plain, size_text, uploaded_sentence
+from .stale import StaleWatch
+from .wording import limit_question, limit_words, size_text, uploaded_sentence
 from .workers import Task, TaskContext, Workers
 
 if TYPE_CHECKING:
@@ -86,10 +87,15 @@ class PlanFlow(QObject):
         self.running = False
         self._run_started = 0.0
         self.rate = RateMeter()
+        #: How the shown plan was made (``None`` for a stored plan): what Refresh preview runs again.
+        self.make_plan: MakePlan | None = None
         self.pane.model.on_toggle = self._store_selection
         self.pane.model.on_sort = self.resort
         pane.confirmButton.clicked.connect(self.confirm)
         pane.cancelButton.clicked.connect(self.cancel)
+        pane.staleNotice.refreshButton.clicked.connect(lambda: self.refresh())
+        self.stale_watch = StaleWatch(catalog, workers, self.confirmable_plan, self)
+        self.stale_watch.checked.connect(self._stale_checked)
 
     # ------------------------------------------------------------ preview
     def preview(self, make_plan: MakePlan, title: str) -> Task | None:
@@ -101,6 +107,8 @@ class PlanFlow(QObject):
             self.active_task.cancel()
         self.current_plan_id = None
         self.current_title = title
+        self.make_plan = make_plan
+        self.stale_watch.watch(False)
         self.pane.show_busy(title, "Making the plan (a dry run: nothing is deleted)…")
         by, descending = self.pane.sort_choice()
 
@@ -119,6 +127,7 @@ class PlanFlow(QObject):
         if self.active_task is not None and not self.running:
             self.active_task.cancel()
         self.current_title = title
+        self.make_plan = None
         by, descending = self.pane.sort_choice()
         task = self.workers.run_task(lambda ctx: load_preview(self.catalog, plan_id, by, descending), None, name="plan")
         task.finished.connect(lambda summary, error: self._plan_ready(task, title, summary, error))
@@ -143,7 +152,50 @@ class PlanFlow(QObject):
         self.pane.show_plan(title, summary)
         self.host.say(self.pane.model.total_line() or "Plan ready", 8000)
         self.host.plan_shown(summary)
+        confirmable = self.confirmable_plan() is not None
+        self.stale_watch.watch(confirmable)
+        if confirmable and self.make_plan is None:
+            self.stale_watch.check()  # a stored plan may be old already
         self.previewReady.emit(summary.plan.id)
+
+    # ------------------------------------------------------------ staleness
+    def confirmable_plan(self) -> int | None:
+        """The id of the plan shown while it could still be confirmed (ready, not run here, nothing running)."""
+        summary = self.pane.model.summary
+        if (summary is None or self.running or summary.plan.status != "ready" or self.pane.model.outcome_run
+                is not None or self.current_plan_id != summary.plan.id):
+            return None
+        return summary.plan.id
+
+    def check_stale(self) -> Task | None:
+        """Ask (in a worker) whether the shown plan still matches the catalog and the disk."""
+        return self.stale_watch.check()
+
+    def _stale_checked(self, plan_id: int, result: Any) -> None:
+        if plan_id != self.confirmable_plan() or not result.stale:
+            return  # once stale, a preview stays stale until it is made again
+        self.pane.set_stale(list(result.reasons), can_refresh=self.refresher() is not None)
+        self.stale_watch.watch(False)
+        self.host.say("The preview is out of date: refresh it before you confirm.", 10000)
+
+    def refresher(self) -> MakePlan | None:
+        """What makes the shown plan again: the planner it came from, else one from the plan's own
+        parameters (``plans.replanner``), ``None`` when there is none."""
+        if self.make_plan is not None:
+            return self.make_plan
+        summary = self.pane.model.summary
+        if summary is None:
+            return None
+        from .plans import replanner
+
+        return replanner(summary.plan)
+
+    def refresh(self) -> Task | None:
+        """Make the shown preview again (Refresh preview): a new dry run with the same planner."""
+        make = self.refresher()
+        if make is None:
+            return None
+        return self.preview(make, self.current_title or "Preview")
 
     def resort(self, by: str, descending: bool) -> Task | None:
         """Order the shown plan's rows by name or size again (read in a worker; boxes and outcomes stay)."""
@@ -191,16 +243,22 @@ class PlanFlow(QObject):
         if not self.host.ask_confirmation(text, title=self.current_title or "Confirm"):
             self.host.say("Not run: nothing was deleted.", 5000)
             return
+        from ..core.staleness import plan_staleness
+
+        # while the question was open an automatic run may have changed these files: the catalog's part of
+        # the check (runs and the plan's state, no disk walk) once more, right before the run
+        late = plan_staleness(self.catalog, plan.id, check_disk=False)
+        if late.stale:
+            self.pane.set_stale(list(late.reasons), can_refresh=self.refresher() is not None)
+            self.pane.set_message("Not run: the preview went out of date while you were asked. Nothing was deleted.")
+            return
         from ..core.run.limits import check_limits
 
         check = check_limits(self.catalog, plan.id)  # invariant 8: the same check the executor makes
-        reason = check.sentence() if check.exceeded else None
         confirm_large = False
-        reason = plain(reason) if reason else reason
-        if reason:
-            if not self.host.ask_confirmation(f"This plan is above your safety limit: {reason}.\n\n"
-                                              f"Run it anyway?", title="Above the delete limit"):
-                self.pane.set_message(f"Not run: {reason}. Nothing was deleted.")
+        if check.exceeded:
+            if not self.host.ask_confirmation(limit_question(check), title="Above the delete limit"):
+                self.pane.set_message(f"Not run: {limit_words(check)}. Nothing was deleted.")
                 return
             confirm_large = True
         self.run_plan(plan.id, confirm_large)
@@ -235,18 +293,25 @@ class PlanFlow(QObject):
     def _run_finished(self, plan_id: int, confirm_large: bool, result: Any, error: BaseException | None) -> None:
         self.active_task = None
         self.running = False
+        self.stale_watch.watch(False)
         self.host.progress_done()
         self.pane.set_running(False)
         if error is not None:
-            from ..core.run.limits import DeleteLimitExceeded
-
             if isinstance(error, DeleteLimitExceeded) and not confirm_large:
-                if self.host.ask_confirmation(f"{plain(str(error))}\n\nRun it anyway?", title="Above the delete limit"):
+                # the executor measured more than Confirm did (e.g. items re-ticked meanwhile): ask in our words
+                if self.host.ask_confirmation(limit_question(error.check), title="Above the delete limit"):
                     self.run_plan(plan_id, confirm_large=True)
                     return
+                self.pane.model.set_read_only(False)
+                self.pane.set_running(False)
+                self.pane.set_message(f"Not run: {limit_words(error.check)}. Nothing was deleted.")
+                self.stale_watch.watch(self.confirmable_plan() is not None)
+                self.runFinished.emit(error)
+                return
             self.pane.model.set_read_only(False)
             self.pane.set_running(False)
             self.host.show_error(error)
+            self.stale_watch.watch(self.confirmable_plan() is not None)
             self.runFinished.emit(error)
             return
         log.info("%s", result.summary_line())  # the seed's own line stays in the log
@@ -287,6 +352,7 @@ class PlanFlow(QObject):
                 scan_projects(self.catalog, ids, cancel=ctx.cancel)
 
         self.host.runs_changed()
+        self.check_stale()  # a run of any kind may have changed what the shown preview would do
         return self.workers.run_task(work, lambda _, e: self.host.show_error(e) if e else self.host.refresh_projects(),
                                      name="rescan")
 

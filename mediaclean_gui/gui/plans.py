@@ -136,3 +136,30 @@ def start_orphans(window: MainWindow) -> None:
         lambda cat, progress, cancel: planner(cat, ids, older_than_hours=hours, progress=progress, cancel=cancel),
         f"Orphan files preview — older than {hours} h",
     )
+
+
+def replanner(plan: Any) -> Callable[..., int] | None:
+    """A planner that makes a stored local plan (``clean``, ``orphans``, ``temp``) again from its own parameters,
+    for **Refresh preview** of a plan the window did not make (a scheduled orphan report); ``None`` for other
+    kinds (uploads and sweeps are made again from their dialogs)."""
+    params = plan.params
+    if plan.kind == "clean" and params.get("project_ids"):
+        from ..core.clean import plan_cleanup
+
+        ids = [int(i) for i in params["project_ids"]]
+        return lambda cat, progress, cancel: int(plan_cleanup(cat, ids, progress=progress, cancel=cancel))
+    if plan.kind == "orphans" and params.get("project_ids"):
+        orphans = core_function("orphans", "plan_orphans")
+        if orphans is None:
+            return None
+        ids, hours = [int(i) for i in params["project_ids"]], params.get("older_than_hours")
+        return lambda cat, progress, cancel: int(orphans(cat, ids, older_than_hours=hours, progress=progress,
+                                                         cancel=cancel))
+    if plan.kind == "temp" and params.get("temp_root"):
+        temp = core_function("tempclean", "plan_temp")
+        if temp is None:
+            return None
+        root, hours = str(params["temp_root"]), params.get("older_than_hours")
+        return lambda cat, progress, cancel: int(temp(cat, root, older_than_hours=hours, progress=progress,
+                                                      cancel=cancel))
+    return None

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from ..core.catalog import Catalog
 from ..core.views import PlanSummary
 from .plan_model import PlanModel
+from .stale import StaleNotice
 from .thumbnail import ThumbnailView
 from .workers import Workers
 
@@ -48,6 +49,7 @@ class PreviewPane(QWidget):
         self.summaryLabel = QLabel(EMPTY_TEXT)
         self.summaryLabel.setObjectName("previewSummary")
         self.summaryLabel.setWordWrap(True)
+        self.staleNotice = StaleNotice()
 
         self.planView = QTreeView()
         self.planView.setObjectName("planView")
@@ -140,6 +142,7 @@ class PreviewPane(QWidget):
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.titleLabel)
         layout.addWidget(self.summaryLabel)
+        layout.addWidget(self.staleNotice)
         layout.addWidget(self.notesRow)
         middle = QHBoxLayout()
         middle.addWidget(self.planView, 1)
@@ -165,6 +168,7 @@ class PreviewPane(QWidget):
         self.set_current("")
         self.set_notes([])
         self.thumbnail.clear()
+        self.staleNotice.clear()
         self._update_buttons()
 
     def show_busy(self, title: str, text: str) -> None:
@@ -174,6 +178,7 @@ class PreviewPane(QWidget):
         self.set_message("")
         self.set_notes([])
         self.thumbnail.clear()
+        self.staleNotice.clear()
         self._update_buttons()
 
     def set_notes(self, notes: list[str], versioned: bool = False) -> None:
@@ -216,6 +221,7 @@ class PreviewPane(QWidget):
         self.set_message("")
         self.set_current("")
         self.thumbnail.clear()
+        self.staleNotice.clear()
         versioning = str(plan.params.get("versioning", "")) if plan.kind == "sweep" else ""
         notes: list[str] = []
         if plan.kind == "sweep":
@@ -296,6 +302,18 @@ class PreviewPane(QWidget):
         header.resizeSection(model.ITEM, min(max(220, widest_item + indent), int(room * 0.55)))
         header.resizeSection(model.WHY, max(160, widest_why + 24))
 
+    def set_stale(self, reasons: list[str] | None, can_refresh: bool = True) -> None:
+        """Show (``reasons``) or hide (``None``) the stale notice; Confirm is off while it shows."""
+        if reasons is None:
+            self.staleNotice.clear()
+        else:
+            self.staleNotice.show_reasons(reasons, can_refresh)
+        self._update_buttons()
+
+    @property
+    def stale(self) -> bool:
+        return self.staleNotice.stale
+
     def set_running(self, running: bool) -> None:
         self.running = running
         if running:
@@ -324,5 +342,6 @@ class PreviewPane(QWidget):
     def _update_buttons(self) -> None:
         plan = self.model.plan
         ready = plan is not None and plan.status == "ready" and not self.model.read_only
-        self.confirmButton.setEnabled(ready and not self.running and self.model.selected_count() > 0)
+        self.confirmButton.setEnabled(ready and not self.running and not self.staleNotice.stale
+                                      and self.model.selected_count() > 0)
         self.cancelButton.setEnabled(self.running)

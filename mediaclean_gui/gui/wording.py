@@ -7,7 +7,7 @@ from typing import Any
 
 import humanize
 
-from ..core.run import Counts, counts_sentence
+from ..core.run import Counts, LimitCheck, counts_sentence
 from .pref_fields import field_name
 
 #: Plan group keys (roles) as a creator reads them.
@@ -122,3 +122,16 @@ def group_label(key: str) -> str:
 
 def outcome_word(outcome: str) -> str:
     return OUTCOME_WORDS.get(outcome, outcome.replace("_", " "))
+
+
+def limit_words(check: LimitCheck) -> str:
+    """What a delete limit says of a plan, naming the window's own field: ``the plan deletes 12,000 files, more
+    than the limit of 10,000 (Preferences › Safety › “Ask again above”)``."""
+    key = "max_delete_count" if check.exceeded == "count" else "max_delete_share"
+    return f"{check.sentence()} ({field_name(key)})"
+
+
+def limit_question(check: LimitCheck) -> str:
+    """The second confirmation above a delete limit (invariant 8)."""
+    return (f"This plan is above your safety limit: {limit_words(check)}.\n\nRun it anyway? (Or keep it back and "
+            f"raise the limit in the Preferences.)")

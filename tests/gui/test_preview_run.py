@@ -143,7 +143,7 @@ def test_above_the_delete_limit_asks_a_second_time(two_projects, catalog_path, q
     monkeypatch.setattr(window, "ask_confirmation", lambda text, title="": asked.append(text) or next(answers))
     window.confirmButton.click()
     assert len(asked) == 2
-    assert "the plan deletes 9 files, more than the limit of 3" in asked[1]
+    assert "the plan deletes 9 files, more than the limit of 3 (Preferences › Safety › “Ask again above”)" in asked[1]
     assert "max_delete_count" not in asked[1]  # no preference key where a creator reads
     assert window.pane.messageLabel.text().startswith("Not run: the plan deletes 9 files, more than the limit of 3")
     assert ws.path(".cache/audio/p1/scene-1.mp3").exists()

@@ -302,7 +302,7 @@ def test_above_the_max_delete_a_second_confirmation_names_the_limit(swept_bucket
     assert "deleted from the bucket for good (it is not versioned)" in asked[0][1]
     assert asked[1][0] == "Above the delete limit"
     assert asked[1][1].startswith("This plan is above your safety limit: the plan deletes 11 objects, more than the "
-                                  "limit of 5.")
+                                  "limit of 5 (Preferences › Safety › “Ask again above”).")
     assert window.pane.messageLabel.text().startswith("Not run: the plan deletes 11 objects")
     assert len(server.client().list_objects_v2(Bucket=bucket)["Contents"]) == 12  # nothing deleted
 
