@@ -14,6 +14,7 @@ from typing import Any
 
 from .catalog import Catalog, from_db_path
 from .errors import ConfigError, NotFound
+from .keeplist import KEPT_BY_YOU
 from .plan import Action, Plan, load_plan
 from .profiles import get_profile
 from .projects import Project, list_projects
@@ -39,8 +40,9 @@ class GroupInfo:
 
 @dataclass
 class KeptInfo:
-    """One node of kept-back items: a sweep group's (by prefix), or one project's (``key`` ``None``).
-    ``reasons`` reads ``newer than the retention period (3); …``."""
+    """One node of kept-back items: a sweep group's (by prefix), or one project's: what its keep-list keeps
+    back (``key`` :data:`~.keeplist.KEPT_BY_YOU`, the "Kept by you" group) or everything else it keeps back
+    (``key`` ``None``). ``reasons`` reads ``newer than the retention period (3); …``."""
 
     key: str | None
     count: int
@@ -101,18 +103,23 @@ def load_summary(catalog: Catalog, plan_id: int) -> PlanSummary:
         (plan_id, plan_id)).fetchone()[0]
     kept: list[KeptInfo] = []
     if plan.kept_count:
-        by_project = plan.kind != "sweep"  # sweeps keep by top-level prefix and reason, like their items
-        column = "project_id" if by_project else "grp"
+        sweep = plan.kind == "sweep"
+        # local plans: by project, and what the keep-list keeps back ("Kept by you") is a group of its own;
+        # sweeps keep by top-level prefix and reason, like their items
+        column, key_sql = ("grp", "grp") if sweep else ("project_id", f"CASE WHEN grp = '{KEPT_BY_YOU}' THEN grp "
+                                                                      f"ELSE '' END")
         for row in conn.execute(
-                f"SELECT {column} AS k, count(*) AS n, ifnull(sum(size), 0) AS b, min(id) AS first FROM plan_kept "
-                f"WHERE plan_id = ? GROUP BY {column} ORDER BY first", (plan_id,)).fetchall():
+                f"SELECT {column} AS k, {key_sql} AS g, count(*) AS n, ifnull(sum(size), 0) AS b FROM plan_kept "
+                f"WHERE plan_id = ? GROUP BY {column}, {key_sql} ORDER BY min(id)", (plan_id,)).fetchall():
             why = "; ".join(f"{r['reason']} ({r['n']})" for r in conn.execute(
-                f"SELECT reason, count(*) AS n FROM plan_kept WHERE plan_id = ? AND {column} IS ? GROUP BY reason "
-                f"ORDER BY n DESC", (plan_id, row["k"])))
-            if by_project:
-                kept.append(KeptInfo(None, int(row["n"]), int(row["b"]), why, row["k"]))
-            else:
+                f"SELECT reason, count(*) AS n FROM plan_kept WHERE plan_id = ? AND {column} IS ? AND {key_sql} = ? "
+                f"GROUP BY reason ORDER BY n DESC", (plan_id, row["k"], row["g"])))
+            if sweep:
                 kept.append(KeptInfo(str(row["k"]), int(row["n"]), int(row["b"]), why))
+            else:
+                kept.append(KeptInfo(row["g"] or None, int(row["n"]), int(row["b"]), why, row["k"]))
+        if not sweep:
+            kept.sort(key=lambda k: k.key != KEPT_BY_YOU)  # in each project, "Kept by you" comes first
     return PlanSummary(plan, groups, names, objects, reasons, roots, int(count), kept)
 
 
@@ -167,7 +174,8 @@ def plan_orders(catalog: Catalog, plan_id: int, by: str = Sort.NAME,
                     lambda r: (r[1], r[2]))
     sweep = plan.kind == "sweep"
     kept = grouped(f"SELECT id, project_id, grp FROM plan_kept WHERE plan_id = ? ORDER BY {order}, id",
-                   (lambda r: (None, r[2])) if sweep else (lambda r: (r[1], "")))
+                   (lambda r: (None, r[2])) if sweep else (lambda r: (r[1], KEPT_BY_YOU if r[2] == KEPT_BY_YOU
+                                                                       else "")))
     return items, kept
 
 

@@ -25,6 +25,10 @@ class Actions:
     lifecycle: QAction
     manage_remotes: QAction
     run_due: QAction
+    put_back: QAction
+    keep_matching: QAction
+    keep_list: QAction
+    empty_trash: QAction
     preferences: QAction
     auto_toggle: QAction
     quit: QAction
@@ -89,6 +93,15 @@ def build_actions(window: QMainWindow) -> Actions:
         run_due=_action(window, "actionRunDueJobs", "Run due jobs now", None,
                         "Run the scheduled jobs that are due (auto-cleanup, temp, orphan and bucket sweeps)",
                         sp.SP_MediaPlay),
+        put_back=_action(window, "actionPutBack", "Put back", "Ctrl+B",
+                         "Let later plans include the selected items of “Kept by you” again"),
+        keep_matching=_action(window, "actionKeepMatching", "Keep files matching…", "Ctrl+K",
+                              "Keep every file matching a pattern out of this project's plans, automatic ones too"),
+        keep_list=_action(window, "actionKeepList", "Kept by you…", None,
+                          "What the selected project's keep-list keeps out of every plan, with Put back"),
+        empty_trash=_action(window, "actionEmptyTrash", "Empty trash…", None,
+                            "Delete for good what mediaclean's trash-mode runs moved to the trash, and free that space",
+                            sp.SP_TrashIcon),
         preferences=_action(window, "actionPreferences", "Preferences…", "Ctrl+,",
                             "Auto-cleanup, delete mode, limits, retention, thresholds and remotes",
                             sp.SP_FileDialogListView),
@@ -130,6 +143,11 @@ def build_actions(window: QMainWindow) -> Actions:
     clean_menu.addSeparator()
     for a in (acts.temp, acts.orphans):
         clean_menu.addAction(a)
+    clean_menu.addSeparator()
+    for a in (acts.put_back, acts.keep_matching, acts.keep_list):
+        clean_menu.addAction(a)
+    clean_menu.addSeparator()
+    clean_menu.addAction(acts.empty_trash)
     clean_menu.addSeparator()
     clean_menu.addAction(acts.auto_toggle)
     clean_menu.addAction(acts.run_due)

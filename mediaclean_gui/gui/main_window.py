@@ -25,7 +25,7 @@ from ..core.catalog import Catalog
 from ..core.events import CancelToken, Progress
 from ..core.projects import Project, env_allows_auto_cleanup, set_auto_cleanup
 from ..core.views import PlanSummary, ProjectRow, has_unfinished_runs, project_rows, total_reclaimed
-from . import plans, project_actions
+from . import keep_actions, plans, project_actions
 from .actions import build_actions
 from .auto_watch import AutoCleanupWatcher
 from .bucket import BucketPanel
@@ -67,6 +67,8 @@ class MainWindow(QMainWindow):
         self.tray_menu: QMenu | None = None
         self.context_menu: QMenu | None = None
         self.lifecycle_dialog: QDialog | None = None
+        self.keep_dialog: QDialog | None = None  # the last keep-list dialogs opened (tests look at them)
+        self.keep_list_dialog: QDialog | None = None
         self.setWindowTitle(f"mediaclean — {catalog.path}")
         self.setAcceptDrops(True)
         self._closing = False
@@ -216,6 +218,9 @@ class MainWindow(QMainWindow):
         a.lifecycle.triggered.connect(lambda: self.open_lifecycle())
         a.manage_remotes.triggered.connect(lambda: self.manage_remotes())
         a.run_due.triggered.connect(self.run_due_jobs_now)
+        a.put_back.triggered.connect(lambda: keep_actions.put_back(self))
+        a.keep_matching.triggered.connect(lambda: keep_actions.keep_matching(self))
+        a.keep_list.triggered.connect(lambda: keep_actions.keep_list(self))
         a.preferences.triggered.connect(self.open_preferences)
         a.auto_toggle.toggled.connect(self._auto_toggled)
         a.quit.triggered.connect(self.close)
@@ -232,6 +237,8 @@ class MainWindow(QMainWindow):
         delete.activated.connect(lambda: project_actions.remove_selected(self))
         self.pane.expireButton.clicked.connect(self._expire_versions)
         self.planView.selectionModel().currentChanged.connect(self._plan_current_changed)
+        self.planView.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.planView.customContextMenuRequested.connect(self._plan_context_menu)
         self.pane.model.totalsChanged.connect(self._plan_totals_changed)
         self.spaceMap.projectClicked.connect(self._map_clicked)
         self.spaceMap.roleClicked.connect(self._map_role_clicked)
@@ -497,6 +504,7 @@ class MainWindow(QMainWindow):
             act.setObjectName(f"autoCleanup_{value}")
             group.addAction(act)
             act.triggered.connect(lambda _=False, v=value, pid=project.id: self.set_project_auto(pid, v))
+        menu.addAction(self.acts.keep_list)
         menu.addSeparator()
         menu.addAction(self.acts.rename_project)
         menu.addAction(self.acts.remove_project)
@@ -596,6 +604,25 @@ class MainWindow(QMainWindow):
             self.pane.thumbnail.show_video(target)
         else:
             self.pane.thumbnail.clear()
+
+    def _plan_context_menu(self, pos: QPoint) -> None:
+        """The plan's context menu: Put back (for "Kept by you" rows), Keep files matching…, the keep-list."""
+        index = self.planView.indexAt(pos)
+        if index.isValid() and not self.planView.selectionModel().isSelected(index):
+            self.planView.setCurrentIndex(index)
+        menu = QMenu(self)
+        menu.setObjectName("planContextMenu")
+        rows = self.planView.selectionModel().selectedRows(0) or ([index] if index.isValid() else [])
+        self.acts.put_back.setEnabled(bool(self.pane.model.kept_by_you_rows(rows)))
+        menu.addAction(self.acts.put_back)
+        menu.addAction(self.acts.keep_matching)
+        project_id = self.pane.model.project_at(index)
+        if project_id is not None:
+            shown = menu.addAction("Everything kept in this project…")
+            shown.triggered.connect(lambda: keep_actions.keep_list(self, project_id))
+        menu.aboutToHide.connect(lambda: self.acts.put_back.setEnabled(True))
+        self.context_menu = menu
+        menu.popup(self.planView.viewport().mapToGlobal(pos))
 
     def preview_cleanup(self) -> Task | None:
         """F1: ``core.clean.plan_cleanup`` for the selected projects."""

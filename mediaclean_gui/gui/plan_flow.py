@@ -190,12 +190,17 @@ class PlanFlow(QObject):
 
         return replanner(summary.plan)
 
-    def refresh(self) -> Task | None:
-        """Make the shown preview again (Refresh preview): a new dry run with the same planner."""
+    def refresh(self, note: str = "") -> Task | None:
+        """Make the shown preview again (Refresh preview): a new dry run with the same planner; ``note`` is
+        said under the new plan (e.g. what a keep-list edit changed)."""
         make = self.refresher()
         if make is None:
             return None
-        return self.preview(make, self.current_title or "Preview")
+        task = self.preview(make, self.current_title or "Preview")
+        if task is not None and note:
+            task.finished.connect(lambda summary, error: self.pane.set_message(note) if summary is not None
+                                  and self.pane.model.summary is summary else None)
+        return task
 
     def resort(self, by: str, descending: bool) -> Task | None:
         """Order the shown plan's rows by name or size again (read in a worker; boxes and outcomes stay)."""

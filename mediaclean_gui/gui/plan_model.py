@@ -24,6 +24,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
 from ..core.catalog import Catalog, display_path
+from ..core.keeplist import KEPT_BY_YOU
 from ..core.plan import Action, Plan
 from ..core.views import (
     GroupInfo,
@@ -78,6 +79,11 @@ class _Group(_Node):
     @property
     def is_kept(self) -> bool:
         return self.info is None
+
+    @property
+    def kept_by_you(self) -> bool:
+        """The plan's "Kept by you" group: what the keep-list keeps back (invariant 14)."""
+        return self.kept is not None and self.kept.key == KEPT_BY_YOU
 
     @property
     def count(self) -> int:
@@ -394,12 +400,14 @@ class PlanModel(QAbstractItemModel):
             if col == self.ITEM:
                 if info is None:
                     key = group.kept.key if group.kept is not None else None
-                    label = f"Kept: {plain(key)}" if key else "Kept back"
+                    label = KEPT_BY_YOU if group.kept_by_you else f"Kept: {plain(key)}" if key else "Kept back"
                 else:
                     label = plain(group_label(info.key))
                 return f"{label} — {count_noun(group.count, 'item')}"
             if col == self.SIZE:
                 return size_text(group.bytes) if info is not None or group.bytes else None
+            if col == self.WHY and group.kept_by_you:
+                return "you left these out: every later plan keeps them, automatic ones too, until you put them back"
             if col == self.WHY and info is None and group.kept is not None:
                 return plain(group.kept.reasons)
             return None
@@ -412,13 +420,18 @@ class PlanModel(QAbstractItemModel):
                 return Qt.CheckState.Checked
             return Qt.CheckState.Unchecked if info.sel_count == 0 else Qt.CheckState.PartiallyChecked
         if role == Qt.ItemDataRole.ToolTipRole and col in (self.ITEM, self.WHY):
+            if group.kept_by_you:
+                return ("What you left out of a plan is kept by every later plan, automatic cleanups included, until "
+                        "you put it back (select an item, then Put back in its context menu or Ctrl+B). Keep files "
+                        "matching a pattern with Ctrl+K.")
             if info is None:
                 reasons = plain(group.kept.reasons) if group.kept is not None else ""
                 return "Left alone by this plan: " + reasons
             return (f"{count_noun(info.count, 'item')}, {size_text(info.bytes)}; {info.sel_count:,} selected "
                     f"({size_text(info.sel_bytes)}). Uncheck to leave the whole group out.")
         if role == Qt.ItemDataRole.DecorationRole and col == self.ITEM and info is None:
-            return _icon(QStyle.StandardPixmap.SP_MessageBoxInformation)
+            return _icon(QStyle.StandardPixmap.SP_DialogSaveButton if group.kept_by_you
+                         else QStyle.StandardPixmap.SP_MessageBoxInformation)
         if role == Qt.ItemDataRole.TextAlignmentRole and col == self.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -443,6 +456,8 @@ class PlanModel(QAbstractItemModel):
         if item is not None:
             return plain(item.rule)
         if kept is not None:
+            if row.group.kept_by_you and kept.detail:  # the group says "Kept by you"; the row says which choice
+                return plain(kept.detail.removeprefix("kept by you: "))
             return plain(kept.reason + (f": {kept.detail}" if kept.detail else ""))
         return ""
 
@@ -555,6 +570,45 @@ class PlanModel(QAbstractItemModel):
                 if value == target:
                     return self.createIndex(child.row, 0, child)
         return QModelIndex()
+
+    def kept_by_you_rows(self, indexes: list[QModelIndex]) -> list[int]:
+        """The ``plan_kept`` ids of the "Kept by you" rows among ``indexes`` (a whole group for its own row)."""
+        ids: list[int] = []
+        for index in indexes:
+            node = self._node(index)
+            if isinstance(node, _Row) and node.group.kept_by_you and node.kept is not None:
+                ids.append(node.kept.id)
+            elif isinstance(node, _Group) and node.kept_by_you:
+                ids.extend(node.order)
+        return list(dict.fromkeys(ids))
+
+    def kept_by_you_groups(self) -> list[_Group]:
+        return [g for g in self.groups if g.kept_by_you]
+
+    def project_at(self, index: Index) -> int | None:
+        """The project of the row, group or project node at ``index`` (``None`` for plans without projects)."""
+        node = self._node(index)
+        while node is not None:
+            if isinstance(node, _Section):
+                return node.project_id
+            if isinstance(node, _Group):
+                if node.info is not None:
+                    return node.info.project_id
+                return node.kept.project_id if node.kept is not None else None
+            node = node.parent
+        ids = self.project_ids()
+        return ids[0] if len(ids) == 1 else None
+
+    def project_ids(self) -> list[int]:
+        """The projects the shown plan has items or kept-back rows of."""
+        ids = [g.info.project_id if g.info is not None else g.kept.project_id if g.kept is not None else None
+               for g in self.groups]
+        return sorted({i for i in ids if i is not None})
+
+    def relative_path(self, index: Index) -> str:
+        """The row's path relative to its project's folder (``""`` for groups), as :meth:`shown_path`."""
+        node = self._node(index)
+        return self.shown_path(node).rstrip("/") if isinstance(node, _Row) else ""
 
     @staticmethod
     def group_key(group: _Group) -> GroupKey:
