@@ -313,12 +313,28 @@ def bucket_snapshot(catalog: Catalog, remote_id: int) -> BucketSnapshot:
 class ProjectRow:
     """A project as the window's table shows it. ``final_missing``: its layout has a final render and the
     last scan found none (so a cleanup would refuse it); ``auto``: auto-cleanup in effect for it;
-    ``name_key``: :func:`natural_key` of its name (made here, in the worker, not while the table sorts)."""
+    ``name_key``: :func:`natural_key` of its name (made here, in the worker, not while the table sorts);
+    ``review``: why it awaits its first review (F2, ``core.auto.check_eligibility``'s sentence), ``""``
+    when it does not."""
 
     project: Project
     auto: bool
     final_missing: bool
     name_key: tuple[Any, ...] = ()
+    review: str = ""
+
+
+def review_reason(catalog: Catalog, project: Project, prefs: dict[str, Any], auto: bool) -> str:
+    """Why ``project`` waits for the user's first confirmed cleanup before auto-cleanup may touch it (F2), or
+    ``""``. Reads no disk: the eligibility check answers before it looks at the final render."""
+    if not project.awaiting_review:
+        return ""
+    if not auto:
+        return ("awaiting your first review: its final render was already there when it was added (auto-cleanup "
+                "is off for it now anyway)")
+    from .auto import check_eligibility
+
+    return check_eligibility(catalog, project, prefs, 0.0).reason
 
 
 def project_rows(catalog: Catalog) -> list[ProjectRow]:
@@ -338,7 +354,9 @@ def project_rows(catalog: Catalog) -> list[ProjectRow]:
             except NotFound:
                 has_final_rule[p.profile] = False
         missing = has_final_rule[p.profile] and p.scanned_at is not None and not finals.get(p.id)
-        out.append(ProjectRow(p, auto_cleanup_effective(catalog, p, prefs), missing, natural_key(p.name)))
+        auto = auto_cleanup_effective(catalog, p, prefs)
+        review = review_reason(catalog, p, prefs, auto) if p.awaiting_review else ""
+        out.append(ProjectRow(p, auto, missing, natural_key(p.name), review))
     return out
 
 
@@ -358,6 +376,6 @@ def rename_project(catalog: Catalog, project_id: int, name: str) -> None:
 __all__ = [
     "BucketSnapshot", "GroupInfo", "GroupKey", "ItemRow", "KeptInfo", "KeptRow", "PlanSummary", "ProjectRow", "Sort",
     "bucket_snapshot", "has_unfinished_runs", "items_by_ids", "kept_by_ids", "load_preview", "load_summary",
-    "natural_key", "plan_orders", "plan_project_ids", "project_rows", "rename_project", "run_outcomes",
+    "natural_key", "plan_orders", "plan_project_ids", "project_rows", "rename_project", "review_reason", "run_outcomes",
     "total_reclaimed",
 ]

@@ -30,6 +30,8 @@ Index = QModelIndex | QPersistentModelIndex
 
 #: The status shown for a project whose layout has a final render that the last scan did not find.
 NO_FINAL = "no final render yet"
+#: The status of a project registered with its final render already there, until a cleanup of it is confirmed (F2).
+AWAITING = "awaiting your first review"
 
 STATUS_COLOURS = {
     "pending": "#8a6d00",
@@ -37,6 +39,7 @@ STATUS_COLOURS = {
     "complete": "#2a7a2e",
     "failed": "#b3261e",
     NO_FINAL: "#6b6b6b",
+    AWAITING: "#6a3fb5",
 }
 STATUS_TIPS = {
     "pending": "Not cleaned yet (or the last cleanup was cancelled)",
@@ -45,6 +48,13 @@ STATUS_TIPS = {
     "failed": "The last cleanup could not remove some items; see History",
     NO_FINAL: "The final render is not there yet: a cleanup would keep everything until it is",
 }
+
+
+def review_tip(reason: str) -> str:
+    """The tooltip of "awaiting your first review": the core's reason as a sentence, and what to do."""
+    text = reason[:1].upper() + reason[1:]
+    return (f"{text}.\nPreview and confirm a cleanup of it, or switch auto-cleanup on for this project "
+            f"(right-click › Auto-cleanup › On).")
 
 
 def relative_time(iso_text: str | None, never: str = "never") -> str:
@@ -78,6 +88,7 @@ class ProjectsModel(QAbstractTableModel):
         self.projects: list[Project] = []
         self.auto_effective: dict[int, bool] = {}
         self.final_missing: set[int] = set()
+        self.review: dict[int, str] = {}
         self.sort_column = self.NAME
         self.sort_order = Qt.SortOrder.AscendingOrder
         self._row_of: dict[int, int] = {}
@@ -97,6 +108,7 @@ class ProjectsModel(QAbstractTableModel):
         self.projects = [r.project for r in self.rows]
         self.auto_effective = {r.project.id: r.auto for r in self.rows}
         self.final_missing = {r.project.id for r in self.rows if r.final_missing}
+        self.review = {r.project.id: r.review for r in self.rows if r.review}
         self._row_of = {p.id: n for n, p in enumerate(self.projects)}
 
     def row_of(self, project_id: int) -> int | None:
@@ -119,10 +131,12 @@ class ProjectsModel(QAbstractTableModel):
         self.layoutChanged.emit()
 
     def status(self, p: Project) -> str:
-        """The status column's words: the cleanup status, or "no final render yet" while a pending
-        project's final render is missing."""
+        """The status column's words: the cleanup status; for a pending project "no final render yet" while its
+        final render is missing, "awaiting your first review" while auto-cleanup waits for one (F2)."""
         if p.cleanup_status == "pending" and p.id in self.final_missing:
             return NO_FINAL
+        if p.cleanup_status == "pending" and p.id in self.review:
+            return AWAITING
         return p.cleanup_status
 
     def refresh_times(self) -> None:
@@ -144,7 +158,9 @@ class ProjectsModel(QAbstractTableModel):
                 self.SIZE: "Bytes found by the last scan",
                 self.RECLAIMABLE: "What a project cleanup would free now (0 until the final output exists)",
                 self.STATUS: "Cleanup status: pending, running, complete or failed; "
-                             "“no final render yet” while the final render is missing",
+                             "“no final render yet” while the final render is missing; “awaiting your first review” "
+                             "while auto-cleanup waits for you to confirm one cleanup of a project that was added "
+                             "with its final render already there",
                 self.LAST: "When the last cleanup finished",
                 self.AUTO: "Clean automatically once the final output has settled (right-click to change)",
             }.get(section)
@@ -168,6 +184,8 @@ class ProjectsModel(QAbstractTableModel):
                 value = p.total_bytes if col == self.SIZE else p.reclaimable_bytes
                 return f"{value:,} bytes" + (f" in {p.file_count:,} files" if col == self.SIZE else "")
             if col == self.STATUS:
+                if self.status(p) == AWAITING:
+                    return review_tip(self.review[p.id])
                 return STATUS_TIPS.get(self.status(p), p.cleanup_status)
             if col == self.LAST:
                 return local_time(p.cleanup_completed_at) or "Never cleaned"
@@ -214,7 +232,9 @@ def sort_value(row: ProjectRow, col: int) -> Any:
     if col == ProjectsModel.RECLAIMABLE:
         return p.reclaimable_bytes
     if col == ProjectsModel.STATUS:
-        return NO_FINAL if p.cleanup_status == "pending" and row.final_missing else p.cleanup_status
+        if p.cleanup_status == "pending" and row.final_missing:
+            return NO_FINAL
+        return AWAITING if p.cleanup_status == "pending" and row.review else p.cleanup_status
     if col == ProjectsModel.LAST:
         return p.cleanup_completed_at or ""
     return p.auto_cleanup

@@ -72,7 +72,7 @@ def test_preview_uncheck_confirm_runs_exactly_the_rest(two_projects, catalog_pat
 
     qtbot.waitUntil(lambda: table_cell(window, "Alpha", ProjectsModel.STATUS) == "complete", timeout=10000)
     assert table_cell(window, "Alpha", ProjectsModel.LAST) != "never"
-    assert table_cell(window, "Beta", ProjectsModel.STATUS) == "pending"
+    assert table_cell(window, "Beta", ProjectsModel.STATUS) == "awaiting your first review"
     message = window.pane.messageLabel.text()
     assert re.fullmatch(r"Deleted 8 files · freed \d+\.\d kB", message), message
     assert window.statusBar().currentMessage() == message

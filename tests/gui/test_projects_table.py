@@ -49,7 +49,8 @@ def test_columns_say_status_last_cleanup_and_auto(tmp_path, open_window):
     window = open_window(create_demo(tmp_path / "demo", small=True))
     assert window.projects_model.COLUMNS == ("Project", "Size", "Reclaimable", "Status", "Last cleanup",
                                              "Auto-cleanup")
-    assert table_cell(window, "Ocean Documentary", ProjectsModel.STATUS) == "pending"
+    # imported with its final render already there: auto-cleanup waits for a first confirmed cleanup (F2)
+    assert table_cell(window, "Ocean Documentary", ProjectsModel.STATUS) == "awaiting your first review"
     assert table_cell(window, "Ocean Documentary", ProjectsModel.LAST) == "never"
     assert table_cell(window, "Ocean Documentary", ProjectsModel.AUTO) == "on (global)"
     assert table_cell(window, "City Timelapse", ProjectsModel.RECLAIMABLE) == "0 Bytes"
