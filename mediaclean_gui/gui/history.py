@@ -93,6 +93,7 @@ class HistoryPanel(QWidget):
         self.check_task: Task | None = None
         self.restore_task: Task | None = None
         self.last_restore: tuple[int, str] | None = None
+        self.wanted_run: int | None = None  # a run to select once the runs are read (select_run)
 
         right = QWidget()
         right_layout = QVBoxLayout(right)
@@ -124,7 +125,8 @@ class HistoryPanel(QWidget):
         if error is not None:
             self.errorRaised.emit(error)
             return
-        selected = self.selected_run_id()
+        selected = self.wanted_run if self.wanted_run is not None else self.selected_run_id()
+        self.wanted_run = None
         self.model.set_runs(runs or [])
         if not runs:
             self.itemsLabel.setText("No runs yet: confirmed plans and automatic cleanups are listed here.")
@@ -134,6 +136,17 @@ class HistoryPanel(QWidget):
             for row, run in enumerate(self.model.runs):
                 if run["id"] == selected:
                     self.historyView.selectRow(row)
+
+    def select_run(self, run_id: int) -> None:
+        """Select run ``run_id`` (the runs are read again first when it is not listed yet) and give the view
+        the keyboard."""
+        for row, run in enumerate(self.model.runs):
+            if run["id"] == run_id:
+                self.historyView.selectRow(row)
+                self.historyView.setFocus()
+                return
+        self.wanted_run = run_id
+        self.refresh()
 
     def selected_run_id(self) -> int | None:
         rows = self.historyView.selectionModel().selectedRows()

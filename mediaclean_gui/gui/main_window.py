@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from ..core.catalog import Catalog
 from ..core.events import CancelToken, Progress
 from ..core.projects import Project, env_allows_auto_cleanup, set_auto_cleanup
+from ..core.history import mark_runs_seen, unseen_automatic_runs
 from ..core.views import PlanSummary, ProjectRow, has_unfinished_runs, project_rows, total_reclaimed
 from . import keep_actions, plans, project_actions
 from .actions import build_actions
@@ -32,6 +33,7 @@ from .bucket import BucketPanel
 from .dialogs import confirmation_box
 from .history import HistoryPanel
 from .messages import Messages
+from .notifications import NotificationsPanel
 from .plan_flow import MakePlan, PlanFlow, sweep_words
 from .preview import FOCUS_STYLE, PreviewPane
 from .projects_panel import EMPTY_STATE, ProjectsPanel
@@ -93,7 +95,8 @@ class MainWindow(QMainWindow):
 
         self.auto_watch = AutoCleanupWatcher(catalog, self.workers, parent=self)
         self.auto_watch.cleaned.connect(lambda name, text: self.notify(f"Auto-cleanup: {name}", text))
-        self.auto_watch.refused.connect(lambda name, text: self.notify(f"Auto-cleanup of {name} did not run", text))
+        self.auto_watch.refused.connect(self._auto_refused)
+        self.auto_watch.cleaned.connect(lambda *_: self.refresh_announcements())
         self.auto_watch.cleaned.connect(lambda *_: self.flow.after_run())
         self.auto_watch.started.connect(lambda name: self.say(f"Auto-cleanup of {name}…", 5000))
 
@@ -121,6 +124,7 @@ class MainWindow(QMainWindow):
         self.refresh_projects()
         self.history.refresh()
         self._reconcile_if_needed()
+        self.refresh_announcements()
         self.schedule.unseen()
         self.refresh_reclaimed()
 
@@ -145,6 +149,8 @@ class MainWindow(QMainWindow):
         self.cancelButton = self.pane.cancelButton
 
         self.freeSpaceLabel = FreeSpaceLabel(self.workers)
+        self.notices = NotificationsPanel()
+        self.notificationsView = self.notices.view
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.projects)
@@ -158,6 +164,7 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(6, 4, 6, 0)
         layout.setSpacing(2)
         layout.addWidget(self.freeSpaceLabel)
+        layout.addWidget(self.notices)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
         self.projectsTable.setStyleSheet(FOCUS_STYLE)  # the pane with the keyboard is plainly marked
@@ -244,6 +251,9 @@ class MainWindow(QMainWindow):
         self.spaceMap.roleClicked.connect(self._map_role_clicked)
         self.history.errorRaised.connect(self.show_error)
         self.history.restored.connect(self._restored)
+        self.notices.seen.connect(self._runs_seen)
+        self.notices.openRun.connect(self.open_run_in_history)
+        self.notices.openPlan.connect(self._open_report)
         self.messages.notified.connect(self.notified)
 
     # ================================================================ the flow's and messages' faces
@@ -647,6 +657,42 @@ class MainWindow(QMainWindow):
                  else "Running the scheduled jobs that are due…", 5000)
         return task
 
+    # ================================================================ announcements (F2: kept until seen)
+    def refresh_announcements(self, then: Any = None) -> Task:
+        """Read the automatic runs not seen yet (in a worker) into ``notificationsView``; a new one may have
+        changed what the shown preview would do. ``then(runs by id)`` is called with them."""
+        def done(runs: list[dict[str, Any]] | None, error: BaseException | None) -> None:
+            if error is not None or runs is None:
+                self.show_error(error)
+                return
+            if self.notices.set_runs(runs):
+                self.flow.check_stale()
+            if then is not None:
+                then({int(r["id"]): r for r in runs})
+
+        return self.workers.run_task(lambda ctx: unseen_automatic_runs(self.catalog), done, name="announcements")
+
+    def _runs_seen(self, run_ids: list[int]) -> None:
+        self.workers.run_task(lambda ctx: mark_runs_seen(self.catalog, run_ids),
+                              lambda _, e: self.show_error(e) if e else None, name="seen")
+
+    def open_run_in_history(self, run_id: int) -> None:
+        """Raise the History and select run ``run_id`` there (read again first if it is not listed yet)."""
+        self.history_dock.show()
+        self.history_dock.raise_()
+        self.history.select_run(run_id)
+
+    def _open_report(self, plan_id: int) -> None:
+        if self.flow.running:
+            self.say("A run is in progress; open the report once it has finished.", 6000)
+            return
+        self.flow.show_stored_plan(plan_id, "Scheduled orphan report")
+
+    def _auto_refused(self, name: str, text: str) -> None:
+        title = f"Auto-cleanup of {name} did not run"
+        self.notify(title, text)
+        self.notices.add_note(title, text, problem=True)
+
     def _restored(self, text: str, ok: bool) -> None:
         self.say(text, 20000)
         if ok:
@@ -666,8 +712,9 @@ class MainWindow(QMainWindow):
             if error is not None:
                 self.show_error(error)
             elif fixed:
-                self.notify("Interrupted runs reconciled",
-                            f"{len(fixed)} run(s) left unfinished by a crash were checked against the disk.")
+                text = f"{len(fixed)} run(s) left unfinished by a crash were checked against the disk."
+                self.notify("Interrupted runs reconciled", text)
+                self.notices.add_note("Interrupted runs reconciled", text, problem=True)
                 self.history.refresh()
                 self.refresh_projects()
 

@@ -88,6 +88,11 @@ def plain(text: str) -> str:
     return re.sub(r"\s{2,}", " ", cleaned).strip()
 
 
+def tells_command_line(text: str) -> bool:
+    """Whether ``text`` still tells what to type on the command line (a note that is only that is left out)."""
+    return bool(_COMMAND_LINE.search(text))
+
+
 def count_noun(n: int, noun: str) -> str:
     """``1 file``, ``2 files``, ``1,204 objects``."""
     return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import time
 from pathlib import Path
 
+import humanize
 from gui_helpers import import_workspace
 
 from mediaclean_gui.core.catalog import Catalog, utcnow
@@ -16,8 +16,6 @@ from mediaclean_gui.core.history import list_runs
 from mediaclean_gui.core.scheduler import Job, Scheduler, add_temp_root
 from mediaclean_gui.gui.prefs_dialog import describe_job
 from mediaclean_gui.gui.tray import make_tray
-
-MB = 1_000_000  # SI
 
 
 def old_temp_folder(root: Path, name: str, sizes: list[int], hours: float = 48) -> list[Path]:
@@ -32,10 +30,6 @@ def old_temp_folder(root: Path, name: str, sizes: list[int], hours: float = 48) 
         files.append(f)
     os.utime(folder, (when, when))
     return files
-
-
-def summary_of(run: dict) -> str:
-    return f"Cleanup: Deleted {run['deleted_count']} files, freed {run['freed_bytes'] / MB:.2f} MB"
 
 
 def test_a_due_temp_sweep_runs_notifies_and_is_in_the_history_as_schedule(tmp_path, catalog_path, qtbot,
@@ -57,7 +51,7 @@ def test_a_due_temp_sweep_runs_notifies_and_is_in_the_history_as_schedule(tmp_pa
     assert len(runs) == 1 and runs[0]["started_by"] == "schedule" and runs[0]["kind"] == "temp"
     assert runs[0]["freed_bytes"] == 1_000_000
     assert title == "Scheduled temp sweep"
-    assert text == summary_of(runs[0]) == "Cleanup: Deleted 3 files, freed 1.00 MB"
+    assert text == "Deleted 3 files · freed 1.0 MB"  # the window's one sentence for counts, SI units
     assert not any(f.exists() for f in files) and keep.exists()
     # no tray offscreen: the status bar carries it
     assert window.statusBar().currentMessage() == f"{title}: {text}"
@@ -89,12 +83,12 @@ def test_a_missed_run_is_noted_and_run_once(tmp_path, catalog_path, qtbot, open_
     qtbot.waitUntil(lambda: any(t == "Scheduled temp sweep" for t, _ in notes), timeout=30000)
     qtbot.waitUntil(lambda: len(notes) == 2, timeout=10000)
     # what ran while the window was closed is told once, when it opens
-    assert ("Scheduled runs while the window was closed", "Cleanup: Deleted 0 files, freed 0.00 MB") in notes
+    assert ("Scheduled runs while the window was closed", "Deleted 0 files · freed 0 Bytes") in notes
     text = next(text for title, text in notes if title == "Scheduled temp sweep")
     lines = text.splitlines()
     runs = list_runs(Catalog(catalog_path))
     assert len(runs) == 1 and runs[0]["started_by"] == "schedule"
-    assert lines[0] == summary_of(runs[0]) == "Cleanup: Deleted 2 files, freed 0.20 MB"
+    assert lines[0] == "Deleted 2 files · freed 200.0 kB"
     assert lines[1] == ("Missed 4 scheduled run(s) while the app was closed or the machine slept; ran once now.")
     assert not any(f.exists() for f in files)
     state = Scheduler(Catalog(catalog_path)).state(Job.TEMP)
@@ -134,13 +128,15 @@ def test_auto_cleanup_and_orphan_report_on_the_schedule_with_an_injected_clock(w
     assert [r.job for r in reports] == [Job.AUTO, Job.ORPHANS]
     runs = list_runs(Catalog(catalog_path))
     assert len(runs) == 1 and runs[0]["started_by"] == "schedule" and runs[0]["projects"] == ["Rendered"]
-    assert notes[0] == ("Auto-cleanup", summary_of(runs[0]))
+    told = dict(notes)
+    assert len(told) == 2
+    assert told["Auto-cleanup"] == (f"Deleted {runs[0]['deleted_count']} files · freed "
+                                    f"{humanize.naturalsize(runs[0]['freed_bytes'])}")
     assert not workspace.path(".cache/audio/p1/scene-1.mp3").exists()
     assert workspace.path(".cache/output/p1/final.mp4").exists()
-    title, text = notes[1]
-    assert title == "Scheduled orphan sweep"
-    assert re.match(r"Orphan sweep: 1 files, 0\.00 MB not known to the catalog and not uploaded; nothing was "
-                    r"deleted; review plan \d+ to delete them", text), text
+    assert told["Scheduled orphan sweep"] == (
+        "Found 1 file (4.0 kB) in the projects' output folders that the catalog does not know and that were not "
+        "uploaded. Nothing was deleted: open the report to review them.")
     assert orphan.exists()  # report only
     assert window.last_orphan_plan == reports[1].plan_ids[-1]
     with qtbot.waitSignal(window.previewReady, timeout=10000):
