@@ -68,10 +68,17 @@ class PlanSummary:
     kept_order: dict[GroupKey, list[int]] = field(default_factory=dict)
     sort: str = "name"
     descending: bool = False
+    #: ``trash`` when Confirm would move this local plan's files to the trash (the ``delete_mode`` preference
+    #: when the summary was read), else ``permanent``. Uploads and sweeps are always ``permanent`` here.
+    delete_mode: str = "permanent"
 
     @property
     def upload(self) -> bool:
         return self.plan.kind == "upload"
+
+    @property
+    def trash(self) -> bool:
+        return self.delete_mode == "trash"
 
 
 def load_summary(catalog: Catalog, plan_id: int) -> PlanSummary:
@@ -120,7 +127,8 @@ def load_summary(catalog: Catalog, plan_id: int) -> PlanSummary:
                 kept.append(KeptInfo(row["g"] or None, int(row["n"]), int(row["b"]), why, row["k"]))
         if not sweep:
             kept.sort(key=lambda k: k.key != KEPT_BY_YOU)  # in each project, "Kept by you" comes first
-    return PlanSummary(plan, groups, names, objects, reasons, roots, int(count), kept)
+    mode = str(catalog.pref("delete_mode")) if plan.kind in ("clean", "temp", "orphans") else "permanent"
+    return PlanSummary(plan, groups, names, objects, reasons, roots, int(count), kept, delete_mode=mode)
 
 
 # ---------------------------------------------------------------- the order of a plan's rows

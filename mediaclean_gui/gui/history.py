@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
 
 from ..core.catalog import Catalog
 from ..core.history import list_runs, run_items
-from .models import HistoryModel, RecordRole, RunItemsModel, run_sentence
+from .models import HistoryModel, RecordRole, RunItemsModel
 from .remotes import error_sentence
+from .wording import plain, run_sentence
 from .workers import Task, TaskContext, Workers
 
 if TYPE_CHECKING:
@@ -211,7 +212,7 @@ class HistoryPanel(QWidget):
                 return
             self.restoreButton.setEnabled(check.possible and self.restore_task is None)
             done_before = self.last_restore[1] + " " if self.last_restore and self.last_restore[0] == run_id else ""
-            self.restoreNote.setText(done_before + check.reason)
+            self.restoreNote.setText(done_before + plain(check.reason))
             self.restoreChecked.emit(run_id, check.possible)
 
         self.check_task = self.workers.run_task(work, done, name="restorable")

@@ -26,7 +26,7 @@ from ..core.events import CancelToken, Progress
 from ..core.projects import Project, env_allows_auto_cleanup, set_auto_cleanup
 from ..core.history import mark_runs_seen, unseen_automatic_runs
 from ..core.views import PlanSummary, ProjectRow, has_unfinished_runs, project_rows, total_reclaimed
-from . import keep_actions, plans, project_actions
+from . import empty_trash, keep_actions, plans, project_actions
 from .actions import build_actions
 from .auto_watch import AutoCleanupWatcher
 from .bucket import BucketPanel
@@ -59,6 +59,8 @@ class MainWindow(QMainWindow):
     projectsRefreshed = Signal()
     #: The tray's "total reclaimed" was read again (bytes).
     reclaimedChanged = Signal(int)
+    #: Empty trash… ended (its ``core.emptytrash.EmptyResult``).
+    trashEmptied = Signal(object)
 
     def __init__(self, catalog: Catalog, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -228,6 +230,7 @@ class MainWindow(QMainWindow):
         a.put_back.triggered.connect(lambda: keep_actions.put_back(self))
         a.keep_matching.triggered.connect(lambda: keep_actions.keep_matching(self))
         a.keep_list.triggered.connect(lambda: keep_actions.keep_list(self))
+        a.empty_trash.triggered.connect(lambda: empty_trash.start(self))
         a.preferences.triggered.connect(self.open_preferences)
         a.auto_toggle.toggled.connect(self._auto_toggled)
         a.quit.triggered.connect(self.close)
@@ -329,7 +332,7 @@ class MainWindow(QMainWindow):
                      if g.info is not None and g.info.project_id is not None) if summary and local else []
         if summary is not None and local and summary.plan.params.get("root"):
             roots.append(str(summary.plan.params["root"]))
-        trash = local and self.catalog.pref("delete_mode") == "trash"
+        trash = local and summary is not None and summary.trash
         self.freeSpaceLabel.set_plan(self.pane.model.totals()[1] if local else 0, roots, trash)
 
     def runs_changed(self) -> None:
@@ -564,6 +567,8 @@ class MainWindow(QMainWindow):
         if accepted:
             self._sync_auto_toggle()
             self.refresh_projects()
+            if self.pane.model.summary is not None:  # the delete mode may have changed: the total line says it
+                self.flow.resort(*self.pane.sort_choice())
             self.schedule.check()  # intervals may have changed
 
     # ================================================================ remotes: manage, bucket usage, lifecycle

@@ -10,9 +10,8 @@ from PySide6.QtWidgets import QSystemTrayIcon
 
 from ..core.errors import KnownError
 from ..core.events import Cancelled
-from .models import run_sentence
 from .schedule import worth_telling
-from .wording import count_noun, plain, size_text, tells_command_line
+from .wording import count_noun, plain, run_sentence, size_text, tells_command_line
 
 if TYPE_CHECKING:
     from ..core.scheduler import JobReport

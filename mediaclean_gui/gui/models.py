@@ -17,9 +17,8 @@ from PySide6.QtGui import QBrush, QColor
 
 from ..core.catalog import parse_iso, utcnow
 from ..core.projects import Project
-from ..core.run import counts_sentence
 from ..core.views import ProjectRow, natural_key
-from .wording import outcome_word, plain, run_counts, size_text
+from .wording import outcome_word, plain, run_sentence, size_text
 
 #: The role every sortable column answers with the Python value (int bytes, ISO time, text).
 SortRole = Qt.ItemDataRole.UserRole + 1
@@ -327,11 +326,6 @@ class HistoryModel(_RecordTable):
         return None
 
 
-def run_sentence(run: dict[str, Any]) -> str:
-    """What a past run did, in the one sentence for counts (``core.run.counts_sentence``)."""
-    return counts_sentence(run_counts(run))
-
-
 class RunItemsModel(_RecordTable):
     """The items of one run with their outcome (``core.history.run_items``)."""
 
@@ -355,6 +349,7 @@ class RunItemsModel(_RecordTable):
             detail = plain(item["detail"])
             return f"{item['target']}\n{outcome_word(item['outcome'])}" + (f": {detail}" if detail else "")
         if role == Qt.ItemDataRole.ForegroundRole and col == 0:
-            colour = {"failed": "#b3261e", "skipped": "#8a6d00", "deleted": "#2a7a2e"}.get(item["outcome"])
+            colour = {"failed": "#b3261e", "skipped": "#8a6d00", "deleted": "#2a7a2e",
+                      "trashed": "#2a7a2e"}.get(item["outcome"])
             return QBrush(QColor(colour)) if colour else None
         return None

@@ -32,8 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.catalog import iso
-from .models import local_time, relative_time, run_sentence
-from .wording import plain
+from .models import local_time, relative_time
+from .wording import plain, run_sentence
 
 PANEL_STYLE = ("QFrame#notificationsPanel { background: #eef4fb; border: 1px solid #8fb3de; border-radius: 4px; }"
                "QListWidget#notificationsView { background: transparent; border: none; }")

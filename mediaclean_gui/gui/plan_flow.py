@@ -236,9 +236,10 @@ class PlanFlow(QObject):
             return
         plan = summary.plan
 
-        mode = self.catalog.pref("delete_mode")
-        how = ("moved to mediaclean's trash (the space comes back once you empty it)" if mode == "trash"
-               else "deleted permanently")
+        # the mode the total line names is the mode the run uses (read with the plan, passed to the executor)
+        mode = summary.delete_mode
+        how = ("moved to the trash: nothing is freed until you empty it (Clean › Empty trash…), and until then "
+               "History › Restore from trash puts them back" if summary.trash else "deleted permanently")
         if plan.kind == "upload":
             how = "uploaded; local copies go only once the store proves it holds the same bytes"
         elif plan.kind == "sweep":
@@ -266,10 +267,11 @@ class PlanFlow(QObject):
                 self.pane.set_message(f"Not run: {limit_words(check)}. Nothing was deleted.")
                 return
             confirm_large = True
-        self.run_plan(plan.id, confirm_large)
+        self.run_plan(plan.id, confirm_large, mode if plan.kind in ("clean", "temp", "orphans") else None)
 
-    def run_plan(self, plan_id: int, confirm_large: bool = False) -> Task:
-        """Execute a stored plan in the deleting pool with progress and Cancel."""
+    def run_plan(self, plan_id: int, confirm_large: bool = False, mode: str | None = None) -> Task:
+        """Execute a stored plan in the deleting pool with progress and Cancel; ``mode`` (``permanent`` or
+        ``trash``, local plans only) is the one the confirmation named (default: the preference)."""
         self.running = True
         self._run_started = time.monotonic()
         self.rate.reset()
@@ -280,11 +282,12 @@ class PlanFlow(QObject):
         def work(ctx: TaskContext) -> Any:
             from ..core.runner import execute_any
 
+            options = {"mode": mode} if mode else {}
             return execute_any(self.catalog, plan_id, started_by="user", confirm_large=confirm_large,
-                               progress=ctx.progress, cancel=ctx.cancel)
+                               progress=ctx.progress, cancel=ctx.cancel, **options)
 
         task = self.workers.run_task(work, None, name="run", destructive=True, on_progress=self.host.on_progress)
-        task.finished.connect(lambda result, error: self._run_finished(plan_id, confirm_large, result, error))
+        task.finished.connect(lambda result, error: self._run_finished(plan_id, confirm_large, result, error, mode))
         self.active_task = task
         return task
 
@@ -295,7 +298,8 @@ class PlanFlow(QObject):
             self.pane.cancelButton.setEnabled(False)
             self.host.say("Cancelling after the current item…")
 
-    def _run_finished(self, plan_id: int, confirm_large: bool, result: Any, error: BaseException | None) -> None:
+    def _run_finished(self, plan_id: int, confirm_large: bool, result: Any, error: BaseException | None,
+                      mode: str | None = None) -> None:
         self.active_task = None
         self.running = False
         self.stale_watch.watch(False)
@@ -305,7 +309,7 @@ class PlanFlow(QObject):
             if isinstance(error, DeleteLimitExceeded) and not confirm_large:
                 # the executor measured more than Confirm did (e.g. items re-ticked meanwhile): ask in our words
                 if self.host.ask_confirmation(limit_question(error.check), title="Above the delete limit"):
-                    self.run_plan(plan_id, confirm_large=True)
+                    self.run_plan(plan_id, confirm_large=True, mode=mode)
                     return
                 self.pane.model.set_read_only(False)
                 self.pane.set_running(False)

@@ -280,7 +280,7 @@ class PlanModel(QAbstractItemModel):
         if self.summary is None:
             return ""
         files, nbytes, kept = self.totals()
-        verb = "upload" if self.summary.upload else "delete"
+        verb = "upload" if self.summary.upload else "trash" if self.summary.trash else "delete"
         return total_line(files, nbytes, kept, self.summary.objects, verb)
 
     # ------------------------------------------------------------ sorting
@@ -492,7 +492,8 @@ class PlanModel(QAbstractItemModel):
         if role == Qt.ItemDataRole.ForegroundRole:
             if outcome is not None and outcome[0] == "failed":
                 return QBrush(QColor("#b3261e"))
-            if outcome is not None and outcome[0] in ("deleted", "already_gone", "uploaded") or kept is not None:
+            done = ("deleted", "trashed", "already_gone", "uploaded")
+            if outcome is not None and outcome[0] in done or kept is not None:
                 return QBrush(QColor("#6b6b6b"))
         if role == Qt.ItemDataRole.TextAlignmentRole and col == self.SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -650,6 +651,7 @@ def _outcome_icon(outcome: str) -> QIcon | None:
         "skipped": QStyle.StandardPixmap.SP_MessageBoxWarning,
         "deleted": QStyle.StandardPixmap.SP_DialogApplyButton,
         "already_gone": QStyle.StandardPixmap.SP_DialogApplyButton,
+        "trashed": QStyle.StandardPixmap.SP_TrashIcon,
         "uploaded": QStyle.StandardPixmap.SP_ArrowUp,
     }.get(outcome)
     return _icon(which) if which is not None else None

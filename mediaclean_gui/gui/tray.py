@@ -6,16 +6,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QMenu, QStyle, QSystemTrayIcon
 
-from ..core.catalog import Catalog
 from .wording import size_text
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
-
-
-def total_reclaimed(catalog: Catalog) -> int:
-    """Bytes freed by every run in the catalog (``runs.freed_bytes``: only what was really removed)."""
-    return int(catalog.conn.execute("SELECT ifnull(sum(freed_bytes), 0) FROM runs").fetchone()[0])
 
 
 def tooltip_text(freed: int) -> str:

@@ -30,6 +30,7 @@ OUTCOME_WORDS = {
     "skipped": "skipped",
     "pending": "not done",
     "uploaded": "uploaded",
+    "trashed": "moved to the trash",
 }
 
 # developer references that core texts may still carry: "(seed 002 AC-003)", ", seed 004", "(F5, seed 004)",
@@ -57,7 +58,7 @@ def size_text(nbytes: int) -> str:
 _COMMAND_LINE = re.compile(r"(?<![\w-])--[a-z]|'?\bmediaclean [a-z]|\bon the command line\b"
                            r"|'(?:remote|project) [a-z-]+'")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+(?=[A-Z(“'])")
-_PREFERENCE = re.compile(r"\(?\bpreference ([a-z_]+)\)?")
+_PREFERENCE = re.compile(r"(?:\bthe )?\(?\bpreference ([a-z_]+)\)?")
 
 
 def _name_field(match: re.Match[str]) -> str:
@@ -100,11 +101,37 @@ def count_noun(n: int, noun: str) -> str:
 
 def total_line(files: int, nbytes: int, kept: int, objects: bool = False, verb: str = "delete") -> str:
     """The preview's total line (SPEC section 5): ``Will delete 152 files · 1.2 GB · 3 kept``, the core's one
-    sentence for counts (``core.run.counts_sentence``, planned); ``Will upload …`` for an upload plan."""
+    sentence for counts (``core.run.counts_sentence``, planned); ``Will move 152 files to the trash · …`` when
+    ``verb`` is ``trash``; ``Will upload …`` for an upload plan."""
     noun = "object" if objects else "file"
     if verb == "upload":
         return f"Will upload {files} {noun}{'' if files == 1 else 's'} · {size_text(nbytes)} · {kept} kept"
+    if verb == "trash":
+        return counts_sentence(Counts(trashed=files, trashed_bytes=nbytes, noun=noun), planned=True, kept=kept)
     return counts_sentence(Counts(deleted=files, freed_bytes=nbytes, noun=noun), planned=True, kept=kept)
+
+
+def run_sentence(run: dict[str, Any]) -> str:
+    """What a past run did (a ``core.history.list_runs`` row), in the one sentence for counts, told as it
+    stands now: a trash-mode run says what it moved to the trash, then what came back (a restore) and what
+    was freed since (the trash emptied) — ``Moved 7 files to the trash (90.1 kB) · 2 restored (25.3 kB) ·
+    trash emptied since: freed 64.8 kB``."""
+    counts = run_counts(run)
+    if run.get("mode") != "trash" or not counts.trashed:
+        return counts_sentence(counts)
+    emptied, counts.freed_bytes = counts.freed_bytes, 0  # a move freed nothing: what is freed came from emptying
+    text = counts_sentence(counts)
+    restored, restored_bytes = int(run.get("restored_count") or 0), int(run.get("restored_bytes") or 0)
+    if not (emptied or restored):
+        return text
+    text = text.replace(", nothing freed yet)", ")")
+    if restored:
+        text += f" · {restored:,} restored ({size_text(restored_bytes)})"
+    if emptied:
+        text += f" · trash emptied since: freed {size_text(emptied)}"
+    elif restored < counts.trashed:
+        text += " · the rest is still in the trash (nothing freed yet)"
+    return text
 
 
 def run_counts(run: dict[str, Any]) -> Counts:

@@ -71,8 +71,8 @@ def test_a_permanent_run_says_plainly_it_cannot_be_restored(workspace, catalog_p
     assert run_id == result.run_id and not possible
     assert not window.history.restoreButton.isEnabled()
     assert window.history.restoreNote.text() == (
-        f"Run {run_id} deleted its files permanently (delete mode 'permanent'); they cannot be restored. Set the "
-        f"preference delete_mode to trash to make future runs restorable.")
+        f"Run {run_id} deleted its files permanently (delete mode 'permanent'); they cannot be restored. Set "
+        f"Preferences › Cleanup › “Delete mode” to trash to make future runs restorable.")
 
 
 def test_selecting_a_video_item_shows_a_thumbnail_and_leaves_no_temp_files(workspace, catalog_path, qtbot,
