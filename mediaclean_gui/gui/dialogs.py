@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.catalog import pref_range
 from ..core.errors import KnownError
 from ..core.profiles import all_profiles
 from .messages import error_text
@@ -92,6 +93,9 @@ class SubmitDialog(QDialog):
     def __init__(self, parent: QWidget | None, submit: Callable[[Any], Task | None] | None) -> None:
         super().__init__(parent)
         self.submit = submit
+        #: ``recover(error)`` may answer a failed submit with a new task (e.g. after asking whether a broad
+        #: folder is meant); ``None`` shows the error.
+        self.recover: Callable[[BaseException], Task | None] | None = None
         self.task: Task | None = None
         self.error = QLabel("")
         self.error.setObjectName("dialogError")
@@ -124,6 +128,11 @@ class SubmitDialog(QDialog):
 
     def _done(self, result: object, error: BaseException | None) -> None:
         self.task = None
+        again = self.recover(error) if error is not None and self.recover is not None else None
+        if again is not None:
+            self.task = again
+            again.finished.connect(self._done)
+            return
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(True)
         if error is not None:
             self.show_error(error_text(error))
@@ -227,7 +236,8 @@ class RemoteChoiceDialog(QDialog):
         form.addRow("Remote:", self.remote)
         self.delete_after = QCheckBox("Delete each local copy once its upload is verified")
         self.retention = QSpinBox()
-        self.retention.setRange(0, 3650)
+        low, high = pref_range("retention_days") or (0, 3650)  # what the catalog accepts for the preference
+        self.retention.setRange(int(low), int(high))
         self.retention.setValue(retention_days)
         self.retention.setSuffix(" days")
         self.look_ahead = QSpinBox()

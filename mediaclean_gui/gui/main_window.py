@@ -44,7 +44,7 @@ from .models import sort_rows
 from .space_map import FreeSpaceLabel, SpaceMap, rank_projects
 from .thumbnail import is_video
 from .tray import make_tray, tooltip_text
-from .wording import size_text
+from .wording import broad_question, size_text
 from .workers import Task, TaskContext, Workers
 
 log = logging.getLogger("mediaclean.gui")
@@ -354,6 +354,18 @@ class MainWindow(QMainWindow):
         box.exec()
         clicked = box.clickedButton()
         return clicked is not None and box.buttonRole(clicked) == QMessageBox.ButtonRole.DestructiveRole
+
+    def ask_broad_root(self, error: BaseException | None, action: str = "Add it anyway") -> bool:
+        """A :class:`~core.roots.BroadRoot` refusal (``/``, a home or system folder as a root): ask whether it
+        is meant (default Cancel). ``False`` for any other error, or when the user declines."""
+        from ..core.roots import BroadRoot, why_broad
+
+        if not isinstance(error, BroadRoot):
+            return False
+        why = why_broad(error.path, error.purpose) or "is a very broad folder"
+        box = self.confirmation_box(broad_question(error.path, error.purpose, why, action), "A very broad folder",
+                                    action)
+        return self.ask_confirmation_box(box)
 
     def run_dialog(self, dialog: QDialog) -> bool:
         """Show a modal dialog; ``True`` when accepted (tests replace this)."""

@@ -65,6 +65,14 @@ def result_sentence(result: Any, objects: bool = False) -> str:
     return sentence
 
 
+def _allowing_broad(make: MakePlan, catalog: Catalog, progress: Progress, cancel: CancelToken) -> int:
+    """``make`` with broad roots allowed: the user confirmed the folder (``core.roots.broad_roots_allowed``)."""
+    from ..core.roots import broad_roots_allowed
+
+    with broad_roots_allowed():
+        return make(catalog, progress, cancel)
+
+
 class PlanFlow(QObject):
     """Preview, Confirm and the run, for every plan kind (clean, temp, orphans, upload, sweep)."""
 
@@ -143,6 +151,10 @@ class PlanFlow(QObject):
         if error is not None:
             if isinstance(error, Cancelled):
                 self.pane.show_empty("Preview cancelled: nothing was planned or deleted.")
+                return
+            make = self.make_plan
+            if make is not None and self.host.ask_broad_root(error, "Use it anyway"):
+                self.preview(lambda cat, progress, cancel: _allowing_broad(make, cat, progress, cancel), title)
                 return
             self.pane.show_empty("The plan could not be made.")
             self.host.show_error(error)

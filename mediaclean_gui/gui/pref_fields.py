@@ -16,7 +16,6 @@ class PrefField:
     kind: str  # bool | int | share | choice | minutes
     tip: str
     suffix: str = ""
-    maximum: int = 1_000_000_000
     choices: tuple[str, ...] = ()
 
 
@@ -44,7 +43,7 @@ TABS: dict[str, list[PrefField]] = {
     ],
     "Retention": [
         PrefField("retention_days", "Keep clips for", "int",
-                  "S3 sweep: clips newer than this are kept", " days", 36500),
+                  "S3 sweep: clips newer than this are kept", " days"),
         PrefField("grace_hours", "Grace period", "int",
                   "S3 sweep: other objects are deleted only once older than this", " h"),
     ],

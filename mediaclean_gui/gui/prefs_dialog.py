@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.catalog import Catalog, display_path, iso
-from ..core.errors import KnownError
+from ..core.catalog import Catalog, display_path, iso, pref_range
+from ..core.errors import ConfigError, KnownError
 from ..core.projects import env_allows_auto_cleanup
 from ..core.scheduler import (
     JobState,
@@ -35,7 +35,10 @@ from ..core.scheduler import (
 from .models import local_time
 from .pref_fields import TABS, PrefField
 from .remotes import ERROR_COLOUR, RemotesPage, error_sentence
-from .workers import Task, Workers
+from .workers import Task, TaskContext, Workers
+
+#: The largest value a QSpinBox holds.
+QT_INT_MAX = 2**31 - 1
 
 
 class PreferencesDialog(QDialog):
@@ -97,23 +100,19 @@ class PreferencesDialog(QDialog):
             combo.addItems(list(f.choices))
             combo.setCurrentText(str(value))
             return combo
-        if f.kind == "minutes":
-            minutes = QSpinBox()
-            minutes.setRange(0, 7 * 24 * 60)
-            minutes.setSuffix(f.suffix)
-            minutes.setSpecialValueText("off")
-            minutes.setValue(int(value))
-            return minutes
+        low, high = pref_range(f.key) or (0, QT_INT_MAX)  # what the catalog accepts (it refuses the rest)
         if f.kind == "share":
             spin = QDoubleSpinBox()
-            spin.setRange(0.0, 100.0)
+            spin.setRange(low * 100.0, high * 100.0)
             spin.setDecimals(0)
             spin.setSuffix(f.suffix)
             spin.setValue(float(value) * 100.0)
             return spin
         ispin = QSpinBox()
-        ispin.setRange(0, min(f.maximum, 2_000_000_000))
+        ispin.setRange(int(low), int(min(high, QT_INT_MAX)))  # a QSpinBox holds 32-bit ints
         ispin.setSuffix(f.suffix)
+        if f.kind == "minutes":
+            ispin.setSpecialValueText("off")
         ispin.setValue(int(value))
         return ispin
 
@@ -189,7 +188,16 @@ class PreferencesDialog(QDialog):
             self.tempStatus.setText(f"Added {real}.")
             self.reload_temp_roots()
 
-        return self.workers.run_task(lambda ctx: add_temp_root(self.catalog, folder), done, name="temp roots")
+        def work(ctx: TaskContext) -> str:
+            from ..core.roots import TEMP_ROOT, why_broad
+
+            why = why_broad(folder, TEMP_ROOT)
+            if why is not None:  # a scheduled sweep runs without asking: such a folder is never one of its roots
+                raise ConfigError(f"The folder {folder} {why}: too broad for a scheduled temp sweep, which deletes "
+                                  f"without asking. Choose the folder your renderer writes its temp folders to.")
+            return add_temp_root(self.catalog, folder)
+
+        return self.workers.run_task(work, done, name="temp roots")
 
     def remove_temp_root(self, folder: str | None = None) -> Task | None:
         """Forget a temp root (its files are not touched)."""

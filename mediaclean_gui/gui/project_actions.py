@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from ..core.errors import KnownError
 from ..core.importdb import import_generator_db
 from ..core.projects import add_project, remove_project
+from ..core.roots import broad_roots_allowed
 from ..core.scan import scan_projects
 from ..core.views import rename_project
 from .dialogs import AddProjectDialog, ImportDbDialog, RenameDialog
@@ -29,20 +30,24 @@ def _registered(window: MainWindow, verb: str) -> Any:
     return done
 
 
-def add(window: MainWindow, root: str, profile: str, name: str | None = None, external_id: str | None = None) -> Task:
-    """Register a workspace folder (in a worker), scan it and select it; the task's error is the caller's."""
+def add(window: MainWindow, root: str, profile: str, name: str | None = None, external_id: str | None = None,
+        allow_broad: bool = False) -> Task:
+    """Register a workspace folder (in a worker), scan it and select it; the task's error is the caller's.
+    ``allow_broad``: the user confirmed a folder as broad as a home folder (``core.roots``)."""
     def work(ctx: TaskContext) -> list[int]:
-        ids = add_project(window.catalog, root, profile, name=name, external_id=external_id)
+        with broad_roots_allowed(allow_broad):
+            ids = add_project(window.catalog, root, profile, name=name, external_id=external_id)
         scan_projects(window.catalog, ids, progress=ctx.progress, cancel=ctx.cancel)
         return ids
 
     return window.workers.run_task(work, _registered(window, "Added"), name="add project")
 
 
-def import_db(window: MainWindow, db_file: str, workspace: str) -> Task:
-    """F9 in a worker: ``core.importdb.import_generator_db``, then a scan."""
+def import_db(window: MainWindow, db_file: str, workspace: str, allow_broad: bool = False) -> Task:
+    """F9 in a worker: ``core.importdb.import_generator_db``, then a scan (``allow_broad`` as for :func:`add`)."""
     def work(ctx: TaskContext) -> list[int]:
-        result = import_generator_db(window.catalog, db_file, workspace)
+        with broad_roots_allowed(allow_broad):
+            result = import_generator_db(window.catalog, db_file, workspace)
         scan_projects(window.catalog, result.project_ids, progress=ctx.progress, cancel=ctx.cancel)
         return result.project_ids
 
@@ -57,7 +62,14 @@ def add_dialog(window: MainWindow, folder: str = "") -> AddProjectDialog:
             raise KnownError("Choose the workspace folder first.")
         return add(window, value.root, value.profile, value.name, value.external_id)
 
+    def recover(error: BaseException) -> Task | None:
+        value = dialog.value()
+        if window.ask_broad_root(error, "Add it anyway"):
+            return add(window, value.root, value.profile, value.name, value.external_id, allow_broad=True)
+        return None
+
     dialog = AddProjectDialog(window, folder if isinstance(folder, str) else "", submit=submit)
+    dialog.recover = recover
     window.run_dialog(dialog)
     return dialog
 
@@ -72,7 +84,14 @@ def import_dialog(window: MainWindow, db_file: str = "") -> ImportDbDialog:
             raise KnownError("Choose the workspace folder its paths are relative to.")
         return import_db(window, db, workspace)
 
+    def recover(error: BaseException) -> Task | None:
+        db, workspace = dialog.value()
+        if window.ask_broad_root(error, "Import it anyway"):
+            return import_db(window, db, workspace, allow_broad=True)
+        return None
+
     dialog = ImportDbDialog(window, db_file if isinstance(db_file, str) else "", submit=submit)
+    dialog.recover = recover
     window.run_dialog(dialog)
     return dialog
 

@@ -156,6 +156,16 @@ def outcome_word(outcome: str) -> str:
     return OUTCOME_WORDS.get(outcome, outcome.replace("_", " "))
 
 
+def broad_question(path: str, purpose: str, why: str, action: str) -> str:
+    """The question before a broad folder (``/``, a home folder, a system folder) becomes a workspace or temp
+    root: ``The folder /home/ana is your home folder. …``; ``action`` is the button (``Add it anyway``)."""
+    advice = "the project's own folder" if purpose == "workspace" else "the folder your renderer writes its temp " \
+                                                                     "folders to"
+    return (f"The folder {path} {why}. As a {purpose}, mediaclean would plan deletions anywhere in it — every "
+            f"preview still asks before anything is deleted, but automatic cleanups do not ask.\n\nChoose "
+            f"{advice} instead, or {action[0].lower()}{action[1:]}?")
+
+
 def limit_words(check: LimitCheck) -> str:
     """What a delete limit says of a plan, naming the window's own field: ``the plan deletes 12,000 files, more
     than the limit of 10,000 (Preferences › Safety › “Ask again above”)``."""
