@@ -20,7 +20,9 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from ..core.catalog import Catalog
 from ..core.errors import KnownError
 from ..core.projects import Project, list_projects
+from ..core.run import DeleteLimitExceeded
 from .plan_flow import result_sentence
+from .wording import limit_words, plain
 from .workers import TaskContext, Workers
 
 if TYPE_CHECKING:
@@ -171,14 +173,18 @@ class AutoCleanupWatcher(QObject):
             self.armed.discard(project_id)
             self.baseline[project_id] = sig
             if error is not None:
-                text = str(error) if isinstance(error, KnownError) else f"Unexpected error: {error} (details in the log)"
-                if not isinstance(error, KnownError):
+                if isinstance(error, DeleteLimitExceeded):  # auto-cleanup never confirms a plan above the limits
+                    text = f"Above your safety limit: {limit_words(error.check)}. Preview it and confirm it yourself."
+                elif isinstance(error, KnownError):
+                    text = plain(str(error))
+                else:
                     log.error("auto-cleanup of %s failed", name, exc_info=error)
+                    text = f"Unexpected error: {error} (details in the log)"
                 self.refused.emit(name, text)
                 return
             result, refusal = value if value is not None else (None, "no result")
             if result is None:
-                self.refused.emit(name, refusal or "refused")
+                self.refused.emit(name, plain(refusal or "refused"))
                 return
             log.info("auto-cleanup of %s: %s", name, result.summary_line())  # the seed's line, in the log
             self.cleaned.emit(name, result_sentence(result))

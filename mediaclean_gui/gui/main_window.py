@@ -105,6 +105,8 @@ class MainWindow(QMainWindow):
         self._clock = QTimer(self)  # keeps "3 minutes ago" true
         self._clock.setInterval(60_000)
         self._clock.timeout.connect(self.projects_model.refresh_times)
+        self._clock.timeout.connect(lambda: self.refresh_announcements())  # runs of other processes (a timer's
+        # run-due) are announced within a minute
         self._clock.start()
 
         self.resize(1280, 800)
@@ -421,7 +423,6 @@ class MainWindow(QMainWindow):
     # ================================================================ projects
     def refresh_projects(self, select: list[int] | None = None) -> Task:
         """Reload the table from the catalog (in a worker); keep or set the selection."""
-        keep = select if select is not None else [p.id for p in self.selected_projects()]
         model = self.projects_model
         order = (model.sort_column, model.sort_order == Qt.SortOrder.DescendingOrder)
 
@@ -437,6 +438,8 @@ class MainWindow(QMainWindow):
                 self.show_error(error)
                 return
             rows, ranked, roots = value
+            # the selection as it is now: the user may have chosen a project while the rows were read
+            keep = select if select is not None else [p.id for p in self.selected_projects()]
             self.projects.set_rows(rows, keep, sorted_as=order)
             self.projects_loaded = True
             self.spaceMap.set_projects([r.project for r in rows], ranked=ranked)
@@ -682,8 +685,10 @@ class MainWindow(QMainWindow):
             if error is not None or runs is None:
                 self.show_error(error)
                 return
-            if self.notices.set_runs(runs):
+            if self.notices.set_runs(runs):  # a new automatic run: what the window shows may have changed
                 self.flow.check_stale()
+                self.history.refresh()
+                self.refresh_projects()
             if then is not None:
                 then({int(r["id"]): r for r in runs})
 
@@ -771,6 +776,7 @@ class MainWindow(QMainWindow):
         super().changeEvent(event)
         if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow() and not self._closing:
             self.flow.check_stale()  # back from another program: the files may have changed meanwhile
+            self.refresh_announcements()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.flow.running and not self.ask_confirmation(

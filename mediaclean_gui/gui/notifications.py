@@ -15,8 +15,8 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -194,7 +194,6 @@ class NotificationsPanel(QFrame):
             item.setToolTip(f"{entry.title}\n{entry.text}" + (f"\n{local_time(entry.when)}" if entry.when else ""))
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{entry.title}: {entry.text}")
             row = self._row(entry)
-            item.setSizeHint(row.sizeHint())
             self.view.addItem(item)
             self.view.setItemWidget(item, row)
             if current is not None and entry.key == current.key:
@@ -202,21 +201,43 @@ class NotificationsPanel(QFrame):
         n = len(self.entries)
         if n:
             self.title.setText("1 thing to tell you" if n == 1 else f"{n} things to tell you")
-            rows = min(n, 3)
-            self.view.setFixedHeight(sum(self.view.sizeHintForRow(r) for r in range(rows)) + 4)
+            self._fit_rows()
         self.setVisible(bool(n))
 
+    def _fit_rows(self) -> None:
+        """Each row as high as its wrapped text at the view's width; the view shows up to three rows."""
+        width = max(240, self.view.viewport().width() - 8)
+        heights = []
+        for r in range(self.view.count()):
+            item = self.view.item(r)
+            row = self.view.itemWidget(item)
+            text = row.findChild(QLabel, "notificationText") if row is not None else None
+            button = row.findChild(QToolButton, "dismissButton") if row is not None else None
+            room = width - 16 - 24 - (button.sizeHint().width() if button is not None else 0)
+            height = max(text.heightForWidth(room) if text is not None else 0,
+                         button.sizeHint().height() if button is not None else 0) + 2
+            item.setSizeHint(QSize(width, height))
+            heights.append(height)
+        self.view.setFixedHeight(sum(heights[:3]) + 2 * self.view.frameWidth() + 2)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.entries:
+            self._fit_rows()
+
     def _row(self, entry: Announcement) -> QWidget:
+        """``(i) Title · when — what happened — Show in history      [Dismiss]``, wrapped when narrow."""
         row = QWidget()
         layout = QHBoxLayout(row)
         layout.setContentsMargins(2, 1, 2, 1)
+        layout.setSpacing(6)
         icon = QLabel()
         pixmap = QStyle.StandardPixmap.SP_MessageBoxWarning if entry.problem else \
             QStyle.StandardPixmap.SP_MessageBoxInformation
         icon.setPixmap(self.style().standardIcon(pixmap).pixmap(16, 16))
         when = f" · {relative_time(entry.when)}" if entry.when else ""
         link = f" — <a href='open'>{entry.link}</a>" if entry.link else ""
-        text = QLabel(f"<b>{_html(entry.title)}</b>{_html(when)}<br>{_html(entry.text)}{link}")
+        text = QLabel(f"<b>{_html(entry.title)}</b>{_html(when)} — {_html(entry.text)}{link}")
         text.setObjectName("notificationText")
         text.setTextFormat(Qt.TextFormat.RichText)
         text.setWordWrap(True)

@@ -342,9 +342,10 @@ class PlanFlow(QObject):
             text += " · cancelled: the rest was not touched"
         failed = getattr(result, "failed_count", None) or len(getattr(result, "failed", []) or [])
         self.pane.set_message(text + (" (see the marked items)" if failed else ""), error=bool(failed))
+        status = getattr(result.status, "value", result.status)  # an enum's word, not "RunStatus.COMPLETE"
         self.pane.summaryLabel.setText(
-            f"This plan was run ({result.status}): each item shows what happened to it; failed and skipped "
-            f"items say why. Make a new preview to clean again.")
+            f"This plan was run ({status}): each item shows what happened to it; failed and skipped items say "
+            f"why. Make a new preview to clean again.")
         self.host.say(text, 15000)
         self._load_outcomes(result.run_id)
         self.after_run(plan_id)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from ..core.projects import Project
 from ..core.views import ProjectRow
 from .breakdown import BreakdownWidget
-from .models import NO_FINAL, ProjectsModel, ProjectsProxy, RecordRole
+from .models import AWAITING, ProjectsModel, ProjectsProxy, RecordRole
 
 EMPTY_STATE = "Add a project folder or import a generator database"
 
@@ -87,9 +87,9 @@ class ProjectsPanel(QWidget):
                             (ProjectsModel.LAST, "12 minutes ago"), (ProjectsModel.AUTO, "off (global)")):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(col, fm.horizontalAdvance(sample) + 24)
-        # the status may say "no final render yet": its column is wide enough never to cut it
+        # the status may say "awaiting your first review": its column is wide enough never to cut it
         header.setSectionResizeMode(ProjectsModel.STATUS, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(ProjectsModel.STATUS, table.fontMetrics().horizontalAdvance(NO_FINAL) + 28)
+        header.resizeSection(ProjectsModel.STATUS, table.fontMetrics().horizontalAdvance(AWAITING) + 16)
 
         self.noMatch = QLabel("")
         self.noMatch.setObjectName("noMatchLabel")

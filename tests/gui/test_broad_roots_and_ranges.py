@@ -77,6 +77,7 @@ def test_a_broad_temp_root_for_the_schedule_is_refused_in_the_dialog(tmp_path, q
     monkeypatch.setenv("HOME", str(tmp_path))
     dialog = PreferencesDialog(Catalog(tmp_path / "c.sqlite3"))
     qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.tempStatus.text().startswith("No temp root yet"), timeout=5000)
     dialog.add_temp_root(str(tmp_path))
     qtbot.waitUntil(lambda: "too broad for a scheduled temp sweep" in dialog.tempStatus.text(), timeout=5000)
     assert dialog.tempStatus.text() == (f"The folder {tmp_path} is your home folder: too broad for a scheduled temp "

@@ -144,3 +144,12 @@ def test_add_project_errors_show_in_the_dialog(tmp_path, qtbot, open_window, mon
     assert first == "Choose the workspace folder first."
     assert second and "no-such-folder" in second
     assert window.pane.messageLabel.text() == ""
+
+
+def test_a_project_chosen_while_the_table_reloads_stays_chosen(tmp_path, qtbot, open_window):
+    window = open_window(create_demo(tmp_path / "demo", small=True))
+    task = window.refresh_projects()  # e.g. after an automatic run was announced
+    select_project(window, "Recipe Short")  # the user clicks meanwhile
+    with qtbot.waitSignal(task.finished, timeout=10000):
+        pass
+    assert [p.name for p in window.selected_projects()] == ["Recipe Short"]
