@@ -53,11 +53,14 @@ def report_lines(detail: dict[str, Any], runs: dict[int, dict[str, Any]], counts
             from ..core.run import Counts, counts_sentence
 
             lines.append(counts_sentence(Counts(deleted=int(detail.get("deleted_count") or 0),
-                                                freed_bytes=int(detail.get("freed_bytes") or 0))))
+                                                freed_bytes=int(detail.get("freed_bytes") or 0),
+                                                trashed=int(detail.get("trashed_count") or 0),
+                                                trashed_bytes=int(detail.get("trashed_bytes") or 0))))
     missed = int(detail.get("missed") or 0)
     if missed:
         lines.append(f"Missed {missed} scheduled run(s) while the app was closed or the machine slept; ran once now.")
-    notes = [plain(str(n)) for n in (detail.get("notes") or [])[:5]]
+    # an orphan report's note says "review plan N": the window says it in its own words (orphan_words)
+    notes = [] if detail.get("job") == "orphans" else [plain(str(n)) for n in (detail.get("notes") or [])[:5]]
     lines += [n for n in notes if not tells_command_line(n)]
     errors = [plain(str(e)) for e in detail.get("errors") or []]
     if errors:
