@@ -127,7 +127,7 @@ def take(out: Path, project: str = "Ocean Documentary", small: bool = False, siz
     plan_ready: list[int] = []
     window.previewReady.connect(plan_ready.append)
     window.preview_cleanup()
-    wait(lambda: bool(plan_ready))
+    wait(lambda: bool(plan_ready), 120000)
     wait(lambda: False, 300)  # let the views settle
     app.processEvents()  # type: ignore[attr-defined]
     out.parent.mkdir(parents=True, exist_ok=True)
