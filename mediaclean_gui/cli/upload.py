@@ -100,8 +100,7 @@ def plan_text(plan: Plan, limit: int = 30) -> str:
 
 
 def run_text(result: UploadResult) -> str:
-    lines = [result.summary_line() + (" (moved to the trash)" if result.mode == "trash" and result.deleted_local
-                                      else "")]
+    lines = [result.summary_line()]
     if result.folders_removed:
         lines.append(f"Removed {len(result.folders_removed)} empty folder(s).")
     if result.stopped and result.stopped != "cancelled":

@@ -3,11 +3,15 @@
 A local file goes only when the store has proved it holds the same bytes (invariant 3). Just
 before the unlink the object is recorded as an **only copy** (:mod:`.protections`), so every
 sweep and lifecycle rule of every remote on that bucket keeps it, even if this process is
-killed right after (F3). Before deleting, the file's fingerprint (device, inode, size, mtime)
-is checked again: a file changed since it was hashed is kept (the uploaded object is the
-earlier version). Deletion is link-safe (:class:`..safety.DirFds`), permanent or to the trash,
-and logged as ``local_file_deleted`` / ``local_file_not_found`` / ``failed_to_delete_local_file``
-with path and size (seed 000).
+killed right after (F3). Every local deletion goes through the one guarded delete path
+(:class:`..delete.GuardedRoot`): the target's form is checked, its folder is reached without
+following links or crossing mounts, it is compared by identity with every protected artifact
+of every project (an uploaded file that is, or is a hard link of, a final render, a thumbnail
+or a database is never deleted: invariant 11) and with its fingerprint (a file changed since
+it was hashed is kept: the uploaded object is the earlier version), and only then unlinked or
+moved, by descriptor, to a trash on the same file system (nothing freed: invariant 16). Emptied
+folders are removed the same way. Deletions are logged as ``local_file_deleted`` /
+``local_file_not_found`` / ``failed_to_delete_local_file`` with path and size (seed 000).
 
 Failures keep the local file and go back to the persistent queue (:mod:`.queue`) with
 exponential back-off; a cancelled or crashed multipart upload is aborted on the store.
@@ -24,14 +28,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from send2trash import send2trash
-
 from ..catalog import Catalog, display_path, iso
+from ..delete import GuardedRoot, Located, Removal
 from ..errors import ConfigError, SafetyRefusal
 from ..events import CancelToken, Progress, log_event, s3_log
 from ..execute import RunJournal, reconcile_interrupted_runs
 from ..plan import Action, Plan, PlanItem, load_plan
-from ..safety import DeleteLimits, DirFds, UnsafePath, fingerprint_matches, require_confirmation
+from ..protected import gather_protection
+from ..run.model import ItemOutcome
+from ..safety import DeleteLimits, Protection, require_confirmation
 from . import queue as uq
 from .probe import checksum_enforcement
 from .protections import forget_only_copy, record_only_copy
@@ -64,6 +69,8 @@ class UploadResult:
     skipped: list[dict[str, str]] = field(default_factory=list)
     already_gone: int = 0
     freed_bytes: int = 0
+    trashed_count: int = 0
+    trashed_bytes: int = 0
     bytes_uploaded: int = 0
     requests: int = 0
     seconds: float = 0.0
@@ -72,7 +79,7 @@ class UploadResult:
 
     @property
     def deleted_count(self) -> int:
-        return len(self.deleted_local)
+        return len(self.deleted_local) - self.trashed_count
 
     @property
     def unverified(self) -> list[dict[str, Any]]:
@@ -82,8 +89,13 @@ class UploadResult:
         """``Upload: uploaded 12 files (40.00 MB), 12 verified; deleted 12 local files, freed 40.00 MB``."""
         verified = sum(1 for u in self.uploaded if u["verified"])
         line = (f"Upload: uploaded {len(self.uploaded)} files ({self.bytes_uploaded / MB:.2f} MB), "
-                f"{verified} verified; "
-                f"deleted {self.deleted_count} local files, freed {self.freed_bytes / MB:.2f} MB")
+                f"{verified} verified; ")
+        if self.trashed_count and not self.deleted_count:
+            line += f"moved {self.trashed_count} local files ({self.trashed_bytes / MB:.2f} MB) to the trash"
+        else:
+            line += f"deleted {self.deleted_count} local files, freed {self.freed_bytes / MB:.2f} MB"
+            if self.trashed_count:
+                line += f"; moved {self.trashed_count} ({self.trashed_bytes / MB:.2f} MB) to the trash"
         if self.failed:
             line += f"; {len(self.failed)} failed (kept for retry)"
         if self.unverified:
@@ -101,6 +113,8 @@ class UploadResult:
             "deleted_count": self.deleted_count,
             "freed_bytes": self.freed_bytes,
             "deleted_size_mb": round(self.freed_bytes / MB, 2),
+            "trashed_count": self.trashed_count,
+            "trashed_bytes": self.trashed_bytes,
             "bytes_uploaded": self.bytes_uploaded,
             "failed": self.failed,
             "skipped": self.skipped,
@@ -176,8 +190,10 @@ def execute_upload_plan(
             # every upload request carries a signed checksum header, so the body need not be hashed twice
             client = make_client(remote, max_attempts=max_attempts, max_pool_connections=concurrency + 4,
                                  sign_payload=False)
+        protection = gather_protection(catalog, plan_id)
         engine = _Engine(catalog, plan, remote, client, mode, prefs, progress, cancel, started_by,
-                         bool(prefs["remove_empty_folders"]) if remove_empty_folders is None else remove_empty_folders)
+                         bool(prefs["remove_empty_folders"]) if remove_empty_folders is None else remove_empty_folders,
+                         protection)
         return engine.run(chosen)
 
 
@@ -186,14 +202,15 @@ class _Engine(Transfer):
 
     def __init__(self, catalog: Catalog, plan: Plan, remote: Remote, client: Any, mode: str,
                  prefs: dict[str, Any], progress: Progress, cancel: CancelToken | None, started_by: str,
-                 remove_empty: bool) -> None:
+                 remove_empty: bool, protection: Protection) -> None:
         super().__init__(plan, remote, client, prefs, progress)
+        self.protection = protection
         self.catalog = catalog
         self.mode = mode
         self.cancel = cancel
         self.started_by = started_by
         self.remove_empty = remove_empty
-        self.roots: dict[str, DirFds] = {}
+        self.roots: dict[str, GuardedRoot | Removal] = {}  # used on the deleter thread only
         self.stop_reason = ""
         self.cancelled = False
         self.emptied: dict[str, tuple[str, str]] = {}
@@ -221,11 +238,12 @@ class _Engine(Transfer):
                 self._loop(chosen, ids)
             finally:
                 self._journal.flush()
-                for dirs in self.roots.values():
-                    dirs.close()
-                self.roots.clear()
             if self.remove_empty:
                 self._remove_empty_folders()
+            for guarded in self.roots.values():
+                if isinstance(guarded, GuardedRoot):
+                    guarded.close()
+            self.roots.clear()
         finally:
             self._hooks(False)
             self._durable(True)
@@ -401,9 +419,9 @@ class _Engine(Transfer):
                 pending.discard(job.upload_id)
                 self.jobs.pop(job.upload_id, None)
             self._journal.flush()
-        for job in deletions:
-            future = self.deleter.submit(self._delete_local, job)
-            future.add_done_callback(lambda _f, job=job: self.events.put(("deleted", job)))
+        if deletions:
+            future = self.deleter.submit(self._delete_proved, deletions)
+            future.add_done_callback(lambda _f, jobs=deletions: self._report_deleted(jobs))
 
     def _settle_upload(self, job: Job) -> bool:
         """Record the upload's outcome; ``True`` when the local file should now be deleted."""
@@ -478,49 +496,88 @@ class _Engine(Transfer):
         self._record(item, "uploaded", f"uploaded and verified ({job.proof}); the local copy is kept")
         return False
 
-    def _delete_local(self, job: Job) -> None:
-        """Delete (or trash) one proved file on the deleter thread; sets ``job.deletion``.
+    def _report_deleted(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            self.events.put(("deleted", job))
 
-        Runs only after the commit that marked the upload ``verified`` (invariant 3); the
-        fingerprint is checked once more first (the file is unchanged since it was hashed).
-        """
-        item = job.item
-        path = item.target
-        shown = display_path(path)
+    def _delete_proved(self, jobs: list[Job]) -> None:
+        """Delete (or trash) the proved files of one batch on the deleter thread, through the one guarded
+        delete path; sets each ``job.deletion``. Runs only after the commit that marked the uploads
+        ``verified`` (invariant 3). The folders reached are held for the batch and reached afresh by the
+        next one (a folder swapped for a link in between is noticed)."""
+        held: list[GuardedRoot] = []
         try:
-            dirs = self.roots.get(item.root)
-            if dirs is None:
-                dirs = self.roots[item.root] = DirFds(item.root)
-            parent_fd, name = dirs.parent_of(path)
-            st = os.stat(name, dir_fd=parent_fd, follow_symlinks=False)
-            if not fingerprint_matches(item.fingerprint, st) or (st.st_size, st.st_mtime_ns) != (job.size,
-                                                                                                job.mtime_ns):
-                job.deletion = ("skipped", "changed since it was hashed: the uploaded object is the earlier version; "
-                                           "the local file is kept", 0)
-                return
-            if self.mode == "trash":
-                send2trash(path)
+            for job in jobs:
+                try:
+                    job.deletion = self._delete_local(job, held)
+                except Exception as exc:  # noqa: BLE001 — a bug must not leave the item without an outcome
+                    job.deletion = ("failed", f"uploaded and verified, but the local file could not be deleted: "
+                                              f"{exc}", 0)
+        finally:
+            for guarded in held:
+                guarded.release()
+
+    def _guarded(self, root: str) -> GuardedRoot | Removal:
+        found = self.roots.get(root)
+        if found is None:
+            try:
+                found = GuardedRoot(root, self.protection, self.mode)
+            except FileNotFoundError:
+                found = (ItemOutcome.ALREADY_GONE, "already gone (its workspace folder is gone)", 0)
+            except OSError as exc:
+                found = (ItemOutcome.FAILED, f"the folder {display_path(root)} cannot be opened "
+                                             f"({exc.strerror or exc})", 0)
+            self.roots[root] = found
+        return found
+
+    def _delete_local(self, job: Job, held: list[GuardedRoot]) -> tuple[str, str, int]:
+        """``(outcome, detail, freed bytes)`` of deleting one proved file (deleter thread)."""
+        item = job.item
+        guarded = self._guarded(item.root)
+        removal: Removal | None
+        if isinstance(guarded, GuardedRoot):
+            if guarded not in held:
+                guarded.hold()
+                held.append(guarded)
+            located = guarded.locate(item.target)
+            if isinstance(located, Located):
+                removal = guarded.remove(located.parent_fd, located.name, item.target, expected(item))
+                if removal is None:
+                    removal = (guarded.default_outcome, "", 0 if guarded.default_outcome is ItemOutcome.TRASHED
+                               else job.size)
             else:
-                os.unlink(name, dir_fd=parent_fd)
-        except FileNotFoundError:
+                removal = located
+        else:
+            removal = guarded
+        return self._worded(job, removal)
+
+    def _worded(self, job: Job, removal: Removal) -> tuple[str, str, int]:
+        """The guarded delete path's answer in an upload's words, logged with the seed's events."""
+        outcome, detail, freed = removal
+        shown = display_path(job.item.target)
+        if outcome is ItemOutcome.ALREADY_GONE:
             log_event(s3_log, logging.WARNING, "local_file_not_found", file_path=shown, size=job.size)
-            job.deletion = ("already_gone", "uploaded and verified; the local file was already gone", 0)
-            return
-        except Exception as exc:  # noqa: BLE001 — OSError, UnsafePath or send2trash's errors: the item fails
-            error = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            return "already_gone", "uploaded and verified; the local file was already gone", 0
+        if outcome is ItemOutcome.FAILED:
             log_event(s3_log, logging.ERROR, "failed_to_delete_local_file", file_path=shown, size=job.size,
-                      error=error)
-            job.deletion = ("failed", f"uploaded and verified, but the local file could not be deleted: {error}", 0)
-            return
+                      error=detail)
+            return "failed", f"uploaded and verified, but the local file could not be deleted: {detail}", 0
+        if outcome is ItemOutcome.SKIPPED:
+            if detail == "changed since preview":
+                detail = "changed since it was hashed: the uploaded object is the earlier version"
+            return "skipped", f"{detail}; uploaded and verified, the local file is kept", 0
         log_event(s3_log, logging.INFO, "local_file_deleted", file_path=shown, size=job.size, key=job.key,
                   mode=self.mode)
-        job.deletion = ("deleted", "moved to the trash after a verified upload" if self.mode == "trash"
-                        else "deleted after a verified upload", job.size)
+        if outcome is ItemOutcome.TRASHED:
+            return "trashed", "moved to the trash after a verified upload", 0
+        if detail:  # other hard links remain: nothing freed
+            return "deleted", f"deleted after a verified upload; {detail}", freed
+        return "deleted", "deleted after a verified upload", freed
 
     def _settle_deletion(self, job: Job) -> None:
         item = job.item
         outcome, detail, freed = job.deletion or ("failed", "the deletion did not report back", 0)
-        if outcome != "deleted" and job.only_copy_at:
+        if outcome not in ("deleted", "trashed") and job.only_copy_at:
             forget_only_copy(self.catalog, job.upload_id, job.only_copy_at)  # the local copy is still there
         if outcome == "failed":
             self._fail(item, detail)
@@ -528,39 +585,48 @@ class _Engine(Transfer):
         self._record(item, outcome, detail, freed)
         if outcome == "already_gone":
             self.result.already_gone += 1
-        elif outcome == "deleted":
+        elif outcome in ("deleted", "trashed"):
             uq.mark_deleted_local(self.catalog, job.upload_id)
-            self.result.deleted_local.append({"path": display_path(item.target), "size": job.size, "key": job.key})
+            self.result.deleted_local.append({"path": display_path(item.target), "size": job.size, "key": job.key,
+                                              "outcome": outcome})
+            if outcome == "trashed":  # moved, not freed (invariant 16)
+                self.result.trashed_count += 1
+                self.result.trashed_bytes += job.size
             self.result.freed_bytes += freed
             if self.remove_empty:
                 stop = os.path.join(item.root, item.group) if item.group else item.root
                 self.emptied[os.path.dirname(item.target)] = (item.root, stop)
 
     def _remove_empty_folders(self) -> None:
-        """Remove folders the run emptied, bottom-up, stopping below each item's output folder
-        (its ``group``): that folder, its parents and the workspace root are never removed."""
+        """Remove folders the run emptied, bottom-up, through the guarded delete path (never a folder that
+        holds a protected file, never through a link), stopping below each item's output folder (its
+        ``group``): that folder, its parents and the workspace root are never removed."""
         by_root: dict[str, dict[str, str]] = {}
         for folder, (root, stop) in self.emptied.items():
             by_root.setdefault(root, {})[folder] = stop
         for root, folders in by_root.items():
-            with DirFds(root) as dirs:
-                for folder in sorted(folders, key=lambda p: p.count(os.sep), reverse=True):
-                    stop = folders[folder]
-                    current = folder
-                    while current != stop and current.startswith(stop.rstrip(os.sep) + os.sep):
-                        rel = os.path.relpath(current, root).replace(os.sep, "/")
-                        try:
-                            parent_fd, name = dirs.parent_of(current)
-                            os.rmdir(name, dir_fd=parent_fd)
-                        except FileNotFoundError:
-                            current = os.path.dirname(current)
-                            continue
-                        except (OSError, UnsafePath):
-                            break
-                        dirs.forget(rel)
-                        self.result.folders_removed.append(display_path(current))
-                        log_event(s3_log, logging.INFO, "empty_folder_removed", folder=display_path(current))
+            guarded = self._guarded(root)
+            if not isinstance(guarded, GuardedRoot):
+                continue
+            for folder in sorted(folders, key=lambda p: p.count(os.sep), reverse=True):
+                stop = folders[folder]
+                current = folder
+                while current != stop and current.startswith(stop.rstrip(os.sep) + os.sep):
+                    located = guarded.locate(current)
+                    if isinstance(located, Located):
+                        removal = guarded.remove(located.parent_fd, located.name, current, None, folder=True)
+                        outcome = removal[0] if removal is not None else guarded.default_outcome
+                    else:
+                        outcome = located[0]
+                    if outcome is ItemOutcome.ALREADY_GONE:
                         current = os.path.dirname(current)
+                        continue
+                    if outcome is not ItemOutcome.DELETED:
+                        break  # not empty, protected, or not reached safely: it and its parents stay
+                    guarded.dirs.forget(os.path.relpath(current, guarded.root).replace(os.sep, "/"))
+                    self.result.folders_removed.append(display_path(current))
+                    log_event(s3_log, logging.INFO, "empty_folder_removed", folder=display_path(current))
+                    current = os.path.dirname(current)
 
     # -- bookkeeping
     def _record(self, item: PlanItem, outcome: str, detail: str, freed: int = 0) -> None:
@@ -599,18 +665,23 @@ class _Engine(Transfer):
             result.status = "failed"
         else:
             result.status = "complete"
-        summary = result.summary_line() + (" (moved to the trash)" if self.mode == "trash" and result.deleted_local
-                                           else "")
+        summary = result.summary_line()
         with self.catalog.transaction() as conn:
             conn.execute(
                 "UPDATE runs SET ended_at = ?, status = ?, deleted_count = ?, freed_bytes = ?, failed_count = ?, "
-                "skipped_count = ?, summary = ? WHERE id = ?",
+                "skipped_count = ?, trashed_count = ?, trashed_bytes = ?, summary = ? WHERE id = ?",
                 (iso(), result.status, result.deleted_count, result.freed_bytes, len(result.failed),
-                 len(result.skipped), summary, result.run_id),
+                 len(result.skipped), result.trashed_count, result.trashed_bytes, summary, result.run_id),
             )
         log_event(s3_log, logging.INFO, "run_finished", run_id=result.run_id, status=result.status, summary=summary,
                   requests=result.requests)
         return result
+
+
+def expected(item: PlanItem) -> tuple[Any, ...]:
+    """The item's plan fingerprint as the guarded delete path compares it (device, inode, size, mtime, kind)."""
+    fp = item.fingerprint
+    return (fp.get("dev"), fp.get("ino"), fp.get("size"), fp.get("mtime_ns"), fp.get("kind"))
 
 
 __all__ = ["UploadResult", "execute_upload_plan"]
