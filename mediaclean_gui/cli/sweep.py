@@ -9,6 +9,7 @@ from typing import Any
 from ..core.catalog import Catalog, parse_iso
 from ..core.errors import ConfigError, SafetyRefusal
 from ..core.plan import load_plan
+from ..core.run.limits import DeleteLimitExceeded
 from ..core.s3.lifecycle import LifecycleExport, apply_lifecycle, lifecycle_export
 from ..core.s3.sweep import execute_sweep_plan, plan_sweep, protect_keys, sweep_summary
 from ..core.text import printable
@@ -37,7 +38,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     sweep.add_argument("--yes", action="store_true", help="delete; without it nothing changes")
     sweep.add_argument("--max-delete", type=argtypes.count, metavar="N",
                        help="refuse (exit 3) a sweep that deletes more than N objects (default: preference "
-                       "max_delete_count) unless --confirm-large")
+                       "max_delete_count; 0 = no limit) unless --confirm-large")
     sweep.add_argument("--confirm-large", action="store_true",
                        help="second confirmation for a sweep above the delete limits")
     sweep.add_argument("--protect", action="append", default=[], metavar="KEY",
@@ -130,8 +131,12 @@ def cmd_sweep(args: argparse.Namespace, catalog: Catalog) -> Outcome:
         result = execute_sweep_plan(catalog, plan_id, started_by="schedule" if args.scheduled else "user",
                                     confirm_large=args.confirm_large, max_delete=args.max_delete)
     except SafetyRefusal as exc:
-        summary.update(success=False, error=exc.message, refused=True)
-        return Outcome(summary, text + f"\n\n{exc.message}", exc.exit_code)
+        message = exc.message
+        if isinstance(exc, DeleteLimitExceeded):  # the core words the refusal; the command line names its flags
+            message += (" To confirm it a second time, run the same command with --confirm-large; to raise the "
+                        "limit, give --max-delete N or set mediaclean prefs max_delete_count N (0 = no limit).")
+        summary.update(success=False, error=message, refused=True)
+        return Outcome(summary, text + f"\n\n{message}", exc.exit_code)
     payload = result.as_json()
     payload["groups"] = summary["groups"]
     payload["kept_by_reason"] = summary["kept_by_reason"]

@@ -10,7 +10,8 @@ from ..core.catalog import Catalog, display_path
 from ..core.errors import ConfigError
 from ..core.plan import Action, Plan, load_plan
 from ..core.projects import resolve_project
-from ..core.s3.upload import UploadResult, execute_upload_plan, key_of, plan_upload, upload_total_line
+from ..core.run.model import RunResult
+from ..core.s3.upload import execute_upload_plan, key_of, plan_upload, upload_total_line
 from ..core.s3.upload_plan import existing_at
 from . import Outcome, argtypes, fmt
 
@@ -51,7 +52,7 @@ def _items_json(plan: Plan) -> list[dict[str, Any]]:
     ]
 
 
-def upload_payload(plan: Plan, result: UploadResult | None) -> dict[str, Any]:
+def upload_payload(plan: Plan, result: RunResult | None) -> dict[str, Any]:
     """The JSON of ``upload``: the plan, and what the run did if there was one."""
     payload: dict[str, Any] = {
         "plan_id": plan.id,
@@ -99,12 +100,13 @@ def plan_text(plan: Plan, limit: int = 30) -> str:
     return "\n".join(out)
 
 
-def run_text(result: UploadResult) -> str:
+def run_text(result: RunResult) -> str:
     lines = [result.summary_line()]
-    if result.folders_removed:
-        lines.append(f"Removed {len(result.folders_removed)} empty folder(s).")
-    if result.stopped and result.stopped != "cancelled":
-        lines.append(f"Stopped early: {result.stopped}")
+    details = result.details
+    if details.get("folders_removed"):
+        lines.append(f"Removed {len(details['folders_removed'])} empty folder(s).")
+    if details.get("stopped") and details["stopped"] != "cancelled":
+        lines.append(f"Stopped early: {details['stopped']}")
     for skip in result.skipped[:20]:
         lines.append(f"kept: {skip['target']} — {skip['reason']}")
     for fail in result.failed[:20]:
@@ -137,5 +139,6 @@ def cmd_upload(args: argparse.Namespace, catalog: Catalog) -> Outcome:
         remove_empty_folders=args.remove_empty_folders,
     )
     plan = load_plan(catalog, plan.id)
-    failed = bool(result.failed or result.unverified or (result.stopped and result.stopped != "cancelled"))
+    stopped = result.details.get("stopped")
+    failed = bool(result.failed_count or result.details.get("unverified") or (stopped and stopped != "cancelled"))
     return Outcome(upload_payload(plan, result), run_text(result), 1 if failed else 0)

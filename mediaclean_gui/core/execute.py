@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -18,7 +17,7 @@ from .catalog import Catalog, display_path, iso
 from .delete import GuardedRoot, Located, Removal
 from .errors import SafetyRefusal
 from .events import CancelToken, Progress, fs_log, log_event
-from .plan import Plan, PlanItem
+from .plan import Plan
 from .projects import CleanupStatus, set_cleanup_status
 from .protected import gather_protection
 from .run.lifecycle import (
@@ -27,7 +26,6 @@ from .run.lifecycle import (
     finish_run,
     guard,
     reconcile_interrupted_runs,
-    reconcile_on_start,
     selected_batches,
     start_run,
 )
@@ -42,8 +40,7 @@ BATCH = 2000
 #: Threads removing files at once (measured: see tests/benchmarks/README.md).
 THREADS = 4
 
-__all__ = ["BATCH", "EXECUTES", "MB", "RunJournal", "RunResult", "THREADS", "execute_plan",
-           "reconcile_interrupted_runs", "reconcile_on_start"]
+__all__ = ["BATCH", "EXECUTES", "MB", "RunResult", "THREADS", "execute_plan", "reconcile_interrupted_runs"]
 
 
 def execute_plan(
@@ -98,34 +95,6 @@ def execute_plan(
         finally:
             runner.close()
         return _finish(catalog, result, project_ids, cancelled, started_by)
-
-
-class RunJournal:
-    """Per-item outcome journal kept for the upload executor until it runs on :mod:`core.run`
-    (whose :class:`~core.run.lifecycle.Journal` records a batch with one range update)."""
-
-    def __init__(self, catalog: Catalog, run_id: int, batch: int = 500) -> None:
-        self.catalog = catalog
-        self.run_id = run_id
-        self.batch = batch
-        self.pending: list[tuple[str, str, int, int, int]] = []
-        self.recorded: set[int] = set()
-        self.last = time.monotonic()
-
-    def record(self, item: PlanItem, outcome: str, detail: str, freed: int) -> None:
-        assert item.id is not None
-        self.pending.append((outcome, detail, freed, self.run_id, item.id))
-        self.recorded.add(item.id)
-        if len(self.pending) >= self.batch or time.monotonic() - self.last > 0.5:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.pending:
-            with self.catalog.transaction() as conn:
-                conn.executemany("UPDATE run_items SET outcome = ?, detail = ?, freed_bytes = ? "
-                                 "WHERE run_id = ? AND plan_item_id = ?", self.pending)
-            self.pending.clear()
-        self.last = time.monotonic()
 
 
 def _check_finals(plan: Plan) -> None:

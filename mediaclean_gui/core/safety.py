@@ -1,4 +1,5 @@
-"""The guards of SPEC section 3 in one place: containment, fingerprints, link-safe removal, limits."""
+"""The guards of SPEC section 3 in one place: containment, fingerprints, link-safe folder access, the identity
+of protected artifacts. (The delete limits are in ``core.run.limits``.)"""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import stat
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
-
-from .errors import SafetyRefusal
 
 
 def fingerprint(st: os.stat_result) -> dict[str, Any]:
@@ -224,32 +223,3 @@ class Protection:
         if found is None and stat.S_ISDIR(st.st_mode):
             found = self.folders.get(key)
         return found
-
-
-class DeleteLimits:
-    """Kept for the upload executor until it runs on ``core.run`` (which has the one limit check,
-    :func:`core.run.limits.check_limits`). 0 means no limit."""
-
-    def __init__(self, max_count: int, max_share: float) -> None:
-        self.max_count = max_count
-        self.max_share = max_share
-
-    @classmethod
-    def from_prefs(cls, prefs: dict[str, Any]) -> DeleteLimits:
-        return cls(int(prefs["max_delete_count"]), float(prefs["max_delete_share"]))
-
-    def exceeded(self, count: int, nbytes: int, total_bytes: int) -> str | None:
-        """A sentence saying which limit the plan exceeds, or ``None``."""
-        if self.max_count and count > self.max_count:
-            return f"the plan deletes {count:,} files, more than the limit of {self.max_count:,}"
-        if self.max_share < 1.0 and total_bytes > 0 and nbytes / total_bytes > self.max_share:
-            return (f"the plan deletes {100.0 * nbytes / total_bytes:.0f}% of the space scanned, more than the "
-                    f"limit of {100 * self.max_share:.0f}%")
-        return None
-
-
-def require_confirmation(reason: str | None, confirmed: bool) -> None:
-    """Raise :class:`SafetyRefusal` when a limit is exceeded and not confirmed a second time."""
-    if reason and not confirmed:
-        raise SafetyRefusal(f"Refused: {reason}. Nothing was deleted. Review the plan, then confirm it a second "
-                            f"time or raise the limit.")

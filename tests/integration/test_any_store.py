@@ -47,7 +47,7 @@ def test_uploads_are_verified_and_only_then_deleted(catalog, s3_env, bucket, mv_
     catalog.set_pref("multipart_threshold_mb", 5)
     result = execute_upload_plan(catalog, plan_upload(catalog, pid, "store", delete_after_upload=True))
     assert result.status == "complete", result.as_json()
-    video = {u["key"]: u for u in result.uploaded}["gen/mv/jobs/v1/video.mp4"]
+    video = {u["key"]: u for u in result.details["uploaded"]}["gen/mv/jobs/v1/video.mp4"]
     assert video["verified"] is True
     assert not mv_workspace.path(rel).exists()
     stored = raw.get_object(Bucket=bucket, Key="gen/mv/jobs/v1/video.mp4")["Body"].read()
@@ -132,7 +132,8 @@ def test_data_other_clients_wrote_sweeps_and_lists_correctly(catalog, s3_env, bu
                                        "gen/mv/jobs/v2/video.mp4")
     result = execute_upload_plan(catalog, upload_plan, client=make_client(get_remote(catalog, "store")))
     assert result.status == "complete", result.as_json()
-    assert result.uploaded == [] and [d["key"] for d in result.deleted_local] == ["gen/mv/jobs/v1/video.mp4"]
+    assert result.details["uploaded"] == []
+    assert [d["key"] for d in result.details["deleted_local"]] == ["gen/mv/jobs/v1/video.mp4"]
     assert not dest.exists() and dest2.exists()
     assert set(listing(s3_env.client(), bucket)) >= {"gen/mv/jobs/v1/video.mp4", "gen/mv/jobs/v2/video.mp4"}
     assert iso(boundary)  # the boundary second is real

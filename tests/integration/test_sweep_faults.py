@@ -64,7 +64,7 @@ def test_overwritten_and_vanished_objects_between_preview_and_run(old_clips, cat
 
     result = execute_sweep_plan(catalog, plan_id, client=run_client)
 
-    assert result.conditional is (store == "honours ETag conditions")
+    assert result.details["conditional_deletes"] is (store == "honours ETag conditions")
     assert sorted(listing(client, bucket)) == ["clips/c03.mp4", "clips/c04.mp4"]
     assert result.deleted_count == 17 and result.already_gone == 1 and result.skipped_count == 2
     assert result.status == "complete" and result.failed_count == 0
@@ -77,7 +77,7 @@ def test_overwritten_and_vanished_objects_between_preview_and_run(old_clips, cat
         f"Deleted 17 files ({result.freed_bytes / 1_000_000:.2f} MB), retained 2 objects (0 recent clips); "
         f"1 already gone")
     if store == "ignores ETag conditions":
-        assert any("listed again" in n for n in result.notes)
+        assert any("looked up again" in n for n in result.notes)
 
 
 def catalog_remote(catalog):
@@ -134,7 +134,7 @@ def test_slowdown_is_retried_and_per_key_errors_are_recorded(old_clips, catalog,
     run_client.meta.events.register("before-send.s3.DeleteObjects", throttle)
     run_client.meta.events.register("before-parameter-build.s3.DeleteObjects", hold_back)
     run_client.meta.events.register("after-call.s3.DeleteObjects", add_errors)
-    monkeypatch.setattr("mediaclean_gui.core.s3.sweep_run.sweep_client", lambda remote: run_client)
+    monkeypatch.setattr("mediaclean_gui.core.s3.sweep_run.sweep_client", lambda remote, **_: run_client)
 
     code, out = cli("sweep", "--remote", "r", "--as-of", iso(as_of), "--yes")
 
@@ -181,9 +181,10 @@ def test_max_delete_guard_refuses_until_confirmed(old_clips, cli, bucket, catalo
     client, as_of = old_clips
     code, out = cli("sweep", "--remote", "r", "--as-of", iso(as_of), "--yes", "--max-delete", "5")
     assert code == 3
-    assert out["error"] == ("Refused: the sweep deletes 20 objects, more than the limit of 5 (--max-delete). "
-                            "Nothing was deleted. Review the plan, then confirm it a second time (--confirm-large on "
-                            "the command line) or raise the limit (--max-delete N).")
+    assert out["error"] == ("Refused: the plan deletes 20 objects, more than the limit of 5. Nothing was deleted. "
+                            "Review the plan, then confirm it a second time or raise the limit. To confirm it a second "
+                            "time, run the same command with --confirm-large; to raise the limit, give --max-delete N "
+                            "or set mediaclean prefs max_delete_count N (0 = no limit).")
     assert out["plan_id"] and out["deleted_count"] == 20 and out["dry_run"] is True
     assert len(listing(client, bucket)) == 20 and list_runs(catalog) == []
     # the share of the objects scanned (preference max_delete_share)
@@ -226,7 +227,7 @@ def test_cancel_between_batches(old_clips, catalog, bucket):
     progress = Progress(callback=lambda p: token.cancel() if p.done >= 5 else None)
     result = execute_sweep_plan(catalog, plan_id, batch_size=5, progress=progress, cancel=token, concurrency=1)
     assert result.status == "cancelled" and result.deleted_count == 5
-    assert result.summary_line() == ("Deleted 5 files (0.00 MB), retained 15 objects (0 recent clips) (cancelled)")
+    assert result.details["message"] == ("Deleted 5 files (0.00 MB), retained 15 objects (0 recent clips) (cancelled)")
     assert len(listing(client, bucket)) == 15
     details = [r["detail"] for r in run_items(catalog, result.run_id) if r["outcome"] == "skipped"]
     assert details == ["cancelled before it was reached"] * 15
@@ -243,8 +244,8 @@ def test_the_run_is_journaled_before_the_first_delete(old_clips, catalog, catalo
             return
         other = sqlite3.connect(catalog_path)
         seen.append(other.execute("SELECT r.status, count(*), sum(ri.outcome = 'pending'), "
-                                  "sum(ri.detail = 'in flight') FROM runs r JOIN run_items ri ON ri.run_id = r.id "
-                                  "WHERE r.plan_id = ?", (plan_id,)).fetchone())
+                                  "sum(ri.plan_item_id BETWEEN r.in_flight_from AND r.in_flight_to) FROM runs r "
+                                  "JOIN run_items ri ON ri.run_id = r.id WHERE r.plan_id = ?", (plan_id,)).fetchone())
         other.close()
 
     run_client.meta.events.register("before-send.s3.DeleteObjects", look)
@@ -274,7 +275,8 @@ def test_a_crash_mid_run_is_reconciled(old_clips, catalog, bucket):
         assert reconcile_interrupted_sweeps(catalog) == [run["id"]]
     (run,) = list_runs(catalog)
     assert run["status"] == "interrupted" and run["deleted_count"] == 12
-    assert run["summary"] == "Interrupted; reconciled: 12 objects deleted, 0.00 MB freed"
+    assert run["summary"].startswith("Interrupted; reconciled: Deleted 12 objects · freed ")
+    assert run["summary"].endswith(" · 8 skipped")
     items = run_items(catalog, run["id"])
     assert [i["outcome"] for i in items] == ["deleted"] * 12 + ["skipped"] * 8
     assert {i["detail"] for i in items[6:12]} == {"gone after the run was interrupted"}
@@ -285,6 +287,42 @@ def test_a_crash_mid_run_is_reconciled(old_clips, catalog, bucket):
         execute_sweep_plan(catalog, plan_id)
     again = execute_sweep_plan(catalog, plan_sweep(catalog, "r", as_of=as_of))
     assert again.deleted_count == 8 and listing(client, bucket) == {}
+
+
+@pytest.mark.seaweedfs_only("the store is stopped and started again with its data")
+def test_reconcile_at_start_up_never_hangs_on_a_store_that_is_gone(old_clips, catalog, bucket, s3_env, cli):
+    """A sweep killed with a batch in flight, then the store goes away: the next start reconciles in seconds
+    (short timeouts), says the batch in flight is unknown (preview again), and the rest not done."""
+    import time
+
+    client, as_of = old_clips
+    plan_id = plan_sweep(catalog, "r", as_of=as_of)
+    run_client = make_client(catalog_remote(catalog))
+    calls = {"n": 0}
+
+    def crash(**_):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the probe, batch 1, then batch 2 is sent but never recorded
+            raise KeyboardInterrupt
+
+    run_client.meta.events.register("after-call.s3.DeleteObjects", crash)
+    with pytest.raises(KeyboardInterrupt):
+        execute_sweep_plan(catalog, plan_id, client=run_client, batch_size=6, concurrency=1)
+    s3_env.stop()
+    try:
+        started = time.monotonic()
+        code, history = cli("history")
+        took = time.monotonic() - started
+    finally:
+        s3_env.start()
+    assert code == 0 and took < 20, took
+    (run,) = [r for r in history["runs"] if r["kind"] == "sweep"]
+    assert run["status"] == "interrupted"
+    items = run_items(catalog, run["id"])
+    assert [i["outcome"] for i in items] == ["deleted"] * 6 + ["skipped"] * 14
+    assert {i["detail"] for i in items[6:12]} == {"unknown: the run was interrupted while deleting it; preview again"}
+    assert {i["detail"] for i in items[12:]} == {"not done: the run was interrupted"}
+    assert len(listing(client, bucket)) == 8  # the store did delete the batch in flight: nothing is claimed
 
 
 def _listing_threads() -> list[str]:
@@ -349,4 +387,4 @@ def test_batches_in_flight_together_are_all_recorded(old_clips, catalog, bucket)
     outcomes = [r["outcome"] for r in run_items(catalog, result.run_id)]
     assert outcomes == ["deleted"] * 9 + ["skipped"] * 11
     # versioning, probe, three batches (and a listing per batch where the store ignores ETag conditions)
-    assert result.requests == 2 + 3 * (1 if result.conditional else 2)
+    assert result.details["requests"] == 2 + 3 * (1 if result.details["conditional_deletes"] else 2)

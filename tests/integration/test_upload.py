@@ -179,7 +179,7 @@ def test_read_back_proof_when_the_endpoint_does_not_enforce_checksums(catalog, s
     result = execute_upload_plan(catalog, plan_id, client=client)
     assert result.status == "complete", result.as_json()
     assert seen.count("HeadObject") == len(rels)
-    proofs = {u["key"]: u["proof"] for u in result.uploaded}
+    proofs = {u["key"]: u["proof"] for u in result.details["uploaded"]}
     assert "composite checksum matches" in proofs["gen/mv/jobs/v2/video.mp4"]
     assert proofs["gen/mv/jobs/v1/video.mp4"].startswith("head_object: size 14")
     head = s3_env.client().head_object(Bucket=bucket, Key="gen/mv/jobs/v2/video.mp4", ChecksumMode="ENABLED")
@@ -203,10 +203,10 @@ def test_probe_proof_needs_one_request_per_small_file(catalog, s3_env, bucket, m
     plan_id = plan_upload(catalog, pid, "r2", delete_after_upload=True)
     result = execute_upload_plan(catalog, plan_id, client=client)
     assert result.status == "complete"
-    assert len(result.deleted_local) == 10
+    assert len(result.details["deleted_local"]) == 10
     # HeadBucket + ListMultipartUploads + one PutObject per file, no read-back
-    assert result.requests == 2 + 10
-    assert all("this endpoint refuses a wrong checksum" in u["proof"] for u in result.uploaded)
+    assert result.details["requests"] == 2 + 10
+    assert all("this endpoint refuses a wrong checksum" in u["proof"] for u in result.details["uploaded"])
 
 
 @pytest.mark.parametrize("big", [False, True], ids=["single-part", "multipart"])
@@ -278,8 +278,8 @@ def test_no_checksum_from_store_means_unverified_and_kept(catalog, s3_env, bucke
     plan_id = plan_upload(catalog, pid, "blind", delete_after_upload=True)
     result = execute_upload_plan(catalog, plan_id, client=client)
     assert all(mv_workspace.path(r).exists() for r in rels)
-    assert result.deleted_local == []
-    assert [u["verified"] for u in result.uploaded] == [False, False]
+    assert result.details["deleted_local"] == []
+    assert [u["verified"] for u in result.details["uploaded"]] == [False, False]
     for reason in {s["reason"] for s in result.skipped}:
         assert reason.startswith("upload not verified: the store's ETag fffffffffffffffffffffffffffffffe is not the "
                              "file's MD5 ")
@@ -447,7 +447,7 @@ def test_progress_counts_bytes_and_files(catalog, s3_env, bucket, mv_workspace):
     result = execute_upload_plan(catalog, plan_id, progress=progress)
     total = sum(os.path.getsize(mv_workspace.big) if "v2/video" in r else 0 for r in rels)
     assert progress.total == len(rels) and progress.done == len(rels)
-    assert progress.bytes_done == progress.bytes_total == result.bytes_uploaded
+    assert progress.bytes_done == progress.bytes_total == result.details["bytes_uploaded"]
     assert progress.bytes_total > total
     assert len({b for _, b in seen}) > 3  # bytes arrive in steps, not at the end only
 
@@ -485,8 +485,9 @@ def test_final_outputs_are_uploaded_but_never_deleted(catalog, s3_env, bucket, w
     final, thumb = (str(workspace.path(p)) for p in workspace.projects["p1"]["final"])
     assert actions == {final: "upload", thumb: "upload"}
     result = execute_upload_plan(catalog, plan_id)
-    assert result.status == "complete" and result.deleted_local == []
-    assert {u["key"] for u in result.uploaded} == {"gen/videos/p1/final.mp4", "gen/videos/p1/final-thumb.jpg"}
+    assert result.status == "complete" and result.details["deleted_local"] == []
+    assert {u["key"] for u in result.details["uploaded"]} == {"gen/videos/p1/final.mp4",
+                                                             "gen/videos/p1/final-thumb.jpg"}
     assert os.path.exists(final) and os.path.exists(thumb)
     objects = stored(s3_env, bucket)
     assert sha(objects["gen/videos/p1/final.mp4"]) == sha(Path(final).read_bytes())

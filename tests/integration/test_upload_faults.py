@@ -84,7 +84,7 @@ def test_server_stopped_in_the_middle_of_a_run(catalog, catalog_path, s3_env, bu
     result = execute_upload_plan(catalog, plan_id, client=client, progress=Progress(callback=stop_after_some))
     stopper[0].join()
     assert result.status == "failed"
-    assert result.stopped.startswith("Upload failed: cannot reach the store at")
+    assert result.details["stopped"].startswith("Upload failed: cannot reach the store at")
     not_tried = [s for s in result.skipped if s["reason"].startswith("not tried: Upload failed: cannot reach the store")]
     assert not_tried  # once the store is unreachable the rest are not tried, they stay queued
     s3_env.start()
@@ -153,7 +153,7 @@ def test_injected_faults_are_retried_without_loss(catalog, catalog_path, s3_env,
     assert result.failed == []
     gone, present = check_consistent(catalog_path, mv_workspace, rels, s3_env, bucket)
     assert (gone, present) == (len(rels), 0)
-    assert result.requests >= len(rels) + 12
+    assert result.details["requests"] >= len(rels) + 12
 
 
 def test_persistent_failure_backs_off_and_keeps_the_file(catalog, catalog_path, s3_env, bucket, mv_workspace):

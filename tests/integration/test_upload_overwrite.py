@@ -84,7 +84,7 @@ def test_the_same_bytes_at_the_key_are_the_proof_without_a_put(catalog, s3_env, 
     assert result.status == "complete", result.as_json()
     assert "PutObject" not in seen and "CreateMultipartUpload" not in seen
     assert seen.count("HeadObject") == 3
-    assert len(result.deleted_local) == 3 and result.uploaded == []
+    assert len(result.details["deleted_local"]) == 3 and result.details["uploaded"] == []
     assert not any(mv_workspace.path(r).exists() for r in rels)
     assert {o["Key"]: o["ETag"] for o in raw.list_objects_v2(Bucket=bucket)["Contents"]} == before
     # the objects are now the only copies: a sweep keeps them

@@ -73,38 +73,53 @@ def start_run(catalog: Catalog, plan: Plan, started_by: str, mode: str) -> int:
 class Journal:
     """Record a run's outcomes batch by batch (invariant 6).
 
-    ``begin(first, last)`` notes the batch in flight (plan item ids); ``settle`` writes, in one
+    ``begin(first, last)`` notes a batch in flight (plan item ids); ``settle`` writes, in one
     transaction, the batch's default outcome for every item still pending in the range (freed bytes
-    = the item's size for :attr:`ItemOutcome.DELETED`, else 0) and one row per exception. The commits
-    do not wait for an fsync each: a killed process loses none of them (WAL), and after a power loss
-    :func:`reconcile_interrupted_runs` re-reads what is still pending.
+    = the item's size for :attr:`ItemOutcome.DELETED`, else 0; ``frees=False`` for a default that frees
+    nothing, such as a delete marker) and one row per exception. Several batches may be in flight at
+    once (begun, not yet settled; an executor with several requests in flight): the run row then
+    holds the span from the first id of the oldest to the last id of the newest, and settling one
+    batch narrows the span in the same transaction, so a crash never loses a batch that was in flight.
+    The commits do not wait for an fsync each: a killed process loses none of them (WAL), and after a
+    power loss :func:`reconcile_interrupted_runs` re-reads what is still pending.
     """
 
     def __init__(self, catalog: Catalog, run_id: int) -> None:
         self.catalog = catalog
         self.run_id = run_id
+        self._flying: list[tuple[int, int]] = []
         conn = catalog.conn
         self._sync = conn.execute("PRAGMA synchronous").fetchone()[0]
         conn.execute("PRAGMA synchronous = NORMAL")
 
+    def _span(self) -> tuple[int | None, int | None]:
+        if not self._flying:
+            return None, None
+        return min(f for f, _ in self._flying), max(t for _, t in self._flying)
+
     def begin(self, first_id: int, last_id: int) -> None:
+        self._flying.append((first_id, last_id))
         self.catalog.conn.execute("UPDATE runs SET in_flight_from = ?, in_flight_to = ? WHERE id = ?",
-                                  (first_id, last_id, self.run_id))
+                                  (*self._span(), self.run_id))
 
     def settle(self, first_id: int, last_id: int, default: ItemOutcome, exceptions: list[Exception_],
-               default_detail: str = "") -> None:
+               default_detail: str = "", *, frees: bool | None = None) -> None:
+        if (first_id, last_id) in self._flying:
+            self._flying.remove((first_id, last_id))
+        frees = default is ItemOutcome.DELETED if frees is None else frees
         with self.catalog.transaction() as conn:
             if exceptions:
                 conn.executemany(
                     "UPDATE run_items SET outcome = ?, detail = ?, freed_bytes = ? "
                     "WHERE run_id = ? AND plan_item_id = ?",
                     [(o.value, d, f, self.run_id, i) for o, d, f, i in exceptions])
-            freed = "(SELECT size FROM plan_items WHERE id = plan_item_id)" if default is ItemOutcome.DELETED else "0"
+            freed = "(SELECT size FROM plan_items WHERE id = plan_item_id)" if frees else "0"
             conn.execute(
                 f"UPDATE run_items SET outcome = ?, detail = ?, freed_bytes = {freed} WHERE run_id = ? "
                 f"AND plan_item_id BETWEEN ? AND ? AND outcome = 'pending'",
                 (default.value, default_detail, self.run_id, first_id, last_id))
-            conn.execute("UPDATE runs SET in_flight_from = NULL, in_flight_to = NULL WHERE id = ?", (self.run_id,))
+            conn.execute("UPDATE runs SET in_flight_from = ?, in_flight_to = ? WHERE id = ?",
+                         (*self._span(), self.run_id))
 
     def skip_rest(self, detail: str) -> int:
         """Every item still pending becomes ``skipped`` with ``detail`` (cancel, a store that stopped
@@ -157,10 +172,11 @@ def selected_batches(catalog: Catalog, plan_id: int, size: int = 2000) -> Iterat
         yield out
 
 
-def finish_run(catalog: Catalog, result: RunResult, *, cancelled: bool = False,
+def finish_run(catalog: Catalog, result: RunResult, *, cancelled: bool = False, stopped: bool = False,
                summarize: Callable[[RunResult], str] | None = None) -> RunResult:
     """Fill ``result``'s counts from the catalog (SQL aggregates), set its status (``cancelled``,
-    ``failed`` when any item failed, else ``complete``), store the run row and return ``result``.
+    ``failed`` when any item failed or the executor ``stopped`` early for a reason of its own — a store
+    that stopped answering —, else ``complete``), store the run row and return ``result``.
 
     Folder removals are not counted as files. Items the user left out count neither as skipped nor
     as failed. ``summarize`` makes the summary line (default: :meth:`RunResult.sentence`).
@@ -188,7 +204,7 @@ def finish_run(catalog: Catalog, result: RunResult, *, cancelled: bool = False,
     result.skipped = _details(catalog, result.run_id, ItemOutcome.SKIPPED, "reason")
     if cancelled:
         result.status = RunStatus.CANCELLED
-    elif result.failed_count:
+    elif result.failed_count or stopped:
         result.status = RunStatus.FAILED
     else:
         result.status = RunStatus.COMPLETE
@@ -220,7 +236,7 @@ RECONCILERS: dict[str, str] = {
     PlanKind.CLEAN.value: "mediaclean_gui.core.run.lifecycle:reconcile_local_runs",
     PlanKind.TEMP.value: "mediaclean_gui.core.run.lifecycle:reconcile_local_runs",
     PlanKind.ORPHANS.value: "mediaclean_gui.core.run.lifecycle:reconcile_local_runs",
-    PlanKind.UPLOAD.value: "mediaclean_gui.core.run.lifecycle:reconcile_local_runs",
+    PlanKind.UPLOAD.value: "mediaclean_gui.core.s3.local_copies:reconcile_interrupted_uploads",
     PlanKind.SWEEP.value: "mediaclean_gui.core.s3.sweep_run:reconcile_interrupted_sweeps",
 }
 
@@ -257,6 +273,29 @@ def reconcile_on_start(catalog: Catalog) -> list[int]:
         return []
 
 
+def record_outcomes(catalog: Catalog, run_id: int, outcomes: list[Exception_]) -> None:
+    """Write item outcomes one by one, ``(outcome, detail, freed bytes, plan item id)`` each, in one
+    transaction (what a reconciler found on the disk or in the store)."""
+    with catalog.transaction() as conn:
+        conn.executemany("UPDATE run_items SET outcome = ?, detail = ?, freed_bytes = ? "
+                         "WHERE run_id = ? AND plan_item_id = ?", [(o.value, d, f, run_id, i) for o, d, f, i in outcomes])
+
+
+def finish_interrupted(catalog: Catalog, run_id: int) -> RunResult:
+    """End a run a dead process left ``running``, once its reconciler has recorded what it found: every item
+    still pending becomes ``skipped`` ("not done: the run was interrupted"), the counts come from the
+    catalog, the status is ``interrupted`` and the summary ``Interrupted; reconciled: …``."""
+    row = catalog.conn.execute("SELECT plan_id, kind, mode FROM runs WHERE id = ?", (run_id,)).fetchone()
+    with catalog.transaction() as conn:
+        conn.execute("UPDATE run_items SET outcome = 'skipped', detail = 'not done: the run was interrupted' "
+                     "WHERE run_id = ? AND outcome = 'pending'", (run_id,))
+    result = RunResult(run_id, row["plan_id"], PlanKind(row["kind"]), mode=row["mode"])
+    finish_run(catalog, result, summarize=lambda r: "Interrupted; reconciled: " + r.sentence())
+    result.status = RunStatus.INTERRUPTED
+    catalog.conn.execute("UPDATE runs SET status = ? WHERE id = ?", (result.status.value, run_id))
+    return result
+
+
 def reconcile_local_runs(catalog: Catalog) -> list[int]:
     """Settle interrupted runs whose items are local paths: an item still pending whose target is gone
     is recorded as deleted (trashed in trash mode), one still present as skipped (not done).
@@ -266,7 +305,8 @@ def reconcile_local_runs(catalog: Catalog) -> list[int]:
     """
     from ..projects import CleanupStatus, set_cleanup_status
 
-    local = [k.value for k in PlanKind if k.local]
+    mine = f"{__name__}:reconcile_local_runs"
+    local = [kind for kind, target in RECONCILERS.items() if target == mine]  # only the kinds registered to it
     rows = catalog.conn.execute(
         f"SELECT id, kind, mode FROM runs WHERE status = 'running' AND kind IN ({','.join('?' * len(local))})",
         local).fetchall()

@@ -32,9 +32,10 @@ def _parse_timestamp(value: Any) -> Any:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.timezone.utc)
 
 
-def sweep_client(remote: Remote) -> Any:
+def sweep_client(remote: Remote, **options: Any) -> Any:
     """:func:`remote.make_client` (standard retries with back-off, path style, signature v4) on a session
-    whose response parser reads timestamps with :func:`_parse_timestamp`."""
+    whose response parser reads timestamps with :func:`_parse_timestamp`. ``options`` go to
+    :func:`remote.make_client` (timeouts, retries, pool size)."""
     import boto3
     import botocore.session
     from botocore.exceptions import ProfileNotFound
@@ -44,8 +45,8 @@ def sweep_client(remote: Remote) -> Any:
     try:
         session = boto3.session.Session(botocore_session=core, profile_name=remote.aws_profile)
     except ProfileNotFound:
-        return make_client(remote)  # raises the one-sentence error for a missing profile
-    return make_client(remote, session=session)
+        return make_client(remote, **options)  # raises the one-sentence error for a missing profile
+    return make_client(remote, session=session, **options)
 
 
 # ---------------------------------------------------------------- listing

@@ -23,7 +23,7 @@ from .pipeline import ClipRef, PipelineLink, open_pipeline
 from .protections import PageProtections, protect_keys, unprotect_keys
 from .remote import Remote, explain_s3_error, get_remote
 from .retention import Facts, ListedObject, RetentionPolicy, decide
-from .sweep_run import SweepRunResult, execute_sweep_plan, reconcile_interrupted_sweeps
+from .sweep_run import execute_sweep_plan, reconcile_interrupted_sweeps
 
 MB = 1_000_000  # SI: 1 MB = 1,000,000 bytes, as every size mediaclean shows
 SAMPLE_SIZE = 10
@@ -402,7 +402,7 @@ def plan_groups(catalog: Catalog, plan_id: int) -> dict[str, Any]:
 
 
 __all__ = [
-    "AGE_BUCKETS", "SweepRunResult", "SweepSummary", "bucket_usage", "execute_sweep_plan",
+    "AGE_BUCKETS", "SweepSummary", "bucket_usage", "execute_sweep_plan",
     "list_objects", "plan_groups", "plan_stats", "plan_sweep", "protect_keys", "reconcile_interrupted_sweeps",
     "sweep_summary", "unprotect_keys", "versioning_notes",
 ]

@@ -49,6 +49,7 @@ from typing import Any
 from ..catalog import display_path
 from ..events import Progress
 from ..plan import Action, Plan, PlanItem
+from ..run.model import ItemOutcome
 from ..safety import fingerprint_matches
 from . import queue as uq
 from .checksum import DEFAULT_ALGORITHM, FileDigest, Verdict, compare, digest_fd
@@ -87,7 +88,7 @@ class Job:
     verdict: Verdict | None = None
     proof: str = ""
     head: dict[str, Any] = field(default_factory=dict)
-    deletion: tuple[str, str, int] | None = None
+    deletion: tuple[ItemOutcome, str, int] | None = None
     only_copy_at: str = ""
     guard: str = ""  # how an overwrite is refused just before the upload: "if-none-match", "head" or ""
     clash: str = ""  # set when the store turned out to hold other bytes at the key (both copies kept)
