@@ -242,14 +242,16 @@ def _mark_retry(catalog: Catalog, upload_id: int, status: str, error: str, now: 
     return next_at
 
 
-def mark_deleted_local(catalog: Catalog, upload_id: int) -> None:
+def mark_deleted_local(catalog: Catalog, upload_id: int, *, recorded: bool = False) -> None:
     """The local file is gone after a verified upload: the object is now the only copy (F3), and
-    ``only_copies`` remembers it for every sweep and lifecycle export of any remote on that bucket."""
+    ``only_copies`` remembers it for every sweep and lifecycle export of any remote on that bucket
+    (``recorded``: the caller already recorded it, just before the deletion)."""
     from .protections import record_only_copy
 
     now = iso()
     catalog.conn.execute("UPDATE uploads SET status = 'deleted_local', updated_at = ? WHERE id = ?", (now, upload_id))
-    record_only_copy(catalog, upload_id, now)
+    if not recorded:
+        record_only_copy(catalog, upload_id, now)
 
 
 def release(catalog: Catalog, upload_id: int, note: str = "") -> None:

@@ -60,6 +60,9 @@ from .upload_plan import existing_at
 MIB = 1024 * 1024  # part sizes are binary (S3's 5 MiB minimum part)
 MIN_PART = 5 * MIB
 PART_SIZE = 8 * MIB
+#: a body up to this size goes without ``Expect: 100-continue`` (botocore asks for it for every file body: one
+#: more round trip per small file, for nothing — a refusal of so small a body costs less than the wait)
+NO_CONTINUE = 8 * MIB
 
 
 @dataclass
@@ -165,9 +168,17 @@ class Transfer:
         elif model.name in ("PutObject", "CompleteMultipartUpload") and "Error" not in parsed:
             job.response = dict(parsed)
 
+    @staticmethod
+    def _no_continue(request: Any, **_: Any) -> None:
+        """``before-send`` of a small ``PutObject``: no ``Expect: 100-continue`` (it is not signed)."""
+        headers = request.headers
+        if "Expect" in headers and int(headers.get("Content-Length") or NO_CONTINUE + 1) <= NO_CONTINUE:
+            del headers["Expect"]
+
     def _hooks(self, register: bool) -> None:
         events = self.client.meta.events
-        pairs: list[tuple[str, Any]] = [("before-send.s3.*", self._count)]
+        pairs: list[tuple[str, Any]] = [("before-send.s3.*", self._count), ("before-send.s3.PutObject",
+                                                                           self._no_continue)]
         for op in ("PutObject", "CreateMultipartUpload", "CompleteMultipartUpload"):
             pairs += [(f"before-parameter-build.s3.{op}", self._before_call), (f"after-call.s3.{op}", self._after_call)]
         for name, handler in pairs:

@@ -36,6 +36,10 @@ from .upload_plan import key_of
 
 #: plan items journalled at once (one range update per batch, plus a row for each item that is not the default)
 JOURNAL_BATCH = 256
+#: proved files handed to the deleter at once, after one durable commit of their proofs; or fewer once the
+#: oldest has waited this long (seconds), or when nothing else is in flight
+HAND_OVER = 64
+HAND_OVER_WAIT = 0.25
 _MISMATCH_CODES = {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
 _STOP_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AccessDenied", "NoCredentials",
                "ExpiredToken", "InvalidToken", "AllAccessDisabled", "ProfileNotFound"}
@@ -152,6 +156,8 @@ class _Engine(Transfer):
         self.journal: Journal | None = None
         self.run_id = 0
         self.folders_removed: list[str] = []
+        self.proved: list[Job] = []  # proved, waiting for the durable commit that hands them to the deleter
+        self.handed_at = time.monotonic()
 
     # -- the run
     def run(self, chosen: list[PlanItem]) -> RunResult:
@@ -320,10 +326,9 @@ class _Engine(Transfer):
 
     # -- main thread: record outcomes, then hand proved files to the deleter
     def _handle(self, batch: list[tuple[str, Any]], pending: set[int]) -> None:
-        done = [p for k, p in batch if k == "done"]
-        # the proofs are on disk before any local file goes (invariant 3)
-        self._durable(any(j.wants_delete for j in done))
-        deletions: list[Job] = []
+        """Record one drain of events in one commit (not waiting for the disk); proved files wait in
+        :attr:`proved` until :meth:`_hand_over` makes their proofs durable in one commit for many."""
+        self._durable(False)
         with self.catalog.transaction():
             for kind, payload in batch:
                 if kind == "mpu":
@@ -334,21 +339,32 @@ class _Engine(Transfer):
                 if kind == "done":
                     self.jobs_by_key.pop(job.key, None)
                     if self._settle_upload(job):
-                        # the object becomes the only copy the moment the file goes: every sweep of
-                        # every remote on this bucket must know it before the unlink (F3), even if
-                        # this process is killed right after it
-                        job.only_copy_at = iso()
-                        record_only_copy(self.catalog, job.upload_id, job.only_copy_at)
-                        deletions.append(job)
+                        self.proved.append(job)
                         continue
                 else:  # "deleted"
                     self._settle_deletion(job)
                 pending.discard(job.upload_id)
                 self.jobs.pop(job.upload_id, None)
             self._settle_batches()
-        if deletions:
-            future = self.deleter.submit(self._delete, deletions)
-            future.add_done_callback(lambda _f, jobs=deletions: self._report_deleted(jobs))
+        if self.proved and (len(self.proved) >= HAND_OVER or len(self.proved) == len(pending)
+                            or time.monotonic() - self.handed_at >= HAND_OVER_WAIT):
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Make the proofs of :attr:`proved` durable, record each object as an only copy, and hand the files to
+        the deleter: one ``synchronous=FULL`` commit (it also makes every earlier commit durable: one WAL)."""
+        jobs, self.proved = self.proved, []
+        self._durable(True)  # the proofs are on disk before any local file goes (invariant 3)
+        with self.catalog.transaction():
+            for job in jobs:
+                # the object becomes the only copy the moment the file goes: every sweep of every remote on
+                # this bucket must know it before the unlink (F3), even if this process is killed right after
+                job.only_copy_at = iso()
+                record_only_copy(self.catalog, job.upload_id, job.only_copy_at)
+        self._durable(False)
+        self.handed_at = time.monotonic()
+        future = self.deleter.submit(self._delete, jobs)
+        future.add_done_callback(lambda _f: self._report_deleted(jobs))
 
     def _delete(self, jobs: list[Job]) -> None:
         """The deleter thread: the guarded delete path for one commit's proved files."""
@@ -444,7 +460,7 @@ class _Engine(Transfer):
             return
         self._record(item, outcome, detail, freed)
         if outcome in (ItemOutcome.DELETED, ItemOutcome.TRASHED):
-            uq.mark_deleted_local(self.catalog, job.upload_id)
+            uq.mark_deleted_local(self.catalog, job.upload_id, recorded=bool(job.only_copy_at))
             self.deleted_local.append({"path": display_path(item.target), "size": job.size, "key": job.key,
                                        "outcome": outcome.value})
             if self.remove_empty:
