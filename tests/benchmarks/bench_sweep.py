@@ -3,10 +3,14 @@ identical SeaweedFS buckets in the same run, our request count, and the peak RSS
 
 Plain script (not collected by pytest)::
 
-    python tests/benchmarks/bench_sweep.py [--objects 20000] [--rss-objects 200000] [--skip-rss]
+    python tests/benchmarks/bench_sweep.py [--objects 20000] [--repeat 5] [--concurrency 2,4,8] [--with-aws]
+                                           [--rss-objects 200000] [--skip-rss]
 
-Goals (issue 4): time <= 0.5x rclone's and <= 0.2x aws's; requests = ceil(N/1000) list + ceil(D/1000) delete +
-a small constant; peak RSS <= 150 MB for a dry run over 200,000 objects.
+Goals (issue 9): time <= 0.75x ``rclone delete``'s in the same run; requests = ceil(N/1000) list +
+ceil(D/1000) delete + a small constant; the plan frozen and counted before the first delete (invariant 8);
+peak RSS <= 150 MB for a dry run over 200,000 objects. Each round fills one bucket per tool (and one per
+``--concurrency`` value of ours) and runs them in an order that alternates between rounds; the report gives
+the median of the rounds and the machine's load average before and after.
 
 Filling buckets is the slow part (SeaweedFS takes a few hundred small PUTs a second on a small machine): every
 bucket is filled by ``rclone copy`` of one local tree of tiny files (1-byte bodies, 64 transfers), and the server
@@ -77,37 +81,63 @@ def count_objects(server: SeaweedServer, bucket: str) -> int:
     return total
 
 
+# The real command line, whole process, as a user runs it; the wrapper only counts the requests every client of
+# the sweep sends, times the planning (both reported on stderr) and sets the DeleteObjects requests in flight.
+COUNTING_CLI = textwrap.dedent(
+    """
+    import atexit, json, os, sys, time
+    from mediaclean_gui.core.s3 import listing
+    counts = {"requests": 0, "plan_seconds": 0.0}
+    _client = listing.sweep_client
+    def sweep_client(*args, **kwargs):
+        client = _client(*args, **kwargs)
+        client.meta.events.register("before-send.s3", lambda **_: counts.__setitem__("requests", counts["requests"] + 1))
+        return client
+    listing.sweep_client = sweep_client
+    from mediaclean_gui.core.s3 import sweep
+    _plan = sweep.plan_sweep
+    def plan_sweep(*args, **kwargs):
+        started = time.monotonic()
+        try:
+            return _plan(*args, **kwargs)
+        finally:
+            counts["plan_seconds"] = time.monotonic() - started
+    sweep.plan_sweep = plan_sweep
+    _execute = sweep.execute_sweep_plan
+    def execute_sweep_plan(*args, **kwargs):
+        if os.environ.get("BENCH_SWEEP_CONCURRENCY"):
+            kwargs["concurrency"] = int(os.environ["BENCH_SWEEP_CONCURRENCY"])
+        return _execute(*args, **kwargs)
+    sweep.execute_sweep_plan = execute_sweep_plan
+    atexit.register(lambda: print("COUNTS " + json.dumps(counts), file=sys.stderr))
+    from mediaclean_gui.cli import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
 def run_mediaclean(server: SeaweedServer, bucket: str, work: Path, env: dict[str, str],
                    concurrency: int) -> tuple[float, float, int, int, int]:
-    """Plan and execute a sweep that deletes everything; returns (seconds, planning seconds, requests, listed,
-    deleted)."""
+    """``mediaclean sweep --yes`` (plan + execute) of everything, as a whole process; returns (seconds, planning
+    seconds, requests, listed, deleted)."""
     import datetime as dt
+    import json
 
-    os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")})
-    from mediaclean_gui.core.catalog import Catalog
-    from mediaclean_gui.core.s3.remote import add_remote, make_client
-    from mediaclean_gui.core.s3.sweep import execute_sweep_plan, plan_stats, plan_sweep
-
-    catalog = Catalog(work / "catalog.sqlite3")
-    remote = add_remote(catalog, "bench", bucket, endpoint_url=server.endpoint_url, region=server.region)
-    client = make_client(remote)
-    requests = {"n": 0}
-
-    def count(**_: object) -> None:
-        requests["n"] += 1
-
-    client.meta.events.register("before-send.s3", count)
+    work.mkdir(parents=True, exist_ok=True)
+    mc = [sys.executable, "-c", COUNTING_CLI, "--catalog", str(work / "catalog.sqlite3"), "--json"]
+    subprocess.run([*mc, "remote", "add", "bench", "--bucket", bucket, "--endpoint-url", server.endpoint_url,
+                    "--region", server.region], env=env, check=True, capture_output=True)
+    as_of = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    run_env = dict(env, BENCH_SWEEP_CONCURRENCY=str(concurrency))
     started = time.monotonic()
-    plan_id = plan_sweep(catalog, "bench", as_of=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=30),
-                         client=client)
-    planned = time.monotonic() - started
-    result = execute_sweep_plan(catalog, plan_id, client=client, confirm_large=True, concurrency=concurrency)
+    done = subprocess.run([*mc, "sweep", "--remote", "bench", "--as-of", as_of, "--yes", "--confirm-large"],
+                          env=run_env, capture_output=True, text=True)
     seconds = time.monotonic() - started
-    listed = plan_stats(catalog, plan_id)["total_files_scanned"]
-    if result.failed_count:
-        print(f"  mediaclean: {result.failed_count} failed, e.g. {result.failed[:2]}")
-    catalog.close()
-    return seconds, planned, requests["n"], listed, result.deleted_count
+    if done.returncode != 0:
+        raise SystemExit(f"mediaclean sweep failed ({done.returncode}): {done.stdout[-2000:]} {done.stderr[-2000:]}")
+    out = json.loads(done.stdout)
+    counts = json.loads([line for line in done.stderr.splitlines() if line.startswith("COUNTS ")][-1][7:])
+    return seconds, counts["plan_seconds"], counts["requests"], out["total_files_scanned"], out["deleted_count"]
 
 
 def timed(cmd: list[str], env: dict[str, str]) -> float:
@@ -146,33 +176,66 @@ def peak_rss(server: SeaweedServer, bucket: str, work: Path, env: dict[str, str]
     return result
 
 
-def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int, concurrency: int) -> bool:
+def load() -> str:
+    return " ".join(open("/proc/loadavg").read().split()[:3])
+
+
+def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int, concurrencies: list[int], repeat: int,
+           with_aws: bool) -> bool:
+    import statistics
+
     tree = work / "tree"
     make_tree(tree, n)
-    print(f"Filling three buckets with {n} objects each (rclone copy, 64 transfers)…", flush=True)
-    for name in ("bench-rclone", "bench-mediaclean", "bench-aws"):
-        seconds = fill(server, tree, name, env)
-        have = count_objects(server, name)
-        print(f"  {name}: {have} objects in {seconds:.1f} s", flush=True)
-        if have != n:
-            print(f"  {name} holds {have} objects, not {n}", file=sys.stderr)
-            return False
-    rclone = timed(["rclone", "delete", "bench:bench-rclone", "-q"], env)
-    ours, planned, requests, listed, deleted = run_mediaclean(server, "bench-mediaclean", work, env, concurrency)
-    aws = timed(["aws", "s3", "rm", "s3://bench-aws", "--recursive", "--only-show-errors",
-                 "--endpoint-url", server.endpoint_url], env)
-    left = {b: count_objects(server, b) for b in ("bench-mediaclean", "bench-rclone", "bench-aws")}
-    ideal = math.ceil(listed / 1000) + math.ceil(deleted / 1000)
-    print(f"\nSweep of {n} objects (plan + execute; everything old enough to go; {concurrency} DeleteObjects "
-          f"in flight):")
-    print(f"  mediaclean   {ours:7.2f} s   deleted {deleted}, left {left['bench-mediaclean']} "
-          f"(plan {planned:.2f} s, execute {ours - planned:.2f} s)")
-    print(f"  rclone delete {rclone:6.2f} s   left {left['bench-rclone']}")
-    print(f"  aws s3 rm    {aws:7.2f} s   left {left['bench-aws']}")
-    print(f"  ratio vs rclone {ours / rclone:.3f}  (goal <= 0.5)")
-    print(f"  ratio vs aws    {ours / aws:.3f}  (goal <= 0.2)")
-    print(f"  requests {requests} = ceil({listed}/1000) list + ceil({deleted}/1000) delete + "
-          f"{requests - ideal} (goal: a small constant)")
+    tools = ["rclone"] + [f"ours@{c}" for c in concurrencies] + (["aws"] if with_aws else [])
+    seconds: dict[str, list[float]] = {t: [] for t in tools}
+    plans: dict[str, list[float]] = {t: [] for t in tools if t.startswith("ours")}
+    requests: dict[str, int] = {}
+    print(f"load average before: {load()}", flush=True)
+    for round_ in range(repeat):
+        order = tools if round_ % 2 == 0 else tools[::-1]
+        for tool in order:
+            bucket = f"bench-{tool.replace('@', '-')}-{round_}"
+            took = fill(server, tree, bucket, env)
+            have = count_objects(server, bucket)
+            if have != n:
+                print(f"  {bucket} holds {have} objects, not {n} (filled in {took:.0f} s)", file=sys.stderr)
+                return False
+            subprocess.run(["sync"], check=False)
+            if tool == "rclone":
+                seconds[tool].append(timed(["rclone", "delete", f"bench:{bucket}", "-q"], env))
+            elif tool == "aws":
+                seconds[tool].append(timed(["aws", "s3", "rm", f"s3://{bucket}", "--recursive", "--only-show-errors",
+                                            "--endpoint-url", server.endpoint_url], env))
+            else:
+                concurrency = int(tool.split("@")[1])
+                ours, planned, asked, listed, deleted = run_mediaclean(server, bucket, work / f"{bucket}",
+                                                                       env, concurrency)
+                seconds[tool].append(ours)
+                plans[tool].append(planned)
+                ideal = math.ceil(listed / 1000) + math.ceil(deleted / 1000)
+                requests[tool] = asked - ideal
+                if deleted != n:
+                    print(f"  {tool}: deleted {deleted} of {n}", file=sys.stderr)
+                    return False
+            left = count_objects(server, bucket)
+            if left:
+                print(f"  {tool} left {left} objects", file=sys.stderr)
+                return False
+        print(f"  round {round_ + 1}: " + ", ".join(f"{t} {seconds[t][-1]:.2f} s" for t in tools)
+              + f"  (load {load()})", flush=True)
+    rclone = statistics.median(seconds["rclone"])
+    print(f"\nSweep of {n} objects, plan + execute, everything old enough to go; median of {repeat} alternated "
+          f"rounds (load average after: {load()}):")
+    print(f"  rclone delete      {rclone:7.2f} s")
+    if with_aws:
+        print(f"  aws s3 rm          {statistics.median(seconds['aws']):7.2f} s")
+    for tool in tools:
+        if not tool.startswith("ours"):
+            continue
+        ours = statistics.median(seconds[tool])
+        plan = statistics.median(plans[tool])
+        print(f"  mediaclean {tool[5:]:>2} in flight {ours:7.2f} s  (plan {plan:.2f} s, execute {ours - plan:.2f} s)  "
+              f"ratio vs rclone {ours / rclone:.3f} (goal <= 0.75)  requests: minimum + {requests[tool]}")
     return True
 
 
@@ -198,9 +261,15 @@ def main() -> int:
     parser.add_argument("--rss-objects", type=int, default=200000, help="objects for the RSS dry run (200000)")
     parser.add_argument("--skip-rss", action="store_true", help="skip the (slow to fill) RSS bucket")
     parser.add_argument("--skip-timing", action="store_true", help="only the RSS dry run")
-    parser.add_argument("--concurrency", type=int, default=2, help="DeleteObjects requests in flight (default 2)")
+    parser.add_argument("--concurrency", default="", help="DeleteObjects requests in flight, e.g. 2,4,8 (default: "
+                        "the executor's own)")
+    parser.add_argument("--repeat", type=int, default=5, help="alternated rounds (default 5)")
+    parser.add_argument("--with-aws", action="store_true", help="also time 'aws s3 rm --recursive'")
     args = parser.parse_args()
-    for tool in ("rclone", "aws", "weed"):
+    from mediaclean_gui.core.s3.sweep_run import CONCURRENCY
+
+    concurrencies = [int(c) for c in args.concurrency.split(",") if c] or [CONCURRENCY]
+    for tool in ("rclone", "weed") + (("aws",) if args.with_aws else ()):
         if shutil.which(tool) is None:
             print(f"'{tool}' is not on PATH", file=sys.stderr)
             return 2
@@ -210,7 +279,8 @@ def main() -> int:
     server.start()
     env = tool_env(server)
     try:
-        if not args.skip_timing and not timing(server, work, env, args.objects, args.concurrency):
+        if not args.skip_timing and not timing(server, work, env, args.objects, concurrencies, args.repeat,
+                                                 args.with_aws):
             return 1
         if not args.skip_rss:
             rss(server, work, env, args.rss_objects)
