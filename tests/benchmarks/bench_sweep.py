@@ -91,7 +91,9 @@ COUNTING_CLI = textwrap.dedent(
     _client = listing.sweep_client
     def sweep_client(*args, **kwargs):
         client = _client(*args, **kwargs)
-        client.meta.events.register("before-send.s3", lambda **_: counts.__setitem__("requests", counts["requests"] + 1))
+        def count(**_):
+            counts["requests"] += 1
+        client.meta.events.register("before-send.s3", count)
         return client
     listing.sweep_client = sweep_client
     from mediaclean_gui.core.s3 import sweep
