@@ -67,9 +67,40 @@ def s3(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 
 @pytest.fixture
-def bucket(s3: Any) -> str:
-    """A fresh, uniquely named, empty bucket on the session server."""
-    return s3.new_bucket()
+def bucket(s3: Any) -> Iterator[str]:
+    """A fresh, uniquely named, empty bucket on the session server; emptied and deleted afterwards: each
+    SeaweedFS bucket is a collection with volumes of its own, and a session that kept every bucket ran out
+    of volumes near its end ("No writable volumes and no free volumes left", PutObject InternalError)."""
+    name = s3.new_bucket()
+    yield name
+    remove_bucket(s3, name)
+
+
+def remove_bucket(server: Any, name: str) -> None:
+    """Abort the bucket's multipart uploads, delete every object version and delete marker, then the bucket.
+    Best effort: a test may have left the server stopped (it is restarted after the test, empty buckets and
+    all), and nothing a test asserts depends on this."""
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    client = server.client(config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                                         retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2,
+                                         read_timeout=30))
+    try:
+        for page in client.get_paginator("list_multipart_uploads").paginate(Bucket=name):
+            for upload in page.get("Uploads", []) or []:
+                client.abort_multipart_upload(Bucket=name, Key=upload["Key"], UploadId=upload["UploadId"])
+        for page in client.get_paginator("list_object_versions").paginate(Bucket=name):
+            gone = [{"Key": v["Key"], **({"VersionId": v["VersionId"]} if v.get("VersionId", "null") != "null"
+                                         else {})}
+                    for v in (page.get("Versions", []) or []) + (page.get("DeleteMarkers", []) or [])]
+            if gone:
+                client.delete_objects(Bucket=name, Delete={"Objects": gone, "Quiet": True})
+        client.delete_bucket(Bucket=name)
+    except (BotoCoreError, ClientError):
+        pass
+    finally:
+        client.close()
 
 
 @pytest.fixture
