@@ -74,7 +74,8 @@ def test_auto_cleanup_when_the_final_output_appears_while_open(workspace, catalo
     workspace.add_project("old", "Rendered Long Ago", scenes=2)       # final present before the window opens
     workspace.add_project("new", "Rendering Now", scenes=3, final=False)
     import_workspace(workspace, catalog_path)
-    Catalog(catalog_path).set_pref("settle_seconds", 1)
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("settle_seconds", 1)
     window = open_window(catalog_path)
     watcher = window.auto_watch
     watcher.setInterval(100)

@@ -134,7 +134,8 @@ def test_confirmation_default_button_is_cancel(tmp_path, qtbot, open_window, cat
 
 def test_above_the_delete_limit_asks_a_second_time(two_projects, catalog_path, qtbot, open_window, monkeypatch):
     ws = two_projects
-    Catalog(catalog_path).set_pref("max_delete_count", 3)
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("max_delete_count", 3)
     window = open_window(catalog_path)
     select_project(window, "Alpha")
     preview_selected(qtbot, window)
@@ -222,11 +223,12 @@ def test_per_project_auto_cleanup_override(catalog_path, two_projects, qtbot, op
     menu.close()
     choices["autoCleanup_off"].trigger()
     qtbot.waitUntil(lambda: table_cell(window, "Alpha", ProjectsModel.AUTO) == "off", timeout=10000)
-    assert Catalog(catalog_path).conn.execute("SELECT auto_cleanup FROM projects WHERE name = 'Alpha'").fetchone()[0] \
-        == "off"
+    with Catalog(catalog_path) as cat:
+        assert cat.conn.execute("SELECT auto_cleanup FROM projects WHERE name = 'Alpha'").fetchone()[0] == "off"
     assert table_cell(window, "Beta", ProjectsModel.AUTO) == "on (global)"
     window.acts.auto_toggle.setChecked(False)
     qtbot.waitUntil(lambda: table_cell(window, "Beta", ProjectsModel.AUTO) == "off (global)", timeout=10000)
-    assert Catalog(catalog_path).pref("auto_cleanup_enabled") is False
+    with Catalog(catalog_path) as cat:
+        assert cat.pref("auto_cleanup_enabled") is False
     assert window.findChild(type(window.acts.auto_toggle), "autoCleanupToggle").isChecked() is False
     assert os.environ.get("AUTO_CLEANUP_ENABLED") is None

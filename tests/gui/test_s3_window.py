@@ -291,7 +291,8 @@ def test_sweep_preview_groups_by_prefix_and_reason_and_paints_the_bucket(swept_b
 def test_above_the_max_delete_a_second_confirmation_names_the_limit(swept_bucket, catalog_path, qtbot, open_window,
                                                                    monkeypatch):
     server, bucket = swept_bucket
-    Catalog(catalog_path).set_pref("max_delete_count", 5)
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("max_delete_count", 5)
     window = open_window(catalog_path)
     _sweep_preview(qtbot, window, monkeypatch)
     asked: list[tuple[str, str]] = []

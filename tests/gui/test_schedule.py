@@ -162,7 +162,8 @@ def test_the_tray_menu_and_the_total_reclaimed_tooltip(tmp_path, catalog_path, q
     assert tray.toolTip() == "mediaclean — 0 Bytes reclaimed in total"
 
     # "Run due jobs now" with the temp job switched on in between
-    Catalog(catalog_path).set_pref("schedule_temp_minutes", 30)
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("schedule_temp_minutes", 30)
     with qtbot.waitSignal(window.reclaimedChanged, timeout=30000, check_params_cb=lambda freed: freed > 0) as freed:
         tray.contextMenu().actions()[2].trigger()
     assert freed.args[0] == 1_500_000

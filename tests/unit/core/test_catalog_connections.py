@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import textwrap
 import threading
 from pathlib import Path
 
@@ -181,3 +182,45 @@ def test_a_catalog_too_new_holds_no_connection(catalog_path):
     with pytest.raises(CatalogTooNew):
         Catalog(catalog_path)
     assert fds_on(catalog_path) == 0 and open_catalogs() == []
+
+
+def test_a_test_that_leaves_a_catalog_open_fails(tmp_path):
+    """The suite's guard (tests/conftest.py) names a catalog a test left open, on every Python."""
+    tests = Path(__file__).resolve().parents[2]
+    leaky = tmp_path / "test_leaky.py"
+    leaky.write_text(textwrap.dedent("""
+        from mediaclean_gui.core.catalog import Catalog
+
+        KEPT = []
+
+        def test_keeps_one_open(tmp_path):
+            KEPT.append(Catalog(tmp_path / "kept-open.sqlite3"))
+
+        def test_drops_one_open(tmp_path):
+            cat = Catalog(tmp_path / "dropped-open.sqlite3")
+            cat.conn.execute("SELECT 1")
+            del cat
+
+        def test_closes(tmp_path):
+            with Catalog(tmp_path / "closed.sqlite3") as cat:
+                cat.conn.execute("SELECT 1")
+    """))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(tests), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "conftest", "--rootdir", str(tmp_path),
+         "--basetemp", str(tmp_path / "run"), "-W", "error", str(leaky)],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    out = done.stdout + done.stderr
+    assert done.returncode == 1, out
+    assert "1 failed, 2 passed, 2 errors" in out
+    # kept alive but not closed: the guard names it after the test
+    assert "ERROR at teardown of test_keeps_one_open" in out
+    assert "catalogs left open (call close(), or use 'with Catalog(...)'): " in out
+    assert "kept-open.sqlite3 (1 connection(s))" in out
+    # dropped without close(): a ResourceWarning names it, and the suite turns it into a failure; nothing
+    # closes its connection behind the test's back, so the guard finds it open too (the warning's traceback
+    # keeps the catalog alive until pytest reports it)
+    assert "FAILED test_leaky.py::test_drops_one_open" in out
+    assert "ERROR test_leaky.py::test_drops_one_open" in out
+    assert "dropped-open.sqlite3 dropped with 1 open connection(s); call close()" in out
+    assert "/closed.sqlite3" not in out
