@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # Isolate the user folders (catalog, profiles, trash, logs) before anything imports platformdirs.
@@ -24,7 +25,26 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from helpers import GeneratorWorkspace, MediaPool  # noqa: E402
 
-from mediaclean_gui.core.catalog import Catalog  # noqa: E402
+from mediaclean_gui.core.catalog import Catalog, open_catalogs  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def no_catalog_left_open():
+    """Fail a test that leaves a catalog connection open (any thread): Python 3.13 would warn about it
+    only when the garbage collector finds it, in whichever test runs then. Set up before the test's
+    other fixtures, so it looks after their teardown; catalogs of wider-scoped fixtures are left alone.
+    A connection still held by a worker thread counts only if its task has not ended 5 s later."""
+    before = set(open_catalogs())
+    yield
+    left = [c for c in open_catalogs() if c not in before]
+    deadline = time.monotonic() + 5  # a worker task still running closes its thread's connection as it ends
+    while left and time.monotonic() < deadline:
+        time.sleep(0.02)
+        left = [c for c in open_catalogs() if c not in before]
+    shown = ", ".join(f"{c.path} ({c.open_connections} connection(s))" for c in left)
+    for cat in left:
+        cat.close()
+    assert not left, f"catalogs left open (call close(), or use 'with Catalog(...)'): {shown}"
 
 
 @pytest.fixture(scope="session")

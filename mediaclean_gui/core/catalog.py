@@ -9,6 +9,8 @@ import os
 import shutil
 import sqlite3
 import threading
+import warnings
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -209,6 +211,28 @@ def register_pref(key: str, default: Any, choices: tuple[str, ...] = ()) -> None
 # ---------------------------------------------------------------- the catalog
 
 _process_lock = threading.RLock()
+#: every Catalog not yet garbage-collected, for :func:`close_thread_connections` and :func:`open_catalogs`
+_catalogs: weakref.WeakSet[Catalog] = weakref.WeakSet()
+_catalogs_lock = threading.Lock()
+
+
+def close_thread_connections() -> None:
+    """Close the calling thread's connection to every catalog.
+
+    A worker thread calls it when its task ends (``gui/workers.py``): the thread may end or
+    serve another task, and its connections are closed now rather than by the garbage collector.
+    """
+    with _catalogs_lock:
+        catalogs = list(_catalogs)
+    for catalog in catalogs:
+        catalog.close_thread_connection()
+
+
+def open_catalogs() -> list[Catalog]:
+    """Every catalog that holds an open connection now (in any thread)."""
+    with _catalogs_lock:
+        catalogs = list(_catalogs)
+    return [c for c in catalogs if c.open_connections]
 
 
 class Catalog:
@@ -226,44 +250,112 @@ class Catalog:
         self.path = Path(path) if path is not None else default_catalog_path()
         self.lock_timeout = lock_timeout
         self._local = threading.local()
+        self._conns_lock = threading.Lock()
+        self._conns: dict[threading.Thread, sqlite3.Connection] = {}  # every open connection, by its thread
         self._lock_depth = 0
         self._lock: LockFile | None = None
         # nothing is created or written before these checks pass
         check_path(self.path, raw, create_folder=path is None and env is None)
         LockFile(self.lock_path, self.path).check()  # invariant 17
         new = identify(self.path, latest_version())  # another application's database is left byte-identical
+        with _catalogs_lock:
+            _catalogs.add(self)
         try:
-            self.conn.execute("SELECT 1").fetchone()
-        except (OSError, sqlite3.Error) as exc:
-            self.close()
-            raise problem_for(exc, self.path) or CatalogUnusable(
-                f"The catalog {self.path} cannot be opened ({exc}): check that its folder exists and is writable, "
-                f"or choose another catalog file."
-            ) from None
-        self._check_version_and_migrate(new)
+            try:
+                self.conn.execute("SELECT 1").fetchone()
+            except (OSError, sqlite3.Error) as exc:
+                raise problem_for(exc, self.path) or CatalogUnusable(
+                    f"The catalog {self.path} cannot be opened ({exc}): check that its folder exists and is "
+                    f"writable, or choose another catalog file."
+                ) from None
+            self._check_version_and_migrate(new)
+        except BaseException:
+            self.close()  # a catalog that failed to open holds no connection (locked, too new, a full disk)
+            raise
 
     # -- connections
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=True)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 30000")
+        # check_same_thread=False only so that another thread may close a connection whose thread has
+        # ended; a connection is used by the thread that opened it alone (found through self._local)
+        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 30000")
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     @property
     def conn(self) -> sqlite3.Connection:
-        """This thread's connection (autocommit; use :meth:`transaction` to group writes)."""
-        conn = getattr(self._local, "conn", None)
+        """This thread's connection (autocommit; use :meth:`transaction` to group writes).
+
+        Opened on first use in each thread and kept until :meth:`close_thread_connection`
+        (a worker's task ended) or :meth:`close`. Opening one also closes the connections of
+        threads that have ended, so none is left to the garbage collector.
+        """
+        local = self._local
+        conn: sqlite3.Connection | None = getattr(local, "conn", None)
         if conn is None:
             conn = self._connect()
-            self._local.conn = conn
+            me = threading.current_thread()
+            with self._conns_lock:
+                stale = [self._conns.pop(t) for t in [t for t in self._conns if t is not me and _ended(t)]]
+                mine = self._conns.get(me)  # a Qt thread reusing an ended one's identity: that one is unused
+                if mine is not None:
+                    stale.append(mine)
+                self._conns[me] = conn
+            for old in stale:
+                old.close()
+            local.conn = conn
         return conn
 
-    def close(self) -> None:
-        conn = getattr(self._local, "conn", None)
+    def close_thread_connection(self) -> None:
+        """Close the calling thread's connection, if it has one (a later use opens a new one)."""
+        me = threading.current_thread()
+        with self._conns_lock:
+            conn = self._conns.pop(me, None)
+            self._local.conn = None
         if conn is not None:
             conn.close()
+
+    def close(self) -> None:
+        """Close the catalog's connections: this thread's and those of every thread that has ended.
+
+        Thread-safe. A connection is never closed under a thread that may still be using it
+        (CPython's sqlite3 can crash then, and a transaction must stay on one connection): a thread
+        still running keeps its connection until its task ends and it closes it itself
+        (:func:`close_thread_connections`, which ``gui/workers.py`` calls after every task; the
+        window waits for its workers before closing the catalog). A later use opens a new one.
+        """
+        me = threading.current_thread()
+        with self._conns_lock:
+            conns = [self._conns.pop(t) for t in [t for t in self._conns if t is me or _ended(t)]]
             self._local.conn = None
+        for conn in conns:
+            conn.close()
+
+    @property
+    def open_connections(self) -> int:
+        """How many connections are open now, all threads together."""
+        with self._conns_lock:
+            return len(self._conns)
+
+    def __del__(self, _warn: Any = warnings.warn) -> None:  # _warn: still there at interpreter shutdown
+        # a catalog dropped without close() is a leak to fix where it was dropped: a ResourceWarning
+        # names it on every Python (3.13's sqlite3 warns only about each connection, and 3.11's not at
+        # all); nothing is closed here, the connections are left to the garbage collector as they were
+        count = len(getattr(self, "_conns", ()))  # none: __init__ failed before making it
+        if count:
+            _warn(f"catalog {self.path} dropped with {count} open connection(s); call close()",
+                  ResourceWarning, stacklevel=2, source=self)
+
+    def __enter__(self) -> Catalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -287,14 +379,12 @@ class Catalog:
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
         except sqlite3.DatabaseError as exc:
-            self.close()
             raise problem_for(exc, self.path) or CatalogUnusable(
                 f"The catalog {self.path} is not a SQLite database ({exc}): it was left as it is; choose another "
                 f"catalog file, or a new file name to start a new catalog."
             ) from None
         latest = latest_version()
         if version > latest:
-            self.close()
             raise CatalogTooNew(
                 f"The catalog {self.path} was written by a newer mediaclean (schema {version}; "
                 f"this version knows schema {latest} at most). Upgrade mediaclean, or choose another "
@@ -412,6 +502,15 @@ class Catalog:
             (key, json.dumps(value)),
         )
         return value
+
+
+def _ended(thread: threading.Thread) -> bool:
+    """Whether a thread has ended. A thread that ``threading`` did not start (a Qt worker thread)
+    is alive for ever on Python 3.11, and on 3.13 raises ``RuntimeError`` once it has ended."""
+    try:
+        return not thread.is_alive()
+    except RuntimeError:
+        return True
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -35,17 +35,22 @@ class ImportResult:
 
 
 def open_readonly(db_file: str | os.PathLike[str]) -> sqlite3.Connection:
-    """Open a SQLite file read-only (``mode=ro``); :class:`ConfigError` if it is not one."""
+    """Open a SQLite file read-only (``mode=ro``); :class:`ConfigError` if it is not one.
+
+    The caller closes the connection, in a ``finally`` (on an error here there is none to close).
+    """
     path = Path(db_file)
     if not path.is_file():
         raise ConfigError(f"The database file {db_file} does not exist.")
     conn = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
     try:
+        conn.row_factory = sqlite3.Row
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        raise ConfigError(f"{db_file} is not a readable SQLite database ({exc}).") from None
+    except BaseException as exc:
+        conn.close()  # the caller gets no connection to close
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise ConfigError(f"{db_file} is not a readable SQLite database ({exc}).") from None
+        raise
     return conn
 
 

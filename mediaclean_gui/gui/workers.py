@@ -18,6 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from ..core.catalog import close_thread_connections
 from ..core.errors import KnownError
 from ..core.events import Cancelled, CancelToken, Progress
 
@@ -107,6 +108,8 @@ class _Runnable(QRunnable):
             error = exc
             if not isinstance(exc, (KnownError, Cancelled)):  # a bug: its traceback goes to the log, here
                 log.exception("task %s failed unexpectedly", task.name)
+        finally:
+            close_thread_connections()  # this thread's catalog connections end with its task, not at a GC
         try:
             task._done.emit(result, error)
         except RuntimeError:

@@ -3,7 +3,9 @@ whichever ``conftest`` pytest imported last when several test folders run togeth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from PySide6.QtCore import QModelIndex, Qt
 
@@ -12,6 +14,8 @@ from mediaclean_gui.core.importdb import import_generator_db
 from mediaclean_gui.core.scan import scan_projects
 from mediaclean_gui.gui.main_window import MainWindow
 from mediaclean_gui.gui.models import ProjectsModel, RecordRole
+
+T = TypeVar("T")
 
 
 def import_workspace(workspace, catalog_path: Path) -> list[int]:
@@ -24,6 +28,13 @@ def import_workspace(workspace, catalog_path: Path) -> list[int]:
     finally:
         cat.close()
     return ids
+
+
+def on_catalog(catalog_path: Path, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``read(catalog, *args, **kwargs)`` on a catalog opened for this one call and closed after it (the
+    test's own look at what the window wrote, beside the window's catalog)."""
+    with Catalog(catalog_path) as catalog:
+        return read(catalog, *args, **kwargs)
 
 
 def table_names(window: MainWindow) -> list[str]:

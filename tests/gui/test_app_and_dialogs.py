@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from gui_helpers import import_workspace, table_names
+from gui_helpers import import_workspace, on_catalog, table_names
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QDialog, QMessageBox
@@ -100,6 +100,7 @@ def test_preferences_dialog_reads_and_writes_the_catalog(tmp_path, qtbot):
     prefs = catalog.prefs()
     assert (prefs["settle_seconds"], prefs["delete_mode"], prefs["max_delete_share"], prefs["auto_cleanup_enabled"],
             prefs["retention_days"]) == (5, "trash", 0.5, False, 9)
+    catalog.close()
 
 
 def test_upload_without_a_remote_opens_manage_remotes_and_goes_on_once_one_is_added(
@@ -117,7 +118,7 @@ def test_upload_without_a_remote_opens_manage_remotes_and_goes_on_once_one_is_ad
     def answer(dialog):
         shown.append(dialog)
         if isinstance(dialog, ManageRemotesDialog):  # the user adds a remote there, then closes it
-            add_remote(Catalog(catalog_path), "clips", bucket="clips-bucket", endpoint_url="http://127.0.0.1:9")
+            on_catalog(catalog_path, add_remote, "clips", bucket="clips-bucket", endpoint_url="http://127.0.0.1:9")
         return False  # and then cancels the upload's own dialog
 
     monkeypatch.setattr(window, "run_dialog", answer)
@@ -160,7 +161,7 @@ def test_with_a_remote_upload_and_sweep_go_through_the_generic_preview(action, m
         pytest.skip(f"this build has no {module}.{func} yet")
     workspace.add_project("p1", "Alpha")
     import_workspace(workspace, catalog_path)
-    add_remote(Catalog(catalog_path), "clips", bucket="clips-bucket", endpoint_url="http://127.0.0.1:9")
+    on_catalog(catalog_path, add_remote, "clips", bucket="clips-bucket", endpoint_url="http://127.0.0.1:9")
     window = open_window(catalog_path)
     window.projectsTable.selectRow(0)
     previews = []

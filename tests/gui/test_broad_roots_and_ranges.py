@@ -75,7 +75,8 @@ def test_a_temp_sweep_of_the_home_folder_asks_then_previews(tmp_path, catalog_pa
 
 def test_a_broad_temp_root_for_the_schedule_is_refused_in_the_dialog(tmp_path, qtbot, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
-    dialog = PreferencesDialog(Catalog(tmp_path / "c.sqlite3"))
+    catalog = Catalog(tmp_path / "c.sqlite3")
+    dialog = PreferencesDialog(catalog)
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.tempStatus.text().startswith("No temp root yet"), timeout=5000)
     dialog.add_temp_root(str(tmp_path))
@@ -83,10 +84,12 @@ def test_a_broad_temp_root_for_the_schedule_is_refused_in_the_dialog(tmp_path, q
     assert dialog.tempStatus.text() == (f"The folder {tmp_path} is your home folder: too broad for a scheduled temp "
                                         f"sweep, which deletes without asking. Choose the folder your renderer writes "
                                         f"its temp folders to.")
+    catalog.close()
 
 
 def test_spin_boxes_take_the_range_the_catalog_accepts(tmp_path, qtbot):
-    dialog = PreferencesDialog(Catalog(tmp_path / "c.sqlite3"))
+    catalog = Catalog(tmp_path / "c.sqlite3")
+    dialog = PreferencesDialog(catalog)
     qtbot.addWidget(dialog)
     w = dialog.widgets
     assert (w["schedule_auto_minutes"].minimum(), w["schedule_auto_minutes"].maximum()) == (0, 525_600)
@@ -97,3 +100,4 @@ def test_spin_boxes_take_the_range_the_catalog_accepts(tmp_path, qtbot):
     assert w["settle_seconds"].maximum() == pref_range("settle_seconds")[1]
     w["schedule_auto_minutes"].setValue(10**9)
     assert w["schedule_auto_minutes"].value() == 525_600
+    catalog.close()

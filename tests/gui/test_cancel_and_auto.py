@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import humanize
-from gui_helpers import import_workspace, preview_selected, select_project, table_cell
+from gui_helpers import import_workspace, on_catalog, preview_selected, select_project, table_cell
 from PySide6.QtCore import QTimer
 
 from mediaclean_gui.core.catalog import Catalog
@@ -68,25 +68,27 @@ def test_cancel_in_the_middle_leaves_every_item_recorded(workspace, catalog_path
     assert workspace.path(".cache/output/big/final.mp4").exists()
     assert "cancelled: the rest was not touched" in window.pane.messageLabel.text()
     qtbot.waitUntil(lambda: table_cell(window, "Big", ProjectsModel.STATUS) == "pending", timeout=10000)
+    catalog.close()
 
 
 def test_auto_cleanup_when_the_final_output_appears_while_open(workspace, catalog_path, qtbot, open_window):
     workspace.add_project("old", "Rendered Long Ago", scenes=2)       # final present before the window opens
     workspace.add_project("new", "Rendering Now", scenes=3, final=False)
     import_workspace(workspace, catalog_path)
-    Catalog(catalog_path).set_pref("settle_seconds", 1)
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("settle_seconds", 1)
     window = open_window(catalog_path)
     watcher = window.auto_watch
     watcher.setInterval(100)
     qtbot.waitUntil(lambda: len(watcher.baseline) == 2, timeout=10000)
     qtbot.wait(400)  # several ticks: a final output that was already there does not arm a project
-    assert list_runs(Catalog(catalog_path)) == []
+    assert on_catalog(catalog_path, list_runs) == []
 
     with qtbot.waitSignal(window.notified, timeout=20000) as note:
         workspace.render_final("new", age=0)
     title, text = note.args
     assert title == "Auto-cleanup: Rendering Now"
-    runs = list_runs(Catalog(catalog_path))
+    runs = on_catalog(catalog_path, list_runs)
     assert len(runs) == 1 and runs[0]["started_by"] == "auto" and runs[0]["projects"] == ["Rendering Now"]
     assert text == f"Deleted {runs[0]['deleted_count']} files · freed {humanize.naturalsize(runs[0]['freed_bytes'])}"
     assert runs[0]["deleted_count"] == 9  # 3 audio, 3 segments, 2 assembly parts, 1 cache file
@@ -96,7 +98,7 @@ def test_auto_cleanup_when_the_final_output_appears_while_open(workspace, catalo
     assert window.statusBar().currentMessage().startswith("Auto-cleanup: Rendering Now: Deleted 9 files · freed ")
     qtbot.waitUntil(lambda: table_cell(window, "Rendering Now", ProjectsModel.STATUS) == "complete", timeout=10000)
     qtbot.wait(400)
-    assert len(list_runs(Catalog(catalog_path))) == 1  # cleaned once, not on every tick
+    assert len(on_catalog(catalog_path, list_runs)) == 1  # cleaned once, not on every tick
 
 
 def test_auto_cleanup_respects_the_project_override(workspace, catalog_path, qtbot, open_window):
@@ -113,3 +115,4 @@ def test_auto_cleanup_respects_the_project_override(workspace, catalog_path, qtb
     qtbot.wait(500)
     assert list_runs(catalog) == []
     assert workspace.path(".cache/audio/new/scene-1.mp3").exists()
+    catalog.close()

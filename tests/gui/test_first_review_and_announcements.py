@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import humanize
-from gui_helpers import import_workspace, preview_selected, select_project, table_cell
+from gui_helpers import import_workspace, on_catalog, preview_selected, select_project, table_cell
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QToolButton
 
@@ -57,7 +57,7 @@ def test_first_review_then_automatic_cleanups_announced_until_seen(workspace, ca
     assert window.notices.isHidden()
 
     run_schedule(qtbot, window, 1)
-    [run] = list_runs(Catalog(catalog_path))
+    [run] = on_catalog(catalog_path, list_runs)
     assert run["projects"] == ["Rendered Later"] and run["started_by"] == "schedule"
     assert not workspace.path(".cache/audio/new/scene-1.mp3").exists()
     assert workspace.path(".cache/audio/old/scene-1.mp3").exists()  # waits for its review
@@ -85,7 +85,7 @@ def test_first_review_then_automatic_cleanups_announced_until_seen(workspace, ca
     qtbot.waitUntil(lambda: again.history.selected_run_id() == run["id"], timeout=10000)
     assert again.history_dock.isVisible()
     assert again.notices.isHidden()
-    qtbot.waitUntil(lambda: unseen_automatic_runs(Catalog(catalog_path)) == [], timeout=5000)
+    qtbot.waitUntil(lambda: on_catalog(catalog_path, unseen_automatic_runs) == [], timeout=5000)
 
     # the first review: the user confirms one cleanup of the imported project
     select_project(again, "Imported Finished")
@@ -101,7 +101,7 @@ def test_first_review_then_automatic_cleanups_announced_until_seen(workspace, ca
     workspace.media.copy("mp3", workspace.path(".cache/audio/old/scene-9.mp3"))
     workspace.render_final("old", age=0)
     run_schedule(qtbot, again, 6)
-    newest = list_runs(Catalog(catalog_path))[0]
+    newest = on_catalog(catalog_path, list_runs)[0]
     assert newest["projects"] == ["Imported Finished"] and newest["started_by"] == "schedule"
     assert not workspace.path(".cache/audio/old/scene-9.mp3").exists()
     qtbot.waitUntil(lambda: again.notificationsView.count() == 1, timeout=10000)
@@ -109,21 +109,22 @@ def test_first_review_then_automatic_cleanups_announced_until_seen(workspace, ca
     row = again.notificationsView.itemWidget(again.notificationsView.item(0))
     row.findChild(QToolButton, "dismissButton").click()
     assert again.notices.isHidden()
-    qtbot.waitUntil(lambda: unseen_automatic_runs(Catalog(catalog_path)) == [], timeout=5000)
+    qtbot.waitUntil(lambda: on_catalog(catalog_path, unseen_automatic_runs) == [], timeout=5000)
 
 
 def test_the_in_window_watcher_announces_its_cleanup(workspace, catalog_path, qtbot, open_window):
     workspace.add_project("new", "Rendering Now", scenes=2, final=False)
     import_workspace(workspace, catalog_path)
-    Catalog(catalog_path).set_pref("settle_seconds", 1)
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("settle_seconds", 1)
     window = open_window(catalog_path, show=True)
     window.auto_watch.setInterval(100)
     qtbot.waitUntil(lambda: len(window.auto_watch.baseline) == 1, timeout=10000)
     workspace.render_final("new", age=0)
     qtbot.waitUntil(lambda: window.notificationsView.count() == 1, timeout=20000)
-    [run] = list_runs(Catalog(catalog_path))
+    [run] = on_catalog(catalog_path, list_runs)
     assert window.notices.texts() == [
         f"Auto-cleanup of Rendering Now: Deleted 7 files · freed {humanize.naturalsize(run['freed_bytes'])}"]
     window.notices.dismiss_all()
     assert window.notices.isHidden()
-    qtbot.waitUntil(lambda: unseen_automatic_runs(Catalog(catalog_path)) == [], timeout=5000)
+    qtbot.waitUntil(lambda: on_catalog(catalog_path, unseen_automatic_runs) == [], timeout=5000)

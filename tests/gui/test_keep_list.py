@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from gui_helpers import import_workspace, item_index, preview_selected, select_project, uncheck
+from gui_helpers import import_workspace, item_index, on_catalog, preview_selected, select_project, uncheck
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
@@ -73,7 +73,7 @@ def test_unticked_is_kept_by_you_survives_confirm_and_an_automatic_run_then_put_
     window.schedule.stopped = False
     with qtbot.waitSignal(window.schedule.reportReady, timeout=30000):
         window.schedule.check()
-    runs = list_runs(Catalog(catalog_path))
+    runs = on_catalog(catalog_path, list_runs)
     assert [r["started_by"] for r in runs] == ["schedule", "user"]
     assert runs[0]["deleted_count"] == 1
     assert keep.exists() and not workspace.path(".cache/audio/p1/scene-3.mp3").exists()
@@ -91,7 +91,7 @@ def test_unticked_is_kept_by_you_survives_confirm_and_an_automatic_run_then_put_
     assert index.parent().data() == "Intermediates — 1 item"
     assert index.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
     assert window.pane.totalLabel.text().startswith("Will delete 1 file ")
-    assert keep_entries(Catalog(catalog_path)) == []
+    assert on_catalog(catalog_path, keep_entries) == []
     assert window.pane.messageLabel.text() == ("Put back .cache/audio/p1/scene-1.mp3: the next plans include it "
                                                "again. This preview was made again to show it.")
 
@@ -176,4 +176,4 @@ def test_putting_back_a_pattern_from_one_row_asks_first(workspace, catalog_path,
     qtbot.waitUntil(lambda: bool(asked), timeout=5000)
     assert asked[0].startswith("Put back the pattern **/*.mp3?\n\nIt keeps more than the items you selected")
     qtbot.wait(100)
-    assert [e.path for e in keep_entries(Catalog(catalog_path))] == ["**/*.mp3"]
+    assert [e.path for e in on_catalog(catalog_path, keep_entries)] == ["**/*.mp3"]

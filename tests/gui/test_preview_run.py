@@ -10,6 +10,7 @@ import pytest
 from gui_helpers import (
     import_workspace,
     item_index,
+    on_catalog,
     preview_selected,
     select_project,
     table_cell,
@@ -44,11 +45,11 @@ def test_preview_uncheck_confirm_runs_exactly_the_rest(two_projects, catalog_pat
     kept = model.index(2, 0)
     reasons = {model.index(r, 0, kept).data(): model.index(r, 3, kept).data() for r in range(model.rowCount(kept))}
     assert reasons[".cache/output/p1/final.mp4"].startswith("protected")
-    assert window.pane.totalLabel.text() == load_plan(Catalog(catalog_path), plan_id).total_line()
+    assert window.pane.totalLabel.text() == on_catalog(catalog_path, load_plan, plan_id).total_line()
 
     keep = ws.path(".cache/audio/p1/scene-1.mp3")
     uncheck(window, keep)
-    plan = load_plan(Catalog(catalog_path), plan_id)
+    plan = on_catalog(catalog_path, load_plan, plan_id)
     for item in plan.items:
         item.selected = item.target != str(keep)
     assert window.pane.totalLabel.text() == total_line(plan.selected_items(), plan.kept_count)
@@ -134,7 +135,8 @@ def test_confirmation_default_button_is_cancel(tmp_path, qtbot, open_window, cat
 
 def test_above_the_delete_limit_asks_a_second_time(two_projects, catalog_path, qtbot, open_window, monkeypatch):
     ws = two_projects
-    Catalog(catalog_path).set_pref("max_delete_count", 3)
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("max_delete_count", 3)
     window = open_window(catalog_path)
     select_project(window, "Alpha")
     preview_selected(qtbot, window)
@@ -147,7 +149,7 @@ def test_above_the_delete_limit_asks_a_second_time(two_projects, catalog_path, q
     assert "max_delete_count" not in asked[1]  # no preference key where a creator reads
     assert window.pane.messageLabel.text().startswith("Not run: the plan deletes 9 files, more than the limit of 3")
     assert ws.path(".cache/audio/p1/scene-1.mp3").exists()
-    assert list_runs(Catalog(catalog_path)) == []
+    assert on_catalog(catalog_path, list_runs) == []
 
     answers = iter([True, True])
     with qtbot.waitSignal(window.runFinished, timeout=20000) as run:
@@ -222,11 +224,12 @@ def test_per_project_auto_cleanup_override(catalog_path, two_projects, qtbot, op
     menu.close()
     choices["autoCleanup_off"].trigger()
     qtbot.waitUntil(lambda: table_cell(window, "Alpha", ProjectsModel.AUTO) == "off", timeout=10000)
-    assert Catalog(catalog_path).conn.execute("SELECT auto_cleanup FROM projects WHERE name = 'Alpha'").fetchone()[0] \
-        == "off"
+    with Catalog(catalog_path) as cat:
+        assert cat.conn.execute("SELECT auto_cleanup FROM projects WHERE name = 'Alpha'").fetchone()[0] == "off"
     assert table_cell(window, "Beta", ProjectsModel.AUTO) == "on (global)"
     window.acts.auto_toggle.setChecked(False)
     qtbot.waitUntil(lambda: table_cell(window, "Beta", ProjectsModel.AUTO) == "off (global)", timeout=10000)
-    assert Catalog(catalog_path).pref("auto_cleanup_enabled") is False
+    with Catalog(catalog_path) as cat:
+        assert cat.pref("auto_cleanup_enabled") is False
     assert window.findChild(type(window.acts.auto_toggle), "autoCleanupToggle").isChecked() is False
     assert os.environ.get("AUTO_CLEANUP_ENABLED") is None

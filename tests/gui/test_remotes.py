@@ -126,3 +126,4 @@ def test_edit_keeps_the_remote_and_remove_leaves_the_bucket_alone(s3_env, catalo
     assert page.status.text() == "Removed the remote 'archive'; the bucket was not touched."
     assert list_remotes(catalog) == []
     assert server.client().get_object(Bucket=bucket, Key="clips/a.mp4")["Body"].read() == b"clip"
+    catalog.close()

@@ -30,7 +30,8 @@ def _select_newest_run(qtbot, window, runs: int = 1) -> tuple[int, bool]:
 def test_restore_a_trash_mode_run_from_the_history_view(workspace, catalog_path, qtbot, open_window, monkeypatch):
     workspace.add_project("p1", "Trashy", scenes=2)
     import_workspace(workspace, catalog_path)
-    Catalog(catalog_path).set_pref("delete_mode", "trash")
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("delete_mode", "trash")
     audio = workspace.path(".cache/audio/p1/scene-1.mp3")
     segment = workspace.path(".cache/videos/p1/scene-2-seg.mp4")
     before = {p: p.read_bytes() for p in (audio, segment)}

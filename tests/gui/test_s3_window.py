@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from gui_helpers import select_project
+from gui_helpers import on_catalog, select_project
 from PySide6.QtCore import Qt
 
 from mediaclean_gui.core.catalog import Catalog
@@ -71,7 +71,7 @@ def test_upload_then_delete_through_the_preview_pane(server, remote_catalog, cat
     assert not files[0].exists() and not files[1].exists()
     head = server.client().head_object(Bucket=bucket, Key="mv/jobs/v1/video.mp4")
     assert head["ContentLength"] > 0
-    runs = list_runs(Catalog(catalog_path))
+    runs = on_catalog(catalog_path, list_runs)
     assert runs[0]["kind"] == "upload" and runs[0]["status"] == "complete"
     qtbot.waitUntil(lambda: window.history.model.rowCount() == 1, timeout=10000)
     assert window.history.model.index(0, 1).data() == "upload"
@@ -190,7 +190,7 @@ def test_cancel_stops_an_upload_between_files(many_outputs, catalog_path, qtbot,
     listed = {o["Key"] for o in server_objects(window, bucket)}
     for f in deleted:  # a local copy went only once its object was in the bucket
         assert f"mv/jobs/{f.parent.name}/video.mp4" in listed
-    runs = list_runs(Catalog(catalog_path))
+    runs = on_catalog(catalog_path, list_runs)
     assert runs[0]["status"] == "cancelled" and runs[0]["kind"] == "upload"
 
 
@@ -291,7 +291,8 @@ def test_sweep_preview_groups_by_prefix_and_reason_and_paints_the_bucket(swept_b
 def test_above_the_max_delete_a_second_confirmation_names_the_limit(swept_bucket, catalog_path, qtbot, open_window,
                                                                    monkeypatch):
     server, bucket = swept_bucket
-    Catalog(catalog_path).set_pref("max_delete_count", 5)
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("max_delete_count", 5)
     window = open_window(catalog_path)
     _sweep_preview(qtbot, window, monkeypatch)
     asked: list[tuple[str, str]] = []
@@ -330,7 +331,7 @@ def test_versioned_bucket_says_delete_markers_and_offers_expiring_old_versions(s
         client.put_object(Bucket=bucket, Key=f"clips/clip-{n}.mp4", Body=b"c" * 1000)
     from mediaclean_gui.core.s3.remote import add_remote
 
-    add_remote(Catalog(catalog_path), "versioned", bucket=bucket, endpoint_url=server.endpoint_url,
+    on_catalog(catalog_path, add_remote, "versioned", bucket=bucket, endpoint_url=server.endpoint_url,
                region=server.region)
     window = open_window(catalog_path, show=True)
     _sweep_preview(qtbot, window, monkeypatch, days_ahead=2)

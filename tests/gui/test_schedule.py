@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import humanize
-from gui_helpers import import_workspace
+from gui_helpers import import_workspace, on_catalog
 
 from mediaclean_gui.core.catalog import Catalog, utcnow
 from mediaclean_gui.core.history import list_runs
@@ -47,7 +47,7 @@ def test_a_due_temp_sweep_runs_notifies_and_is_in_the_history_as_schedule(tmp_pa
     with qtbot.waitSignal(window.notified, timeout=30000) as note:
         window.schedule.check()  # the timer would do this a few seconds after start
     title, text = note.args
-    runs = list_runs(Catalog(catalog_path))
+    runs = on_catalog(catalog_path, list_runs)
     assert len(runs) == 1 and runs[0]["started_by"] == "schedule" and runs[0]["kind"] == "temp"
     assert runs[0]["freed_bytes"] == 1_000_000
     assert title == "Scheduled temp sweep"
@@ -62,7 +62,7 @@ def test_a_due_temp_sweep_runs_notifies_and_is_in_the_history_as_schedule(tmp_pa
     with qtbot.waitSignal(window.schedule.idle, timeout=10000) as idle:
         window.schedule.check()
     assert idle.args[0].startswith("Next scheduled job at ")
-    assert len(list_runs(Catalog(catalog_path))) == 1
+    assert len(on_catalog(catalog_path, list_runs)) == 1
 
 
 def test_a_missed_run_is_noted_and_run_once(tmp_path, catalog_path, qtbot, open_window):
@@ -86,17 +86,17 @@ def test_a_missed_run_is_noted_and_run_once(tmp_path, catalog_path, qtbot, open_
     assert ("Scheduled runs while the window was closed", "Deleted 0 files · freed 0 Bytes") in notes
     text = next(text for title, text in notes if title == "Scheduled temp sweep")
     lines = text.splitlines()
-    runs = list_runs(Catalog(catalog_path))
+    runs = on_catalog(catalog_path, list_runs)
     assert len(runs) == 1 and runs[0]["started_by"] == "schedule"
     assert lines[0] == "Deleted 2 files · freed 200.0 kB"
     assert lines[1] == ("Missed 4 scheduled run(s) while the app was closed or the machine slept; ran once now.")
     assert not any(f.exists() for f in files)
-    state = Scheduler(Catalog(catalog_path)).state(Job.TEMP)
+    state = on_catalog(catalog_path, lambda catalog: Scheduler(catalog).state(Job.TEMP))
     assert state.missed_count == 4
     assert describe_job(state).endswith("; 4 run(s) missed so far")
     with qtbot.waitSignal(window.schedule.idle, timeout=10000):
         window.schedule.check()  # once, not once per missed interval
-    assert len(list_runs(Catalog(catalog_path))) == 1
+    assert len(on_catalog(catalog_path, list_runs)) == 1
 
 
 def test_auto_cleanup_and_orphan_report_on_the_schedule_with_an_injected_clock(workspace, catalog_path, qtbot,
@@ -126,7 +126,7 @@ def test_auto_cleanup_and_orphan_report_on_the_schedule_with_an_injected_clock(w
     assert task is not None
     qtbot.waitUntil(lambda: len(reports) == 2, timeout=30000)
     assert [r.job for r in reports] == [Job.AUTO, Job.ORPHANS]
-    runs = list_runs(Catalog(catalog_path))
+    runs = on_catalog(catalog_path, list_runs)
     assert len(runs) == 1 and runs[0]["started_by"] == "schedule" and runs[0]["projects"] == ["Rendered"]
     qtbot.waitUntil(lambda: len(notes) == 2, timeout=10000)  # a run's message waits for its figures (a worker)
     told = dict(notes)
@@ -162,12 +162,13 @@ def test_the_tray_menu_and_the_total_reclaimed_tooltip(tmp_path, catalog_path, q
     assert tray.toolTip() == "mediaclean — 0 Bytes reclaimed in total"
 
     # "Run due jobs now" with the temp job switched on in between
-    Catalog(catalog_path).set_pref("schedule_temp_minutes", 30)
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("schedule_temp_minutes", 30)
     with qtbot.waitSignal(window.reclaimedChanged, timeout=30000, check_params_cb=lambda freed: freed > 0) as freed:
         tray.contextMenu().actions()[2].trigger()
     assert freed.args[0] == 1_500_000
     assert tray.toolTip() == "mediaclean — 1.5 MB reclaimed in total"
-    assert list_runs(Catalog(catalog_path))[0]["started_by"] == "schedule"
+    assert on_catalog(catalog_path, list_runs)[0]["started_by"] == "schedule"
     tray.hide()
 
 
@@ -201,3 +202,4 @@ def test_schedule_tab_sets_intervals_and_edits_temp_roots(tmp_path, catalog_path
     assert dialog.changed() == {"schedule_temp_minutes": 45, "schedule_sweep_minutes": 1440}
     dialog.accept()
     assert (catalog.pref("schedule_temp_minutes"), catalog.pref("schedule_sweep_minutes")) == (45, 1440)
+    catalog.close()

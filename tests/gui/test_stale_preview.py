@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from gui_helpers import import_workspace, preview_selected, select_project
+from gui_helpers import import_workspace, on_catalog, preview_selected, select_project
 
 from mediaclean_gui.core.auto import run_auto_cleanup
 from mediaclean_gui.core.catalog import Catalog, utcnow
@@ -25,7 +25,8 @@ def rendered_after_registration(workspace, catalog_path, pid: str, name: str) ->
 def test_the_scheduler_cleaning_the_project_turns_its_open_preview_stale(workspace, catalog_path, qtbot,
                                                                         open_window, monkeypatch):
     rendered_after_registration(workspace, catalog_path, "p1", "Rendered")
-    Catalog(catalog_path).set_pref("schedule_auto_minutes", 5)
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("schedule_auto_minutes", 5)
     window = open_window(catalog_path, show=True)
     window.schedule.stop()  # driven by hand with a clock of our own
     select_project(window, "Rendered")
@@ -40,7 +41,7 @@ def test_the_scheduler_cleaning_the_project_turns_its_open_preview_stale(workspa
     with qtbot.waitSignal(window.schedule.reportReady, timeout=30000):
         window.schedule.check()
     qtbot.waitUntil(lambda: notice.isVisible(), timeout=10000)
-    [run] = list_runs(Catalog(catalog_path))
+    [run] = on_catalog(catalog_path, list_runs)
     assert run["started_by"] == "schedule" and run["deleted_count"] == 7
     assert not workspace.path(".cache/audio/p1/scene-1.mp3").exists()
     text = notice.label.text()
@@ -60,7 +61,7 @@ def test_the_scheduler_cleaning_the_project_turns_its_open_preview_stale(workspa
     assert fresh.args[0] != plan_id
     assert notice.isHidden()
     assert window.pane.summaryLabel.text().startswith("Nothing to do")
-    assert len(list_runs(Catalog(catalog_path))) == 1
+    assert len(on_catalog(catalog_path, list_runs)) == 1
 
 
 def test_a_file_changed_on_disk_is_seen_by_the_periodic_check(workspace, catalog_path, qtbot, open_window,
@@ -106,5 +107,5 @@ def test_an_automatic_run_while_the_question_is_open_stops_the_run(workspace, ca
                                                "was deleted.")
     assert window.pane.staleNotice.isVisible() and not window.confirmButton.isEnabled()
     assert "an automatic cleanup (run " in window.pane.staleNotice.label.text()
-    assert [r["started_by"] for r in list_runs(Catalog(catalog_path))] == ["auto"]
+    assert [r["started_by"] for r in on_catalog(catalog_path, list_runs)] == ["auto"]
     assert window.active_task is None or window.active_task.name != "run"

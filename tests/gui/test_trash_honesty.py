@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from gui_helpers import import_workspace, preview_selected, select_project
+from gui_helpers import import_workspace, on_catalog, preview_selected, select_project
 
 from mediaclean_gui.core.catalog import Catalog
 from mediaclean_gui.core.history import list_runs
@@ -47,7 +47,8 @@ def test_a_trash_run_says_moved_and_empty_trash_frees_it(workspace, catalog_path
     workspace.add_project("a", "Restored Later", scenes=2)
     workspace.add_project("b", "Emptied Later", scenes=2)
     import_workspace(workspace, catalog_path)
-    Catalog(catalog_path).set_pref("delete_mode", "trash")
+    with Catalog(catalog_path) as cat:
+        cat.set_pref("delete_mode", "trash")
     window = open_window(catalog_path)
 
     select_project(window, "Restored Later")
@@ -104,7 +105,7 @@ def test_a_trash_run_says_moved_and_empty_trash_frees_it(workspace, catalog_path
                                                                       f"trash emptied since: freed {moved_b}",
                     timeout=10000)
     qtbot.waitUntil(lambda: window.reclaimed == second.trashed_bytes, timeout=10000)
-    runs = {r["id"]: r for r in list_runs(Catalog(catalog_path))}
+    runs = {r["id"]: r for r in on_catalog(catalog_path, list_runs)}
     assert runs[second.run_id]["freed_bytes"] == second.trashed_bytes and runs[first.run_id]["freed_bytes"] == 0
 
     # again: nothing left to free, and it says so without asking

@@ -160,7 +160,8 @@ def test_rename_and_remove_a_project_touch_no_file(two_projects, catalog_path, q
     assert asked[0].startswith("Remove Beta, final cut from mediaclean?")
     assert "stay exactly where they are" in asked[0]
     assert sorted(p.relative_to(two_projects.root) for p in two_projects.root.rglob("*")) == before
-    assert [r[0] for r in Catalog(catalog_path).conn.execute("SELECT name FROM projects")] == ["Alpha"]
+    with Catalog(catalog_path) as cat:
+        assert [r[0] for r in cat.conn.execute("SELECT name FROM projects")] == ["Alpha"]
 
 
 def test_a_plan_of_two_projects_groups_by_project_then_role_in_natural_and_size_order(

@@ -133,6 +133,7 @@ class SeaweedServer:
             "-ip.bind=127.0.0.1", f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}",
             f"-s3.port={s3}", f"-admin.port={admin}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
             "-admin.ui=false", "-master.telemetry=false", f"-s3.config={self.config_path}",
+            "-volume.max=1000",  # every bucket takes volumes of its own: the automatic limit ran out within a session
         ] + [f"-{service}.localSocket={self.base / service}.sock" for service in ("s3", "filer")
              if len(str(self.base)) < 90]  # a Unix socket path holds at most 107 bytes
 

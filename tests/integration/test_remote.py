@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -103,8 +104,8 @@ def test_add_refuses_credentials_in_url_and_duplicates(cli, catalog_path):
     assert code == 2 and "not a valid bucket name" in out["error"]
     code, out = cli("remote", "add", "y", "--bucket", "b-ok", "--layout", "nope")
     assert code == 2 and "No profile named 'nope'" in out["error"]
-    db = sqlite3.connect(catalog_path)
-    assert db.execute("SELECT count(*) FROM remotes").fetchone()[0] == 1
+    with closing(sqlite3.connect(catalog_path)) as db:
+        assert db.execute("SELECT count(*) FROM remotes").fetchone()[0] == 1
 
 
 def test_pipeline_db_is_stored_as_path(catalog, tmp_path):

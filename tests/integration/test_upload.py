@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -147,8 +148,8 @@ def test_upload_keeps_local_copy_without_delete_flag(cli, s3_env, bucket, mv_wor
     assert out["deleted_local"] == [] and out["freed_bytes"] == 0
     assert len(out["uploaded"]) == 3 and all(u["verified"] for u in out["uploaded"])
     assert all(mv_workspace.path(r).exists() for r in rels)
-    db = sqlite3.connect(catalog_path)
-    outcomes = [r[0] for r in db.execute("SELECT outcome FROM run_items WHERE run_id = ?", (out["run_id"],))]
+    with closing(sqlite3.connect(catalog_path)) as db:
+        outcomes = [r[0] for r in db.execute("SELECT outcome FROM run_items WHERE run_id = ?", (out["run_id"],))]
     assert outcomes == ["uploaded"] * 3
     assert {r["status"] for r in uploads_rows(catalog_path).values()} == {"verified"}
     # a later run with --delete-after-upload re-proves the stored objects and deletes without uploading again

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import closing
 
 import pytest
 
@@ -226,9 +227,9 @@ def test_restart_after_sigkill_during_uploads(cli, catalog_path, s3_env, bucket,
     assert code == 0, out
     gone, present = check_consistent(catalog_path, mv_workspace, rels, s3_env, bucket)
     assert (gone, present) == (len(rels), 0)
-    db = sqlite3.connect(catalog_path)
-    runs = db.execute("SELECT status FROM runs ORDER BY id").fetchall()
-    assert [r[0] for r in runs] == ["interrupted", "complete"]
-    assert db.execute("SELECT count(*) FROM uploads WHERE status != 'deleted_local'").fetchone()[0] == 0
-    assert db.execute("SELECT count(*) FROM run_items WHERE outcome = 'pending'").fetchone()[0] == 0
+    with closing(sqlite3.connect(catalog_path)) as db:
+        runs = db.execute("SELECT status FROM runs ORDER BY id").fetchall()
+        assert [r[0] for r in runs] == ["interrupted", "complete"]
+        assert db.execute("SELECT count(*) FROM uploads WHERE status != 'deleted_local'").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM run_items WHERE outcome = 'pending'").fetchone()[0] == 0
     assert s3_env.client().list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []

@@ -605,6 +605,7 @@ def test_an_unexpected_error_is_one_sentence_naming_the_log_file(world: World, a
 INTERRUPT = """
 import os, signal, sys, time
 import mediaclean_gui.cli.settings as settings
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal, even if started with SIGINT ignored
 def interrupted(catalog, limit):
     os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the command works
     time.sleep(30)

@@ -114,4 +114,5 @@ def test_views_never_write(imported, catalog):
     project_rows(catalog)
     folder_sizes(catalog, ids[0], "intermediate")
     assert catalog.conn.total_changes == before
-    assert Catalog(catalog.path).conn.execute("SELECT count(*) FROM plans").fetchone()[0] == 1
+    with Catalog(catalog.path) as other:
+        assert other.conn.execute("SELECT count(*) FROM plans").fetchone()[0] == 1
