@@ -127,6 +127,7 @@ class Workers(QObject):
         self.deleting.setMaxThreadCount(1)
         self._tasks: set[Task] = set()
         self._lock = threading.Lock()
+        self._shut = False  # after shutdown() nothing new starts: the window and its catalog are gone
 
     def run_task(
         self,
@@ -140,9 +141,14 @@ class Workers(QObject):
         """Run ``func(context)`` in a worker; call ``next_func(result, error)`` on the GUI thread.
 
         ``destructive`` work (anything that deletes or changes what a run will
-        do) goes through the single-thread pool, in the order it was asked for.
+        do) goes through the single-thread pool, in the order it was asked for. After :meth:`shutdown`
+        the task is returned cancelled and never runs (a timer firing as the window closes).
         """
         task = Task(name, self)
+        if self._shut:
+            log.debug("task %s not started: the window has closed", name)
+            task.cancel()
+            return task
         if next_func is not None:
             task.finished.connect(next_func)
         if on_progress is not None:
@@ -171,6 +177,7 @@ class Workers(QObject):
     def shutdown(self, timeout_ms: int = 10000) -> None:
         """Cancel every task and wait for the threads (window closing)."""
         with self._lock:
+            self._shut = True
             tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -41,3 +41,19 @@ def test_a_task_leaves_no_connection_open_in_its_worker_thread(catalog_path, qtb
         workers.shutdown()
         catalog.close()
     assert catalog.open_connections == 0
+
+
+def test_nothing_starts_after_shutdown(qtbot):
+    host = QWidget()
+    qtbot.addWidget(host)
+    workers = Workers(host)
+    ran: list[str] = []
+    with qtbot.waitSignal(workers.run_task(lambda ctx: ran.append("before"), name="before").finished, timeout=10000):
+        pass
+    workers.shutdown()
+    late = workers.run_task(lambda ctx: ran.append("after"), name="after")
+    # had it been started, waitForDone would return only once it ran: the pools are empty instead
+    workers.general.waitForDone(5000)
+    workers.deleting.waitForDone(5000)
+    assert ran == ["before"]
+    assert late.cancel_token.cancelled and not workers.busy
