@@ -292,3 +292,14 @@ class GuardedRoot:
         except OSError as exc:
             if not result.errors:  # "not empty" after a problem inside says nothing new
                 result.errors.append(f"{shown}: {_message(exc)}")
+
+
+def open_root(root: str, protection: Protection, mode: str) -> GuardedRoot | Removal:
+    """A :class:`GuardedRoot` for workspace ``root``, or the outcome every item below it gets when the root
+    cannot be opened: ``already_gone`` when the folder is gone, ``failed`` (with the reason) otherwise."""
+    try:
+        return GuardedRoot(root, protection, mode)
+    except FileNotFoundError:
+        return (ItemOutcome.ALREADY_GONE, "already gone (its workspace folder is gone)", 0)
+    except OSError as exc:
+        return (ItemOutcome.FAILED, f"the folder {display_path(root)} cannot be opened ({exc.strerror or exc})", 0)

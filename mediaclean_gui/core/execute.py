@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .catalog import Catalog, display_path, iso
-from .delete import GuardedRoot, Located, Removal
+from .delete import GuardedRoot, Located, Removal, open_root
 from .errors import SafetyRefusal
 from .events import CancelToken, Progress, fs_log, log_event
 from .plan import Plan
@@ -157,14 +157,7 @@ class _Runner:
     def _root(self, root: str) -> GuardedRoot | Removal:
         found = self.roots.get(root)
         if found is None:
-            try:
-                found = GuardedRoot(root, self.protection, self.mode)
-            except FileNotFoundError:
-                found = (ItemOutcome.ALREADY_GONE, "already gone (its workspace folder is gone)", 0)
-            except OSError as exc:
-                found = (ItemOutcome.FAILED, f"the folder {display_path(root)} cannot be opened "
-                                             f"({exc.strerror or exc})", 0)
-            self.roots[root] = found
+            found = self.roots[root] = open_root(root, self.protection, self.mode)
         return found
 
     def run(self, plan_id: int) -> bool:

@@ -18,7 +18,7 @@ import os
 from typing import Any
 
 from ..catalog import Catalog, display_path, from_db_path, to_db_path
-from ..delete import GuardedRoot, Located, Removal
+from ..delete import GuardedRoot, Located, Removal, open_root
 from ..events import log_event, s3_log
 from ..plan import PlanItem
 from ..run.lifecycle import Exception_, finish_interrupted, record_outcomes
@@ -56,14 +56,7 @@ class LocalCopies:
     def _guarded(self, root: str) -> GuardedRoot | Removal:
         found = self.roots.get(root)
         if found is None:
-            try:
-                found = GuardedRoot(root, self.protection, self.mode)
-            except FileNotFoundError:
-                found = (ItemOutcome.ALREADY_GONE, "already gone (its workspace folder is gone)", 0)
-            except OSError as exc:
-                found = (ItemOutcome.FAILED, f"the folder {display_path(root)} cannot be opened "
-                                             f"({exc.strerror or exc})", 0)
-            self.roots[root] = found
+            found = self.roots[root] = open_root(root, self.protection, self.mode)
         return found
 
     def delete(self, items: list[tuple[PlanItem, str]]) -> list[Deletion]:
