@@ -130,3 +130,39 @@ def test_a_folder_swapped_for_a_link_after_the_upload_is_not_followed(catalog, s
     assert reasons and all(r.startswith(("not reached safely", "changed since")) for r in reasons), reasons
     assert os.path.islink(folder)
     assert catalog.conn.execute("SELECT count(*) FROM only_copies").fetchone()[0] == 0
+
+
+def test_reconcile_keeps_the_only_copy_record_when_another_file_took_the_path(catalog, s3_env, bucket, mv_workspace):
+    """A run killed between recording an object as the only copy and settling its deletion: at the next start,
+    the record is dropped only when the very file planned (same st_dev/st_ino) is still at its path. Another
+    file there (the pipeline wrote a new one) may mean the planned one is gone, so its object stays protected."""
+    from mediaclean_gui.core.catalog import iso
+    from mediaclean_gui.core.s3.local_copies import reconcile_interrupted_uploads
+    from mediaclean_gui.core.s3.protections import record_only_copy
+
+    rels = mv_workspace.job("v1", image=False)
+    pid = add_project(catalog, mv_workspace.root, "mv-backend", name="mv")[0]
+    add_remote(catalog, "store", bucket, endpoint_url=s3_env.endpoint_url)
+    result = execute_upload_plan(catalog, plan_upload(catalog, pid, "store", delete_after_upload=False))
+    assert result.status == "complete" and len(rels) >= 2, result.as_json()
+    same, replaced = (str(mv_workspace.path(r)) for r in rels[:2])
+    # the state a SIGKILL leaves: the run running, its items pending, only-copy records written for both files
+    with catalog.transaction() as conn:
+        conn.execute("UPDATE runs SET status = 'running' WHERE id = ?", (result.run_id,))
+        conn.execute("UPDATE run_items SET outcome = 'pending' WHERE run_id = ?", (result.run_id,))
+        for path in (same, replaced):
+            upload_id = conn.execute("SELECT id FROM uploads WHERE path = ?", (os.fsencode(path),)).fetchone()[0]
+            record_only_copy(catalog, upload_id, iso())
+    new = replaced + ".new"
+    with open(new, "wb") as f:
+        f.write(b"a newer render the pipeline wrote")
+    os.replace(new, replaced)
+
+    assert reconcile_interrupted_uploads(catalog) == [result.run_id]
+    kept = {os.fsdecode(r[0]) for r in catalog.conn.execute("SELECT path FROM only_copies")}
+    assert kept == {replaced}
+    outcome = dict(catalog.conn.execute(
+        "SELECT pi.target, ri.outcome || ': ' || ri.detail FROM run_items ri JOIN plan_items pi "
+        "ON pi.id = ri.plan_item_id WHERE ri.run_id = ?", (result.run_id,)).fetchall())
+    assert outcome[os.fsencode(replaced)].startswith("skipped: not done: the run was interrupted, and another file")
+    assert outcome[os.fsencode(same)].startswith("uploaded: ")

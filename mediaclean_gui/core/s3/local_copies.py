@@ -158,16 +158,29 @@ class LocalCopies:
 # ---------------------------------------------------------------- after a crash
 
 
+def _identity(path: str) -> tuple[int, int] | None:
+    """``(st_dev, st_ino)`` of what is at ``path`` now (a link is not followed), ``None`` when nothing is."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError:
+        return (-1, -1)  # unreadable: counts as another file, so no only-copy record is dropped
+    return st.st_dev, st.st_ino
+
+
 def reconcile_interrupted_uploads(catalog: Catalog) -> list[int]:
     """Settle every upload run a dead process left ``running`` (registered in
     :data:`..run.lifecycle.RECONCILERS`; caller holds the writer lock). Needs no store: the catalog's
     upload queue holds every proof, committed before any local file went (invariant 3).
 
-    For each item still pending: a local file still there is ``skipped`` (not done) — or ``uploaded``
+    For each item still pending: the planned local file (same ``st_dev``/``st_ino``) still there is
+    ``skipped`` (not done) — or ``uploaded``
     when the plan kept local copies and the upload was proved — and an only-copy record this run wrote
     for it just before a deletion that never happened is dropped; a file that is gone after its upload
     was proved is ``deleted`` (``trashed`` in trash mode) and its object stays the only copy; a file gone
-    without a proof was not deleted by mediaclean (``already_gone``). Claims of dead workers go back to
+    without a proof was not deleted by mediaclean (``already_gone``); another file at the path now is
+    ``skipped`` and keeps every only-copy record (the planned file may be gone). Claims of dead workers go back to
     the queue. The run ends ``interrupted``. Returns the run ids.
     """
     from . import queue as uq
@@ -186,8 +199,8 @@ def reconcile_interrupted_uploads(catalog: Catalog) -> list[int]:
         last = -1
         while True:
             pending = catalog.conn.execute(
-                "SELECT pi.id, pi.target, pi.size, pi.action, u.id AS upload_id, u.status, u.key, "
-                "u.verified_at FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
+                "SELECT pi.id, pi.target, pi.size, pi.action, pi.fp_dev, pi.fp_ino, u.id AS upload_id, u.status, "
+                "u.key, u.verified_at FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
                 "LEFT JOIN uploads u ON u.remote_id = ? AND u.path = pi.target "
                 "WHERE ri.run_id = ? AND ri.outcome = 'pending' AND pi.id > ? ORDER BY pi.id LIMIT 2000",
                 (remote_id, run_id, last)).fetchall()
@@ -198,7 +211,12 @@ def reconcile_interrupted_uploads(catalog: Catalog) -> list[int]:
                 for item in pending:
                     path = from_db_path(item["target"])
                     proved = item["status"] in ("verified", "deleted_local") and bool(item["verified_at"])
-                    if os.path.lexists(path):
+                    here = _identity(path)
+                    if here is not None and here != (item["fp_dev"], item["fp_ino"]):
+                        # another file took the path: the planned one may be gone, its object the only copy
+                        updates.append((ItemOutcome.SKIPPED, "not done: the run was interrupted, and another file "
+                                                             "is at this path now", 0, item["id"]))
+                    elif here is not None:
                         if item["upload_id"] is not None and item["status"] == "verified":
                             # recorded as the only copy just before a deletion that never happened
                             conn.execute("DELETE FROM only_copies WHERE remote_id = ? AND key = ? AND path = ? "
