@@ -116,3 +116,19 @@ class GeneratorWorkspace:
         db.commit()
         db.close()
         return path
+
+
+#: Python source put before a real command line started with ``python -c``: each local unlink and rename is
+#: slowed by 2 ms (a fault-injection wrapper around the real calls, nothing else changes), so a run lasts long
+#: enough to be killed in the middle. The crash tests add their own lines after it.
+SLOW_FS_PRELUDE = """
+import os, sys, time
+_unlink, _rename = os.unlink, os.rename
+def unlink(*args, **kwargs):
+    time.sleep(0.002)
+    return _unlink(*args, **kwargs)
+def rename(*args, **kwargs):
+    time.sleep(0.002)
+    return _rename(*args, **kwargs)
+os.unlink, os.rename = unlink, rename
+"""

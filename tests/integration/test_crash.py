@@ -12,21 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import SLOW_FS_PRELUDE
 
 FILES = 3000
 
 # The real command line, with each unlink slowed down a little so the run lasts long enough to be
 # killed in the middle (a fault-injection wrapper around the real call, nothing else changes).
-SLOW_CLI = """
-import os, sys, time
-_unlink, _rename = os.unlink, os.rename
-def unlink(*args, **kwargs):
-    time.sleep(0.002)
-    return _unlink(*args, **kwargs)
-def rename(*args, **kwargs):
-    time.sleep(0.002)
-    return _rename(*args, **kwargs)
-os.unlink, os.rename = unlink, rename
+SLOW_CLI = SLOW_FS_PRELUDE + """
 from mediaclean_gui.cli import main
 sys.exit(main(sys.argv[1:]))
 """

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import SLOW_FS_PRELUDE
 from sweep_data import fast_client, iso, listing, next_second, put_many
 
 pytestmark = [pytest.mark.s3, pytest.mark.slow,
@@ -27,16 +28,7 @@ pytestmark = [pytest.mark.s3, pytest.mark.slow,
 # The real command line with a fault-injection wrapper around real calls, so a run lasts long enough to be killed
 # in the middle: each local unlink and each DeleteObjects batch is slowed a little, and sweeps go in batches of
 # 20 keys (nothing else changes).
-SLOW_CLI = """
-import os, sys, time
-_unlink, _rename = os.unlink, os.rename
-def unlink(*args, **kwargs):
-    time.sleep(0.002)
-    return _unlink(*args, **kwargs)
-def rename(*args, **kwargs):
-    time.sleep(0.002)
-    return _rename(*args, **kwargs)
-os.unlink, os.rename = unlink, rename
+SLOW_CLI = SLOW_FS_PRELUDE + """
 from mediaclean_gui.core.s3 import sweep, sweep_run
 _batch, _execute = sweep_run._delete_batch, sweep_run.execute_sweep_plan
 def slow_batch(*args, **kwargs):
