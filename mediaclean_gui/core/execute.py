@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from .catalog import Catalog, display_path, iso
@@ -21,6 +21,7 @@ from .plan import Plan
 from .projects import CleanupStatus, set_cleanup_status
 from .protected import gather_protection
 from .run.lifecycle import (
+    Exception_,
     ItemRow,
     Journal,
     finish_run,
@@ -31,6 +32,9 @@ from .run.lifecycle import (
 )
 from .run.model import MB, DeleteMode, ItemOutcome, PlanKind, RunResult, StartedBy
 from .safety import Protection
+
+#: A located item: its guarded root, its parent folder's descriptor, its name there, the plan row.
+_Located = tuple[GuardedRoot, int, str, ItemRow]
 
 #: The plan kinds :func:`execute_plan` runs.
 LOCAL = (PlanKind.CLEAN, PlanKind.TEMP, PlanKind.ORPHANS)
@@ -161,70 +165,113 @@ class _Runner:
         return found
 
     def run(self, plan_id: int) -> bool:
-        """Every batch in plan order; ``True`` when cancelled (the rest stays for :meth:`Journal.skip_rest`)."""
-        for batch in selected_batches(self.catalog, plan_id, self.batch):
-            if self.cancel is not None and self.cancel.cancelled:
-                self.journal.skip_rest("cancelled before it was reached")
-                return True
-            self.journal.begin(batch[0].id, batch[-1].id)
-            exceptions = self._batch(batch)
-            self.journal.settle(batch[0].id, batch[-1].id, self.default, exceptions,
-                                "moved to the trash" if self.default is ItemOutcome.TRASHED else "")
-            self.progress.done += len(batch)
-            self.progress.bytes_done += sum(i.size for i in batch)
-            self.progress.current = display_path(batch[-1].target)
-            if self.progress.callback is not None:
-                self.progress.callback(self.progress)
+        """Every batch in plan order; ``True`` when cancelled (the rest stays for :meth:`Journal.skip_rest`).
+
+        Pipelined on this thread's side only: while the pool removes one batch's files, the previous
+        batch is settled in the journal and the next one is read from the catalog. The batch being
+        removed is begun in the journal before its first removal, and it is the only one whose folder
+        descriptors are open (they are released before the next batch is located)."""
+        batches = selected_batches(self.catalog, plan_id, self.batch)
+        batch = next(batches, None)
+        unsettled: tuple[list[ItemRow], list[Exception_]] | None = None
+        try:
+            while batch is not None:
+                if self.cancel is not None and self.cancel.cancelled:
+                    break
+                self.journal.begin(batch[0].id, batch[-1].id)
+                held, exceptions, files, folders = self._locate(batch)
+                try:
+                    removing = self._submit(files)
+                    try:
+                        if unsettled is not None:  # the pool works meanwhile
+                            previous, unsettled = unsettled, None
+                            self._settle(*previous)
+                        upcoming = next(batches, None)
+                    finally:  # whatever happened here, the pool is done with the batch's descriptors first
+                        wait(removing)
+                    exceptions += [e for part in removing for e in part.result()]
+                    exceptions += self._folders(folders)
+                finally:
+                    for guarded in held:
+                        guarded.release()
+                unsettled = batch, exceptions
+                self._done(batch)
+                batch = upcoming
+        finally:  # the last batch; or, when something failed, the batch before it (its outcomes are known)
+            if unsettled is not None:
+                self._settle(*unsettled)
+        if batch is not None:
+            self.journal.skip_rest("cancelled before it was reached")
         return bool(self.cancel is not None and self.cancel.cancelled)
 
-    def _batch(self, batch: list[ItemRow]) -> list[tuple[ItemOutcome, str, int, int]]:
-        exceptions: list[tuple[ItemOutcome, str, int, int]] = []
-        files: list[tuple[GuardedRoot, int, str, ItemRow]] = []
-        folders: list[tuple[GuardedRoot, int, str, ItemRow]] = []
+    def _settle(self, batch: list[ItemRow], exceptions: list[Exception_]) -> None:
+        self.journal.settle(batch[0].id, batch[-1].id, self.default, exceptions,
+                            "moved to the trash" if self.default is ItemOutcome.TRASHED else "")
+
+    def _done(self, batch: list[ItemRow]) -> None:
+        """Progress: ``batch`` has been acted on (its journal entry follows while the next batch is removed)."""
+        self.progress.done += len(batch)
+        self.progress.bytes_done += sum(i.size for i in batch)
+        self.progress.current = display_path(batch[-1].target)
+        if self.progress.callback is not None:
+            self.progress.callback(self.progress)
+
+    def _locate(self, batch: list[ItemRow]) -> tuple[list[GuardedRoot], list[Exception_], list[_Located],
+                                                     list[_Located]]:
+        """Reach every item of ``batch`` (this thread): the roots held, the items settled already (refused,
+        gone), the files and the folders to remove."""
+        exceptions: list[Exception_] = []
+        files: list[_Located] = []
+        folders: list[_Located] = []
         held: list[GuardedRoot] = []
         last_root, guarded_or_gone = "", None
-        for item in batch:
-            if item.root != last_root:
-                last_root, guarded_or_gone = item.root, self._root(item.root)
-                if isinstance(guarded_or_gone, GuardedRoot) and guarded_or_gone not in held:
-                    guarded_or_gone.hold()
-                    held.append(guarded_or_gone)
-            guarded = guarded_or_gone
-            if not isinstance(guarded, GuardedRoot):
-                assert guarded is not None
-                exceptions.append((*guarded, item.id))
-                continue
-            located = guarded.locate(item.target)
-            if not isinstance(located, Located):
-                exceptions.append((*located, item.id))
-                continue
-            (folders if item.action == "delete_dir" else files).append((guarded, *located, item))
         try:
-            exceptions += self._files(files)
-            for guarded, fd, name, item in folders:  # after every file of the batch, deepest first
-                removal = guarded.remove(fd, name, item.target, _expected(item), folder=True) or \
-                    (ItemOutcome.DELETED, "folder removed", 0)
-                if removal[0] is ItemOutcome.DELETED:
-                    guarded.dirs.forget(os.path.relpath(item.target, guarded.root).replace(os.sep, "/"))
-                exceptions.append((*removal, item.id))
-        finally:
+            for item in batch:
+                if item.root != last_root:
+                    last_root, guarded_or_gone = item.root, self._root(item.root)
+                    if isinstance(guarded_or_gone, GuardedRoot) and guarded_or_gone not in held:
+                        guarded_or_gone.hold()
+                        held.append(guarded_or_gone)
+                guarded = guarded_or_gone
+                if not isinstance(guarded, GuardedRoot):
+                    assert guarded is not None
+                    exceptions.append((*guarded, item.id))
+                    continue
+                located = guarded.locate(item.target)
+                if not isinstance(located, Located):
+                    exceptions.append((*located, item.id))
+                    continue
+                (folders if item.action == "delete_dir" else files).append((guarded, *located, item))
+        except BaseException:
             for guarded in held:
                 guarded.release()
-        return exceptions
+            raise
+        return held, exceptions, files, folders
 
-    def _files(self, files: list[tuple[GuardedRoot, int, str, ItemRow]]) -> list[tuple[ItemOutcome, str, int, int]]:
-        if self.pool is None or len(files) < 64:
-            return self._chunk(files)
-        size = -(-len(files) // self.threads)
-        chunks = [files[n:n + size] for n in range(0, len(files), size)]
-        out: list[tuple[ItemOutcome, str, int, int]] = []
-        for found in self.pool.map(self._chunk, chunks):
-            out += found
+    def _folders(self, folders: list[_Located]) -> list[Exception_]:
+        """Remove the batch's folders (after every file of the batch, deepest first: plan order)."""
+        out: list[Exception_] = []
+        for guarded, fd, name, item in folders:
+            removal = guarded.remove(fd, name, item.target, _expected(item), folder=True) or \
+                (ItemOutcome.DELETED, "folder removed", 0)
+            if removal[0] is ItemOutcome.DELETED:
+                guarded.dirs.forget(os.path.relpath(item.target, guarded.root).replace(os.sep, "/"))
+            out.append((*removal, item.id))
         return out
 
-    def _chunk(self, files: list[tuple[GuardedRoot, int, str, ItemRow]]) -> list[tuple[ItemOutcome, str, int, int]]:
+    def _submit(self, files: list[_Located]) -> list[Future[list[Exception_]]]:
+        """Start removing ``files`` on the pool, in contiguous chunks (one per thread); a few are removed
+        here and now. Each future's result is its chunk's exceptions."""
+        if self.pool is None or len(files) < 64:
+            done: Future[list[Exception_]] = Future()
+            done.set_result(self._chunk(files))
+            return [done]
+        size = -(-len(files) // self.threads)
+        return [self.pool.submit(self._chunk, files[n:n + size]) for n in range(0, len(files), size)]
+
+    def _chunk(self, files: list[_Located]) -> list[Exception_]:
         """Remove a contiguous run of files (one pool thread); only the exceptions come back."""
-        out: list[tuple[ItemOutcome, str, int, int]] = []
+        out: list[Exception_] = []
         cancel = self.cancel
         for guarded, fd, name, item in files:
             if cancel is not None and cancel.cancelled:

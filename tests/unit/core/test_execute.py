@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 from urllib.parse import quote
 
@@ -351,3 +352,53 @@ def test_a_sweep_plan_is_not_run_as_a_local_cleanup(catalog, cli):
     with pytest.raises(ConfigError, match="is a sweep plan; it cannot be run here"):
         execute_plan(catalog, plan_id)
     assert catalog.conn.execute("SELECT status FROM plans WHERE id = ?", (plan_id,)).fetchone()[0] == "ready"
+
+
+def test_a_journal_failure_while_files_are_removed_waits_for_the_pool(workspace, catalog, imported, monkeypatch):
+    """The executor settles one batch while the pool removes the next. When that journal write fails, the
+    batch in flight is still finished through its own verified folder descriptors before they are closed
+    (a descriptor closed under a removing thread would fail it, or worse, be reused for another folder),
+    and the next start reconciles the run from the disk."""
+    from mediaclean_gui.core import delete as delete_mod
+    from mediaclean_gui.core.run import lifecycle
+    from mediaclean_gui.core.run.lifecycle import reconcile_on_start
+
+    workspace.add_project("p1", scenes=1, assembly=400)
+    projects = imported()
+    plan = load_plan(catalog, plan_cleanup(catalog, [projects["p1"].id]))
+    assert len([i for i in plan.items if i.action is Action.DELETE_FILE]) > 400
+
+    real_unlink = os.unlink
+    removals: list[tuple[str, object]] = []
+
+    def slow_unlink(*args, **kwargs):
+        time.sleep(0.003)  # the pool is still busy with the batch when the journal write fails
+        return real_unlink(*args, **kwargs)
+
+    real_remove = delete_mod.GuardedRoot.remove
+
+    def recorded(self, parent_fd, name, target, expected, **kwargs):
+        found = real_remove(self, parent_fd, name, target, expected, **kwargs)
+        removals.append((target, found))
+        return found
+
+    def broken_settle(self, *args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(os, "unlink", slow_unlink)
+    monkeypatch.setattr(delete_mod.GuardedRoot, "remove", recorded)
+    monkeypatch.setattr(lifecycle.Journal, "settle", broken_settle)
+
+    with pytest.raises(sqlite3.OperationalError):
+        execute_plan(catalog, plan.id, batch=200, threads=4)
+
+    # the first two batches were acted on, every file through a descriptor that was still open
+    assert len(removals) == 400
+    assert all(found is None for _, found in removals), {f for _, f in removals if f is not None}
+    assert not any(os.path.lexists(t) for t, _ in removals)
+    monkeypatch.undo()
+    assert reconcile_on_start(catalog) == [list_runs(catalog)[0]["id"]]
+    got = outcomes(catalog, list_runs(catalog)[0]["id"])
+    assert {got[t] for t, _ in removals} == {("deleted", "gone after the run was interrupted")}
+    rest = [t for t, (o, _) in got.items() if t not in {r for r, _ in removals}]
+    assert rest and all(got[t][0] == "skipped" and os.path.lexists(t) for t in rest)
