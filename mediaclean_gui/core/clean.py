@@ -205,7 +205,7 @@ def plan_cleanup(
             progress.update(done=len(groups), total=len(groups), phase="planned")
             return builder.finish(status, summary)
         except BaseException:
-            catalog.conn.execute("DELETE FROM plans WHERE id = ?", (builder.plan_id,))
+            builder.abandon()
             raise
 
 

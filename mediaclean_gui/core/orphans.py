@@ -103,7 +103,7 @@ def plan_orphans(
             progress.update(done=len(projects), total=len(projects), phase="planned")
             return builder.finish("ready", summary)
         except BaseException:
-            catalog.conn.execute("DELETE FROM plans WHERE id = ?", (builder.plan_id,))
+            builder.abandon()
             raise
 
 

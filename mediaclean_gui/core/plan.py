@@ -162,7 +162,12 @@ def total_line(items: list[PlanItem], kept_count: int, kind: str | None = None) 
 
 class PlanBuilder:
     """Write a plan to the catalog as it is made, in batches, so memory does not grow
-    with the plan (used for bucket sweeps of any size)."""
+    with the plan (used for bucket sweeps of any size).
+
+    Its commits do not wait for the disk (``synchronous = NORMAL`` until :meth:`finish` or
+    :meth:`abandon`): a killed process loses none of them (WAL), a power loss may lose a plan still
+    being made, and a run makes its plan durable with its own first commit (``start_run``).
+    """
 
     def __init__(self, catalog: Catalog, kind: str, params: dict[str, Any] | None = None, batch: int = 1000) -> None:
         self.catalog = catalog
@@ -175,6 +180,8 @@ class PlanBuilder:
         self.kept_count = 0
         self.total_bytes = 0
         self.preconditions: list[dict[str, Any]] = []
+        self._sync = int(catalog.conn.execute("PRAGMA synchronous").fetchone()[0])
+        catalog.conn.execute("PRAGMA synchronous = NORMAL")
         stored = dict(params or {})
         # the newest run when this plan was made: a later run on its files makes the preview stale
         stored.setdefault("after_run", catalog.conn.execute("SELECT ifnull(max(id), 0) FROM runs").fetchone()[0])
@@ -250,7 +257,16 @@ class PlanBuilder:
             (status, summary, self.item_count, self.total_bytes, self.kept_count,
              json.dumps(self.preconditions), self.plan_id),
         )
+        self._restore()
         return self.plan_id
+
+    def abandon(self) -> None:
+        """Delete the plan being made (planning failed or was cancelled)."""
+        self.catalog.conn.execute("DELETE FROM plans WHERE id = ?", (self.plan_id,))
+        self._restore()
+
+    def _restore(self) -> None:
+        self.catalog.conn.execute(f"PRAGMA synchronous = {self._sync:d}")
 
 
 _ACTIONS = {a.value: a for a in Action}

@@ -272,7 +272,7 @@ def plan_temp(
             progress.update(done=len(folders), total=len(folders), phase="planned")
             return builder.finish("ready", summary)
         except BaseException:
-            catalog.conn.execute("DELETE FROM plans WHERE id = ?", (builder.plan_id,))
+            builder.abandon()
             raise
 
 

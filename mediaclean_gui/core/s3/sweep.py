@@ -200,7 +200,7 @@ def plan_sweep(
                 tally, usage = _walk(client, remote, policy, profile, builder, link, protected,
                                      progress, cancel)
             except BaseException as exc:
-                catalog.conn.execute("DELETE FROM plans WHERE id = ?", (builder.plan_id,))
+                builder.abandon()
                 if is_store_error(exc):
                     raise explain_s3_error(exc, remote, "Sweep") from None
                 raise

@@ -146,21 +146,21 @@ def plan_upload(
     builder = PlanBuilder(catalog, "upload", params)
     keys: dict[str, str] = {}
     candidates: list[tuple[PlanItem, str]] = []
-    progress.update(phase="scanning", current=project.name)
-    for prefix in profile.walk_prefixes(project.key):
-        for entry in walk(project.root, prefix):
-            if cancel is not None:
-                cancel.raise_if_cancelled()
-            if entry.kind == "dir":
-                continue
-            found = profile.classify(entry.rel, project.key)
-            if found is None or not (found.role is Role.OUTPUT or found.rule.key is not None):
-                continue
-            _plan_entry(builder, candidates, entry, found, project, profile, remote, settle, now, records, keys,
-                        delete_after_upload, respect_backoff)
-            progress.update(done=progress.done + 1)
-    progress.update(phase="listing the store", current=f"s3://{remote.bucket}/{remote.prefix}")
     try:
+        progress.update(phase="scanning", current=project.name)
+        for prefix in profile.walk_prefixes(project.key):
+            for entry in walk(project.root, prefix):
+                if cancel is not None:
+                    cancel.raise_if_cancelled()
+                if entry.kind == "dir":
+                    continue
+                found = profile.classify(entry.rel, project.key)
+                if found is None or not (found.role is Role.OUTPUT or found.rule.key is not None):
+                    continue
+                _plan_entry(builder, candidates, entry, found, project, profile, remote, settle, now, records, keys,
+                            delete_after_upload, respect_backoff)
+                progress.update(done=progress.done + 1)
+        progress.update(phase="listing the store", current=f"s3://{remote.bucket}/{remote.prefix}")
         existing = existing_objects(client, remote, [key for _, key in candidates])
         check = StoreCheck(client, remote, versioning, overwrite, records)
         check.protected = _protected(catalog, remote, list(existing))
@@ -169,7 +169,7 @@ def plan_upload(
                 cancel.raise_if_cancelled()
             check.place(builder, item, key, existing.get(key))
     except BaseException as exc:
-        catalog.conn.execute("DELETE FROM plans WHERE id = ?", (builder.plan_id,))
+        builder.abandon()
         if _is_store_error(exc):
             raise explain_s3_error(exc, remote, "Upload preview") from None
         raise

@@ -77,3 +77,23 @@ def test_group_selection_and_total_lines_per_kind(catalog):
     local = [PlanItem(Action.DELETE_FILE, "/a/x", 1200, "intermediate", "r", {}),
              PlanItem(Action.DELETE_DIR, "/a", 0, "intermediate", "r", {})]
     assert total_line(local, 3, "clean") == "Will delete 1 file · 1.2 kB · 3 kept"
+
+
+def test_a_plan_is_made_without_waiting_for_the_disk_and_the_setting_comes_back(catalog):
+    """Planning commits with ``synchronous = NORMAL`` (a run's first commit makes the plan durable); once
+    the plan is finished or abandoned, the connection waits for the disk again as before."""
+    conn = catalog.conn
+    conn.execute("PRAGMA synchronous = FULL")
+    builder = PlanBuilder(catalog, "sweep", {})
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+    builder.add(PlanItem(Action.DELETE_OBJECT, "k/1", 10, "output", "old", {"etag": "1"}))
+    plan_id = builder.finish()
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert load_plan(catalog, plan_id).items
+
+    abandoned = PlanBuilder(catalog, "sweep", {})
+    abandoned.add(PlanItem(Action.DELETE_OBJECT, "k/2", 10, "output", "old", {"etag": "2"}))
+    abandoned.flush()
+    abandoned.abandon()
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert conn.execute("SELECT count(*) FROM plans WHERE id = ?", (abandoned.plan_id,)).fetchone()[0] == 0
