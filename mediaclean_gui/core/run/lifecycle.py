@@ -153,9 +153,10 @@ def selected_batches(catalog: Catalog, plan_id: int, size: int = 2000) -> Iterat
     """The plan's selected items in plan order, ``size`` at a time, read by cursor (memory stays flat)."""
     last = -1
     roots: dict[bytes, str] = {}
-    conn = catalog.conn
+    cursor = catalog.conn.cursor()
+    cursor.row_factory = None  # plain tuples: no Row object per item
     while True:
-        rows = conn.execute(
+        rows = cursor.execute(
             "SELECT id, seq, action, target, root, size, fp_dev, fp_ino, fp_size, fp_mtime_ns, fp_kind, project_id "
             "FROM plan_items WHERE plan_id = ? AND seq > ? AND selected = 1 ORDER BY seq LIMIT ?",
             (plan_id, last, size)).fetchall()
