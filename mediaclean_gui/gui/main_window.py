@@ -40,7 +40,7 @@ from .projects_panel import EMPTY_STATE, ProjectsPanel
 from .responsive import keep_gui_responsive
 from .schedule import ScheduleDriver
 from .settings import restore_layout, save_layout
-from .models import sort_rows
+from .models import RowFacts, row_facts, sort_rows
 from .space_map import FreeSpaceLabel, SpaceMap, rank_projects
 from .thumbnail import is_video
 from .tray import make_tray, tooltip_text
@@ -426,21 +426,21 @@ class MainWindow(QMainWindow):
         model = self.projects_model
         order = (model.sort_column, model.sort_order == Qt.SortOrder.DescendingOrder)
 
-        def load(ctx: TaskContext) -> tuple[list[ProjectRow], list[Project], list[str]]:
+        def load(ctx: TaskContext) -> tuple[list[ProjectRow], RowFacts, list[Project], list[str]]:
             # everything that grows with the number of projects is done here, not on the GUI thread
             rows = sort_rows(project_rows(self.catalog), *order)
             ranked = rank_projects([r.project for r in rows])
-            return rows, ranked, sorted({r.project.root for r in rows})
+            return rows, row_facts(rows), ranked, sorted({r.project.root for r in rows})
 
-        def loaded(value: tuple[list[ProjectRow], list[Project], list[str]] | None,
+        def loaded(value: tuple[list[ProjectRow], RowFacts, list[Project], list[str]] | None,
                    error: BaseException | None) -> None:
             if error is not None or value is None:
                 self.show_error(error)
                 return
-            rows, ranked, roots = value
+            rows, facts, ranked, roots = value
             # the selection as it is now: the user may have chosen a project while the rows were read
             keep = select if select is not None else [p.id for p in self.selected_projects()]
-            self.projects.set_rows(rows, keep, sorted_as=order)
+            self.projects.set_rows(rows, keep, sorted_as=order, facts=facts)
             self.projects_loaded = True
             self.spaceMap.set_projects([r.project for r in rows], ranked=ranked)
             self.freeSpaceLabel.set_roots(roots)

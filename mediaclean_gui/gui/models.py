@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, NamedTuple
 
 import humanize
 from PySide6.QtCore import (
@@ -76,6 +76,26 @@ def local_time(iso_text: str | None) -> str:
         return iso_text
 
 
+class RowFacts(NamedTuple):
+    """What the projects table looks up per row, made from rows in their display order (by
+    :func:`row_facts`, in the loading worker for a big catalog)."""
+
+    rows: list[ProjectRow]
+    projects: list[Project]
+    auto_effective: dict[int, bool]
+    final_missing: set[int]
+    review: dict[int, str]
+    row_of: dict[int, int]
+
+
+def row_facts(rows: list[ProjectRow]) -> RowFacts:
+    """:class:`RowFacts` of ``rows`` (plain Python: may run on a worker thread)."""
+    projects = [r.project for r in rows]
+    return RowFacts(list(rows), projects, {r.project.id: r.auto for r in rows},
+                    {r.project.id for r in rows if r.final_missing}, {r.project.id: r.review for r in rows if r.review},
+                    {p.id: n for n, p in enumerate(projects)})
+
+
 class ProjectsModel(QAbstractTableModel):
     """The projects with sizes, cleanup status, last cleanup and auto-cleanup."""
 
@@ -93,22 +113,22 @@ class ProjectsModel(QAbstractTableModel):
         self._row_of: dict[int, int] = {}
         self.rows: list[ProjectRow] = []
 
-    def set_rows(self, rows: list[ProjectRow], sorted_as: tuple[int, bool] | None = None) -> None:
+    def set_rows(self, rows: list[ProjectRow], sorted_as: tuple[int, bool] | None = None,
+                 facts: RowFacts | None = None) -> None:
         """The projects with their table facts (``core.views.project_rows``), in the current sort order.
         ``sorted_as`` ``(column, descending)``: the rows come sorted so already (by :func:`sort_rows`, in
-        the loading worker), so the GUI thread does not sort them again."""
+        the loading worker), and ``facts`` are their :func:`row_facts` made there too, so the GUI thread
+        neither sorts them again nor walks them."""
         self.beginResetModel()
         current = (self.sort_column, self.sort_order == Qt.SortOrder.DescendingOrder)
-        self.rows = list(rows) if sorted_as == current else sort_rows(rows, *current)
-        self._take_rows()
+        if sorted_as == current and facts is not None:
+            self._take(facts)
+        else:
+            self._take(row_facts(rows if sorted_as == current else sort_rows(rows, *current)))
         self.endResetModel()
 
-    def _take_rows(self) -> None:
-        self.projects = [r.project for r in self.rows]
-        self.auto_effective = {r.project.id: r.auto for r in self.rows}
-        self.final_missing = {r.project.id for r in self.rows if r.final_missing}
-        self.review = {r.project.id: r.review for r in self.rows if r.review}
-        self._row_of = {p.id: n for n, p in enumerate(self.projects)}
+    def _take(self, facts: RowFacts) -> None:
+        self.rows, self.projects, self.auto_effective, self.final_missing, self.review, self._row_of = facts
 
     def row_of(self, project_id: int) -> int | None:
         """The row of project ``project_id`` in this model, or ``None``."""
@@ -123,8 +143,7 @@ class ProjectsModel(QAbstractTableModel):
         old = self.persistentIndexList()
         ids = [self.projects[i.row()].id if i.row() < len(self.projects) else None for i in old]
         self.sort_column, self.sort_order = column, order
-        self.rows = sort_rows(self.rows, column, order == Qt.SortOrder.DescendingOrder)
-        self._take_rows()
+        self._take(row_facts(sort_rows(self.rows, column, order == Qt.SortOrder.DescendingOrder)))
         self.changePersistentIndexList(old, [self.index(self._row_of[pid], i.column()) if pid in self._row_of
                                              else QModelIndex() for i, pid in zip(old, ids, strict=True)])
         self.layoutChanged.emit()

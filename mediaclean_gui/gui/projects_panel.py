@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from ..core.projects import Project
 from ..core.views import ProjectRow
 from .breakdown import BreakdownWidget
-from .models import AWAITING, ProjectsModel, ProjectsProxy, RecordRole
+from .models import AWAITING, ProjectsModel, ProjectsProxy, RecordRole, RowFacts
 
 EMPTY_STATE = "Add a project folder or import a generator database"
 
@@ -152,9 +152,11 @@ class ProjectsPanel(QWidget):
         self.splitter.setSizes([260, widget.minimumHeight(), self.breakdown.minimumHeight()])
 
     # ------------------------------------------------------------ contents
-    def set_rows(self, rows: list[ProjectRow], keep: list[int], sorted_as: tuple[int, bool] | None = None) -> None:
-        """Show ``rows`` (already in ``sorted_as`` order when given) and select the projects ``keep`` again."""
-        self.model.set_rows(rows, sorted_as)
+    def set_rows(self, rows: list[ProjectRow], keep: list[int], sorted_as: tuple[int, bool] | None = None,
+                 facts: RowFacts | None = None) -> None:
+        """Show ``rows`` (already in ``sorted_as`` order when given, with their ``facts`` made by the loader)
+        and select the projects ``keep`` again."""
+        self.model.set_rows(rows, sorted_as, facts)
         self.tableStack.setCurrentIndex(1 if rows else 0)
         self.select_ids(keep)
         self._update_no_match()
