@@ -19,7 +19,7 @@ from . import Outcome, argtypes, fmt, project_named
 
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
-    clean = sub.add_parser("clean", parents=[common], help="F1: preview, or with --yes run, a project cleanup")
+    clean = sub.add_parser("clean", parents=[common], help="preview, or with --yes run, a project cleanup")
     clean.add_argument("project", nargs="?", type=argtypes.project, metavar="PROJECT",
                        help="project id, name or external id")
     clean.add_argument("--all", action="store_true", help="every project whose final output exists")
@@ -30,7 +30,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
                        help="second confirmation for a plan above the delete limits")
     clean.set_defaults(handler=cmd_clean)
 
-    auto = sub.add_parser("auto", parents=[common], help="F2: clean every project whose final output has settled; "
+    auto = sub.add_parser("auto", parents=[common], help="clean every project whose final output has settled; "
                           "without --yes, only say what it would clean")
     auto.add_argument("--yes", action="store_true", help="clean them; without it nothing changes")
     auto.set_defaults(handler=cmd_auto)

@@ -37,7 +37,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     argtypes.allow_broad_root(add)
     add.set_defaults(handler=cmd_add)
 
-    imp = psub.add_parser("import-db", parents=[common], help="import a generator database (F9)")
+    imp = psub.add_parser("import-db", parents=[common], help="import a generator database")
     imp.add_argument("dbfile", type=argtypes.path, metavar="DBFILE")
     imp.add_argument("--workspace", type=argtypes.path, required=True, metavar="ROOT")
     argtypes.allow_broad_root(imp)

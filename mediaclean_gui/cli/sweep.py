@@ -20,9 +20,9 @@ PER_GROUP = 5
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     sweep = sub.add_parser(
-        "sweep", parents=[common], help="F4/F5: preview, or with --yes run, a retention sweep of a remote's bucket",
+        "sweep", parents=[common], help="preview, or with --yes run, a retention sweep of a remote's bucket",
         description="List every object under the remote's prefix and plan what goes: clips older than the "
-        "retention period, sources of finished jobs (F5), other temporary objects older than the grace period. "
+        "retention period, sources of finished jobs, other temporary objects older than the grace period. "
         "Recent clips, completed clips the pipeline database records within retention, protected objects and the "
         "sources of unfinished jobs are kept. Without --yes nothing is deleted.",
     )
@@ -48,7 +48,7 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     sweep.set_defaults(handler=cmd_sweep)
 
     life = sub.add_parser(
-        "lifecycle", parents=[common], help="F8: the S3 Lifecycle rules that enforce the sweep policy in the store",
+        "lifecycle", parents=[common], help="the S3 Lifecycle rules that enforce the sweep policy in the store",
         description="Show the lifecycle rules for the remote's retention policy and what a rule cannot express. "
         "With --apply, merge them into the bucket's rules (foreign rules are kept, rules whose ID starts with "
         "'mediaclean-' are replaced) and read them back.",

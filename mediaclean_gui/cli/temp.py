@@ -29,14 +29,14 @@ def _destructive(parser: argparse.ArgumentParser) -> None:
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     temp = sub.add_parser("temp", parents=[common],
-                          help="F6: preview, or with --yes delete, orphaned render temp folders under ROOT")
+                          help="preview, or with --yes delete, orphaned render temp folders under ROOT")
     temp.add_argument("root", nargs="?", type=argtypes.path, metavar="ROOT", help="the temp root (e.g. /tmp)")
     _destructive(temp)
     argtypes.allow_broad_root(temp)
     temp.set_defaults(handler=cmd_temp)
 
     orphans = sub.add_parser("orphans", parents=[common],
-                             help="F7: preview, or with --yes delete, files in output folders the catalog does not know")
+                             help="preview, or with --yes delete, files in output folders the catalog does not know")
     orphans.add_argument("project", nargs="?", type=argtypes.project, metavar="PROJECT",
                          help="project id, name or external id")
     orphans.add_argument("--all", action="store_true", help="every project")

@@ -18,7 +18,7 @@ from . import Outcome, argtypes, fmt
 
 def register(sub: Any, common: argparse.ArgumentParser) -> None:
     up = sub.add_parser(
-        "upload", parents=[common], help="F3: upload a project's outputs, verify, then delete the local copies",
+        "upload", parents=[common], help="upload a project's outputs, verify, then delete the local copies",
         description="Preview the upload of a project's outputs to a remote (nothing changes), or with --yes run it: "
         "each file is hashed, uploaded with its checksum, proved by the store, and only then (with "
         "--delete-after-upload) deleted locally. Failures keep the file and queue it for retry.",

@@ -170,11 +170,11 @@ def test_dry_run_then_run_with_as_of(world, cli, catalog, bucket):
     }
     # F5: the sources of finished jobs are their own group
     f5 = {k for k, s in data.state.items() if s == "finished"}
-    assert {i.target for i in items if i.group == "job sources (F5)"} == f5
+    assert {i.target for i in items if i.group == "job sources"} == f5
     assert out["job_sources_f5"] == len(f5)
     groups = {g["group"]: g["count"] for g in out["groups"]["delete"]}
     assert groups == {
-        "job sources (F5)": len(f5),
+        "job sources": len(f5),
         "clips/ · older than 5 days": sum(1 for k in expected if data.kind[k] in ("clip", "orphan-clip")),
         "artifacts/ · temporary, older than 24 h": 200,
         "uploads/ · temporary, older than 24 h": JOBS // 4,

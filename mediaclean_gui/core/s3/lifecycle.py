@@ -371,7 +371,7 @@ def _cannot_express(days: int, hours: int, loose: int, unfixed: list[str]) -> li
         f"age, so a clip uploaded late or rewritten is kept {days} days from its upload instead.",
         f"Unfinished jobs: the store cannot know that a job is still running, so a job's original and audio "
         f"expire after {grace_days(hours)} day(s) even when its clips are not finished (the sweep keeps them).",
-        "Job source cleanup (F5) as soon as every clip of a job is complete needs the pipeline database; a rule "
+        "Removing a job's sources as soon as every clip of a job is complete needs the pipeline database; a rule "
         "removes sources only after the grace period.",
     ]
     if loose:

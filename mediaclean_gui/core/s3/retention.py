@@ -10,7 +10,7 @@ from ..plan import Reason
 from ..profiles import Profile, Role
 from .pipeline import ClipRef, JobState, SourceRef
 
-F5_GROUP = "job sources (F5)"
+F5_GROUP = "job sources"
 TOP_LEVEL = "(top level)"
 
 
@@ -178,7 +178,7 @@ def decide(obj: ListedObject, policy: RetentionPolicy, profile: Profile, facts: 
             return Decision(False, role.value, f"{top} · newer than the retention period", reason=Reason.TOO_NEW,
                             detail=f"modified {age} ago; clips are kept for {days} days")
         return Decision(True, role.value, f"{top} · older than {days} days",
-                        rule=f"clip older than the {days}-day retention period (modified {age} ago, seed 004)")
+                        rule=f"clip older than the {days}-day retention period (modified {age} ago)")
     unfinished = [s for s in facts.sources if s.state is JobState.UNFINISHED]
     if unfinished:
         return Decision(False, role.value, f"{top} · unfinished jobs", reason=Reason.UNFINISHED_JOB,
@@ -186,10 +186,10 @@ def decide(obj: ListedObject, policy: RetentionPolicy, profile: Profile, facts: 
     finished = [s for s in facts.sources if s.state is JobState.FINISHED]
     if finished:
         return Decision(True, Role.SOURCE.value, F5_GROUP, f5=True,
-                        rule=f"{finished[0].describe()}: job source cleanup (F5, seed 004)")
+                        rule=f"{finished[0].describe()}: its job is finished, so its sources go")
     hours = policy.grace_hours
     if obj.last_modified >= policy.grace_cutoff:
         return Decision(False, role.value, f"{top} · within the grace period", reason=Reason.TOO_NEW,
                         detail=f"modified {age} ago; temporary objects are kept for the {hours} h grace period")
     return Decision(True, role.value, f"{top} · temporary, older than {hours} h",
-                    rule=f"temporary object older than the {hours} h grace period (modified {age} ago, seed 004)")
+                    rule=f"temporary object older than the {hours} h grace period (modified {age} ago)")

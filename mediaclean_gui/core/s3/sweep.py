@@ -159,7 +159,7 @@ def plan_sweep(
     clips kept for ``retention_days`` (default: preference ``retention_days``, 5),
     completed clips the linked pipeline database records within retention kept,
     objects the catalog marks protected kept, sources of unfinished jobs kept,
-    sources of finished jobs deleted (group ``job sources (F5)``), other objects
+    sources of finished jobs deleted (group ``job sources``), other objects
     deleted once older than ``grace_hours`` (preference ``grace_hours``, 24).
     Ages are measured at ``as_of`` (UTC; default now). Items stream into the
     catalog in batches; only counters and a 10-key sample stay in memory.

@@ -298,3 +298,24 @@ def test_the_command_table_names_every_command_and_each_loads_alone():
         assert command in alone.choices
     assert command_of(["--catalog", "x.db", "--json", "clean", "p1"]) == "clean"
     assert command_of(["--json"]) is None
+
+
+def test_help_speaks_the_users_words_not_requirement_ids():
+    """Every command's help (the list and each page) says what it does, never which SPEC function or seed
+    document it implements ("F4/F5:", "(F5)", "seed 004")."""
+    import argparse
+    import re
+
+    from mediaclean_gui.cli import build_parser
+
+    ids = re.compile(r"\bF[1-9]\b|\bseed 0\d\d\b|\bAC-\d")
+    parser = build_parser()
+    texts = [parser.format_help()]
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, command in sub.choices.items():
+        texts.append(command.format_help())
+        for inner in command._actions:
+            if isinstance(inner, argparse._SubParsersAction):
+                texts += [p.format_help() for p in inner.choices.values()]
+    found = sorted({m.group(0) for text in texts for m in ids.finditer(text)})
+    assert found == [], found

@@ -37,7 +37,7 @@ def test_clip_newer_than_retention_is_kept_and_older_is_deleted():
     old = decide(obj("clips/a.mp4", 6 * DAY), POLICY, PROFILE)
     assert old.delete and old.reason is None
     assert old.group == "clips/ · older than 5 days"
-    assert old.rule == "clip older than the 5-day retention period (modified 6 days ago, seed 004)"
+    assert old.rule == "clip older than the 5-day retention period (modified 6 days ago)"
 
 
 def test_retention_boundary_is_inclusive_for_keeping():
@@ -102,8 +102,8 @@ def test_unfinished_wins_when_a_key_is_shared_with_a_finished_job():
 def test_source_of_a_finished_job_goes_at_once_in_the_f5_group():
     facts = Facts(sources=(source(JobState.FINISHED, kind="audio"),))
     verdict = decide(obj("audio/x.mp3", 10 * dt.timedelta(minutes=1)), POLICY, PROFILE, facts)
-    assert verdict.delete and verdict.f5 and verdict.group == F5_GROUP == "job sources (F5)"
-    assert verdict.rule == "audio of job 7 (3/3 clips completed): job source cleanup (F5, seed 004)"
+    assert verdict.delete and verdict.f5 and verdict.group == F5_GROUP == "job sources"
+    assert verdict.rule == "audio of job 7 (3/3 clips completed): its job is finished, so its sources go"
     assert verdict.role == "source"
 
 
@@ -124,7 +124,7 @@ def test_other_objects_go_after_the_grace_period_grouped_by_top_prefix(rel, grou
     assert young.detail == "modified 23 h ago; temporary objects are kept for the 24 h grace period"
     old = decide(obj(rel, 25 * HOUR), POLICY, PROFILE)
     assert old.delete and old.group == group
-    assert old.rule == "temporary object older than the 24 h grace period (modified 25 h ago, seed 004)"
+    assert old.rule == "temporary object older than the 24 h grace period (modified 25 h ago)"
 
 
 def test_objects_newer_than_as_of_are_kept():
