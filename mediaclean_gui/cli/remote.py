@@ -35,7 +35,8 @@ def register(sub: Any, common: argparse.ArgumentParser) -> None:
     add.add_argument("--endpoint-url", metavar="URL", help="S3-compatible endpoint (default: AWS)")
     add.add_argument("--profile", metavar="P", help="AWS profile name for the credentials")
     add.add_argument("--region", metavar="R")
-    add.add_argument("--pipeline-db", metavar="FILE", help="the pipeline database of the bucket (its jobs and clips decide when a job's sources go)")
+    add.add_argument("--pipeline-db", metavar="FILE", help="the pipeline database of the bucket "
+                     "(its jobs and clips decide when a job's sources go)")
     add.add_argument("--layout", default="clips-bucket", metavar="NAME",
                      help="the bucket's layout profile (default clips-bucket)")
     add.add_argument("--upload-retention-days", type=retention_days, default=None, metavar="N",

@@ -312,7 +312,7 @@ def test_help_speaks_the_users_words_not_requirement_ids():
     parser = build_parser()
     texts = [parser.format_help()]
     (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    for name, command in sub.choices.items():
+    for command in sub.choices.values():
         texts.append(command.format_help())
         for inner in command._actions:
             if isinstance(inner, argparse._SubParsersAction):
