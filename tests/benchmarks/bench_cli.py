@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/benchmarks/bench_cli.py [--files 100000] [--repeat 5] [--dir DIR]
         [--growth 25000,50000,100000,200000] [--million] [--profile] [--keep-caches]
-        [--skip-clean] [--skip-scan] [--skip-growth]
+        [--skip-clean] [--skip-scan] [--skip-growth] [--quiet S]
 
 Measures mediaclean as a user meets it: each figure is one ``mediaclean --catalog FILE --json ...``
 process (start-up, imports, catalog, work, the JSON on stdout), timed from spawn to exit and reaped with
@@ -33,9 +33,12 @@ the exit status, ``plan_id`` and ``deleted_count`` are read from it. The childre
 folder of the run (``PYTHONPYCACHEPREFIX``; ``PYTHONDONTWRITEBYTECODE`` is dropped for them), so every timed
 start reads compiled modules, as an installed mediaclean does.
 
-Medians of ``--repeat`` runs (at least 5 is the rule for a figure that is quoted). The machine's load average
-is printed before and after. ``--dir`` chooses the file system (default: a folder under /var/tmp, a disk; a
-tmpfs such as /dev/shm measures our CPU overhead, and is judged by the in-memory goal). Not collected by pytest.
+Each timed run also reports the CPU seconds the rest of the machine used meanwhile (``/proc/stat``'s busy time
+minus the run's own): a quiet run shows a few hundredths. ``--quiet S`` waits for S idle seconds before each
+timed pair, for a machine shared with other jobs. Medians of ``--repeat`` runs (at least 5 is the rule for a
+figure that is quoted). The machine's load average is printed before and after. ``--dir`` chooses the file
+system (default: a folder under /var/tmp, a disk; a tmpfs such as /dev/shm measures our CPU overhead, and is
+judged by the in-memory goal). Not collected by pytest.
 
 Goals (issue 9): clean <= 1.0x ``rm -r`` on disk, <= 3x in memory; scan <= 1.5x ``du -s``; peak RSS of
 planning and of executing 1,000,000 files <= 200 MB.
@@ -81,9 +84,37 @@ class Child:
     rss: int
     code: int
     stderr: str
+    others: float = 0.0  # CPU seconds the rest of the machine used meanwhile (/proc/stat busy minus ours)
 
 
 TIME = shutil.which("time", path="/usr/bin:/bin")
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def busy_seconds() -> float:
+    """CPU seconds every CPU of the machine has been busy since boot (``/proc/stat``: all but idle and iowait);
+    0 where there is no ``/proc/stat``."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / TICK
+
+
+def wait_quiet(seconds: float, share: float = 0.05, timeout: float = 900.0) -> float:
+    """Wait (at most ``timeout`` s) until the whole machine has used under ``share`` of one CPU for ``seconds`` in
+    a row: other agents' jobs come and go, and a timed pair should start in a lull. Returns the seconds waited."""
+    if seconds <= 0:
+        return 0.0
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        before = busy_seconds()
+        time.sleep(seconds)
+        if busy_seconds() - before < share * seconds:
+            break
+    return time.perf_counter() - started
 
 
 def spawn(argv: list[str], stdout: Path | None = None, env: dict[str, str] | None = None) -> Child:
@@ -97,16 +128,18 @@ def spawn(argv: list[str], stdout: Path | None = None, env: dict[str, str] | Non
     out = open(stdout, "wb") if stdout else open(os.devnull, "wb")
     with out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
         command = [TIME, "-f", "%M", "-o", rss.name, *argv] if TIME else argv
-        started = time.perf_counter()
+        started, busy = time.perf_counter(), busy_seconds()
         proc = subprocess.Popen(command, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
+        busy = busy_seconds() - busy
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         text = err.read().decode("utf-8", "replace")
         lines = rss.read().split()
     peak = int(lines[-1]) * 1024 if TIME and lines and lines[-1].isdigit() else usage.ru_maxrss * 1024
-    return Child(argv, wall, usage.ru_utime + usage.ru_stime, peak, proc.returncode, text)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Child(argv, wall, cpu, peak, proc.returncode, text, max(0.0, busy - cpu))
 
 
 def must(child: Child, *codes: int) -> Child:
@@ -158,6 +191,7 @@ class Bench:
         self.scratch = base / "scratch"
         self.scratch.mkdir()
         self.dropped = drop and self._drop_caches()
+        self.quiet = 0.0  # seconds of an idle machine to wait for before each timed clean pair (--quiet)
 
     def cli(self, catalog: Path, *args: str, out: Path | None = None) -> Child:
         return spawn([self.mc, "--catalog", str(catalog), "--json", *args], out, self.env)
@@ -261,6 +295,7 @@ def bench_clean(b: Bench, master: Path, files: int, repeat: int) -> dict[str, li
         b.copy(master, theirs)
         b.register(catalog, mine)
         b.settle()
+        waited = wait_quiet(b.quiet)
         out = b.out("clean")
         for who in (("rm", "ours") if n % 2 == 0 else ("ours", "rm")):
             if who == "rm":
@@ -270,8 +305,10 @@ def bench_clean(b: Bench, master: Path, files: int, repeat: int) -> dict[str, li
         check_clean(mine, files, out)
         if any((theirs / d).exists() for d in INTERMEDIATE_DIRS):
             raise SystemExit(f"rm -r left folders in {theirs}")
-        print(f"  clean run {n + 1}: ours {runs['ours'][-1].wall:7.3f} s  rm -r {runs['rm'][-1].wall:7.3f} s"
-              f"  ({load()})", flush=True)
+        o, r = runs["ours"][-1], runs["rm"][-1]
+        print(f"  clean run {n + 1}: ours {o.wall:7.3f} s  rm -r {r.wall:7.3f} s  (others used {o.others:.2f} / "
+              f"{r.others:.2f} CPU s meanwhile; {load()}" + (f"; waited {waited:.0f} s for a lull" if waited else "")
+              + ")", flush=True)
         out.unlink()
         shutil.rmtree(mine)
         shutil.rmtree(theirs)
@@ -287,6 +324,7 @@ def bench_scan(b: Bench, master: Path, repeat: int) -> dict[str, list[Child]]:
     must(spawn(["du", "-s", str(master)]))
     runs: dict[str, list[Child]] = {"ours": [], "du": [], "start": []}
     for n in range(repeat):
+        wait_quiet(b.quiet)
         for who in (("du", "ours") if n % 2 == 0 else ("ours", "du")):
             if who == "du":
                 runs["du"].append(must(spawn(["du", "-s", str(master)])))
@@ -303,14 +341,16 @@ def bench_growth(b: Bench, sizes: list[int], repeat: int, masters: dict[int, Pat
         if master is None:
             master = b.base / f"growth-{size}"
             build(master, b.base / "media", size)
-        walls, cpus, rsss = [], [], []
+        walls, cpus, rsss, others = [], [], [], []
         for n in range(repeat):
             tree, catalog = b.base / f"g{size}-{n}", b.base / f"g{size}-{n}.sqlite3"
             b.copy(master, tree)
             b.register(catalog, tree)
             b.settle()
+            wait_quiet(b.quiet)
             out = b.out("growth")
             child = must(b.cli(catalog, "clean", "p1", "--yes", "--confirm-large", out=out))
+            others.append(child.others)
             check_clean(tree, size, out)
             walls.append(child.wall)
             cpus.append(child.cpu)
@@ -323,7 +363,8 @@ def bench_growth(b: Bench, sizes: list[int], repeat: int, masters: dict[int, Pat
             shutil.rmtree(master)
         row = {"n": size, "wall": med(walls), "cpu": med(cpus), "rss": med(rsss)}
         rows.append(row)
-        print(f"  growth {size:,}: {row['wall']:.2f} s, {row['rss'] / MB:.0f} MB  ({load()})", flush=True)
+        print(f"  growth {size:,}: {row['wall']:.2f} s, {row['rss'] / MB:.0f} MB  (others used up to "
+              f"{max(others):.2f} CPU s meanwhile; {load()})", flush=True)
     return rows
 
 
@@ -385,6 +426,9 @@ def main() -> int:
                         help="only sync before a timed clean, never drop the caches (the trees' inodes stay cached)")
     parser.add_argument("--mediaclean", default=str(Path(sys.executable).with_name("mediaclean")),
                         help="the mediaclean program (default: the one beside this Python)")
+    parser.add_argument("--quiet", type=float, default=0.0, metavar="S",
+                        help="before each timed clean pair, wait until the machine has been idle for S seconds "
+                             "(under 5%% of one CPU; at most 15 minutes)")
     for name in ("clean", "scan", "growth"):
         parser.add_argument(f"--skip-{name}", action="store_true")
     args = parser.parse_args()
@@ -401,6 +445,7 @@ def main() -> int:
         kind = fs_type(base)
         in_memory = kind in ("tmpfs", "ramfs")
         b = Bench(base, args.mediaclean, Path(outdir), drop=not args.keep_caches)
+        b.quiet = args.quiet
         print(f"trees in {base} ({kind}: {'in memory' if in_memory else 'a disk'}); caches "
               + ("dropped before every timed clean (root)" if b.dropped else
                  "NOT dropped (only synced: --keep-caches, or not root)"))
