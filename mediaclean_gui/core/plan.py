@@ -206,6 +206,18 @@ class PlanBuilder:
         if len(self._items) >= self.batch:
             self.flush()
 
+    def add_object(self, key: str, size: int, role: str, rule: str, fingerprint: str, root: str,
+                   group: str) -> None:
+        """:meth:`add` for an object to delete (``delete_object``), its fingerprint already JSON (ETag,
+        LastModified, size: :meth:`..s3.retention.ListedObject.fingerprint_json`), without building a
+        :class:`PlanItem` (sweeps add hundreds of thousands of these)."""
+        self._items.append((self.plan_id, self.item_count, "delete_object", to_db_path(key), self._root(root),
+                            size, role, None, rule, fingerprint, group, 1, None, None, None, None, None))
+        self.item_count += 1
+        self.total_bytes += size
+        if len(self._items) >= self.batch:
+            self.flush()
+
     def add_path(self, action: Action, target: str, size: int, role: str, rule: str, st: os.stat_result,
                  root: str, project_id: int | None, group: str) -> None:
         """:meth:`add` for a local path and its ``lstat``, without building a :class:`PlanItem` (planners

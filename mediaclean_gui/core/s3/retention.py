@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring_ascii as _json_string  # what json.dumps writes for a str
 from typing import Any
 
 from ..plan import Reason
@@ -52,6 +54,13 @@ class ListedObject:
         if self.version_id:
             fp["version_id"] = self.version_id
         return fp
+
+    def fingerprint_json(self) -> str:
+        """:meth:`fingerprint` as ``json.dumps`` writes it, without building the dict (one per listed object)."""
+        if self.version_id:
+            return json.dumps(self.fingerprint())
+        return (f'{{"etag": {_json_string(self.etag)}, "last_modified": "{self.last_modified.isoformat()[:19]}Z", '
+                f'"size": {self.size}}}')
 
     @property
     def top_prefix(self) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 from ..catalog import Catalog, iso, parse_iso, utcnow
 from ..errors import ConfigError, NotFound
 from ..events import CancelToken, Progress, log_event, s3_log
-from ..plan import Action, KeptBack, PlanBuilder, PlanItem, iter_items, load_plan
+from ..plan import KeptBack, PlanBuilder, PlanItem, iter_items, load_plan
 from ..profiles import get_profile
 from .listing import is_store_error, list_objects, read_versioning, sweep_client, sweep_message, versioning_notes
 from .pipeline import ClipRef, PipelineLink, open_pipeline
@@ -257,8 +257,8 @@ def _walk(client: Any, remote: Remote, policy: RetentionPolicy, profile: Any, bu
                 tally.f5_count += verdict.f5
                 if len(tally.sample) < SAMPLE_SIZE:
                     tally.sample.append(obj.key)
-                builder.add(PlanItem(Action.DELETE_OBJECT, obj.key, obj.size, verdict.role, verdict.rule,
-                                     obj.fingerprint(), root=remote.bucket, group=verdict.group))
+                builder.add_object(obj.key, obj.size, verdict.role, verdict.rule, obj.fingerprint_json(),
+                                   remote.bucket, verdict.group)
             else:
                 assert verdict.reason is not None
                 tally.kept_count += 1
