@@ -32,16 +32,58 @@ def _parse_timestamp(value: Any) -> Any:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.timezone.utc)
 
 
+def _listing_parsers() -> Any:
+    """A botocore response parser factory whose ``rest-xml`` parser reads the entries of a listing page
+    (shape ``Object``: one per key of ``list_objects_v2``) in one pass over their elements instead of
+    botocore's generic walk over the shape (the other half of a listing's CPU time). An entry with any
+    element the fast path does not know (``Owner``, ``ChecksumAlgorithm``, ``RestoreStatus``, a repeated
+    or nested element) goes to botocore's own parser, so the parsed page is the same either way."""
+    from botocore.parsers import ResponseParserFactory, RestXMLParser
+
+    text = {"Key", "ETag", "StorageClass", "ChecksumType"}
+
+    class ListingParser(RestXMLParser):  # type: ignore[misc]  # botocore has no type hints
+        def _handle_structure(self, shape: Any, node: Any) -> Any:
+            if shape.name != "Object" or isinstance(node, list):
+                return super()._handle_structure(shape, node)
+            parsed: dict[str, Any] = {}
+            for child in node:
+                tag = child.tag
+                tag = tag[tag.rfind("}") + 1:]
+                if tag in parsed or len(child):
+                    return super()._handle_structure(shape, node)
+                if tag in text:
+                    parsed[tag] = child.text or ""
+                elif tag == "Size":
+                    parsed[tag] = int(child.text or "")
+                elif tag == "LastModified":
+                    parsed[tag] = self._timestamp_parser(child.text or "")
+                else:
+                    return super()._handle_structure(shape, node)
+            return parsed
+
+    class ListingParsers(ResponseParserFactory):  # type: ignore[misc]
+        def create_parser(self, protocol_name: str) -> Any:
+            if protocol_name == "rest-xml":
+                return ListingParser(**self._defaults)
+            return super().create_parser(protocol_name)
+
+    return ListingParsers()
+
+
 def sweep_client(remote: Remote, **options: Any) -> Any:
     """:func:`remote.make_client` (standard retries with back-off, path style, signature v4) on a session
-    whose response parser reads timestamps with :func:`_parse_timestamp`. ``options`` go to
-    :func:`remote.make_client` (timeouts, retries, pool size)."""
+    whose response parser reads timestamps with :func:`_parse_timestamp` and listing entries with
+    :func:`_listing_parsers`' fast path. ``options`` go to :func:`remote.make_client` (timeouts, retries,
+    pool size)."""
     import boto3
     import botocore.session
     from botocore.exceptions import ProfileNotFound
 
     core = botocore.session.get_session()
-    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_parse_timestamp)
+    factory = _listing_parsers()
+    factory.set_parser_defaults(timestamp_parser=_parse_timestamp)
+    core.register_component("response_parser_factory", factory)
     try:
         session = boto3.session.Session(botocore_session=core, profile_name=remote.aws_profile)
     except ProfileNotFound:
