@@ -4,6 +4,7 @@ each other)."""
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import queue
 import threading
@@ -96,18 +97,169 @@ def sweep_client(remote: Remote, **options: Any) -> Any:
 
 def list_objects(client: Any, remote: Remote, page_size: int = 0,
                  prefetch: bool = True) -> Iterator[list[ListedObject]]:
-    """The objects under the remote's prefix, one ``list_objects_v2`` page at a time (sorted by key).
+    """The objects under the remote's prefix, one page (at most ``page_size``, default 1,000) at a time, in the
+    order a plain ``list_objects_v2`` listing of the prefix gives them (the store's order: byte order on AWS,
+    folders first on SeaweedFS).
 
-    With ``prefetch`` the next page is requested on a helper thread while the
-    caller works on the current one (at most two pages wait: memory stays
-    constant). botocore errors propagate to the caller; callers wrap them
-    with :func:`explain_s3_error`.
+    With ``prefetch`` the listing runs ahead of the caller on helper threads, in parallel over the prefix's
+    top-level folders when that keeps the order and costs few requests (:func:`_split`: one delimiter page
+    more, and at most one part-filled page per folder); at most :data:`AHEAD_PAGES` pages wait beyond the one
+    being read, so memory stays bounded. Without it, one plain listing on the caller's thread. botocore errors
+    propagate to the caller; callers wrap them with :func:`explain_s3_error`.
     """
+    size = page_size or PAGE_SIZE
     paginator = client.get_paginator("list_objects_v2")
-    pages = paginator.paginate(Bucket=remote.bucket, Prefix=remote.prefix,
-                               PaginationConfig={"PageSize": page_size or PAGE_SIZE})
-    for page in (_prefetched(pages) if prefetch else pages):
-        yield [ListedObject.from_listing(entry, remote.prefix) for entry in page.get("Contents", ())]
+    parts = _split(paginator, remote) if prefetch else None
+    if parts is None:
+        pages = paginator.paginate(Bucket=remote.bucket, Prefix=remote.prefix, PaginationConfig={"PageSize": size})
+        parts = [_Part(pages=_prefetched(pages) if prefetch else pages)]
+    yield from _merged(paginator, remote, parts, size)
+
+
+LIST_THREADS = 4  #: folders listed at once by :func:`list_objects`
+MAX_FOLDERS = 16  #: more top-level folders than this: one plain listing (each folder may cost a part-filled page)
+AHEAD_PAGES = 16  #: pages listed ahead of the reader at most, over all folders (a few MB of entries)
+READ_AHEAD = 2  #: pages listed ahead in the folder being read
+
+
+class _Part:
+    """One piece of a listing in the merged order: entries already listed (objects at the top of the prefix),
+    a folder (``prefix``) still to list, or the pages of a plain listing."""
+
+    def __init__(self, entries: list[dict[str, Any]] | None = None, prefix: str | None = None,
+                 pages: Iterable[dict[str, Any]] | None = None) -> None:
+        self.entries = entries or []
+        self.prefix = prefix
+        self.pages = pages
+
+
+def _split(paginator: Any, remote: Remote) -> list[_Part] | None:
+    """The prefix's top level from one delimiter page, as parts in the order of a plain listing (that page alone
+    when it holds every object); ``None`` when a plain listing is as good (one folder, more than
+    :data:`MAX_FOLDERS`, more than one page of top level) or the order could differ between stores.
+
+    A plain listing gives each folder's keys together; where the folder ``d/`` sits among the other names of the
+    top level is the same in byte order and in SeaweedFS's folders-first order unless another name starts with
+    ``d`` followed by a character that sorts before ``/`` (``d.json``, ``d-v2/``, ``d`` itself): then ``None``.
+    """
+    top = paginator.paginate(Bucket=remote.bucket, Prefix=remote.prefix, Delimiter="/",
+                             PaginationConfig={"PageSize": PAGE_SIZE})
+    first: dict[str, Any] = next(iter(top), {})
+    folders = [str(p["Prefix"]) for p in first.get("CommonPrefixes", ()) or ()]
+    entries = list(first.get("Contents", ()) or ())
+    if not folders and not first.get("IsTruncated"):
+        return [_Part(entries=entries)]  # everything is at the top: that page was the whole listing
+    if len(folders) < 2 or len(folders) > MAX_FOLDERS or first.get("IsTruncated"):
+        return None
+    keys = {str(e["Key"]) for e in entries}
+    names = sorted(keys | {f[:-1] for f in folders})
+    for folder in folders:
+        stem = folder[:-1]
+        if stem in keys:
+            return None  # an object named like the folder
+        at = bisect.bisect_right(names, stem)
+        while at < len(names) and names[at].startswith(stem):
+            if names[at][len(stem)] < "/":
+                return None
+            at += 1
+    # an object at the top has no "/" after the prefix, so no key equals a folder's prefix
+    order = sorted([(str(e["Key"]), e) for e in entries] + [(f, None) for f in folders], key=lambda t: t[0])
+    parts: list[_Part] = []
+    for name, entry in order:
+        if entry is None:
+            parts.append(_Part(prefix=name))
+        elif parts and parts[-1].prefix is None:
+            parts[-1].entries.append(entry)
+        else:
+            parts.append(_Part(entries=[entry]))
+    return parts
+
+
+def _merged(paginator: Any, remote: Remote, parts: list[_Part], size: int) -> Iterator[list[ListedObject]]:
+    """The parts' objects in order, pages of at most ``size``; the folders listed on :data:`LIST_THREADS`
+    daemon threads (the folders first in the order first), their exceptions re-raised here when their part is
+    reached. Closing the generator stops the threads after their current request."""
+    prefix = remote.prefix
+    folders = [p for p in parts if p.prefix is not None]
+    lister = _FolderLister(paginator, remote, [str(p.prefix) for p in folders], size) if folders else None
+    try:
+        for part in parts:
+            for start in range(0, len(part.entries), size):
+                yield [ListedObject.from_listing(e, prefix) for e in part.entries[start:start + size]]
+            if part.pages is not None:
+                for page in part.pages:
+                    yield [ListedObject.from_listing(e, prefix) for e in page.get("Contents", ())]
+            if part.prefix is not None:
+                assert lister is not None
+                for page in lister.pages(folders.index(part)):
+                    yield [ListedObject.from_listing(e, prefix) for e in page.get("Contents", ())]
+    finally:
+        if lister is not None:
+            lister.stop()
+
+
+class _FolderLister:
+    """Lists folders on daemon threads, each by one paginated listing, ahead of the reader: the folder being
+    read up to :data:`READ_AHEAD` unread pages, the others while fewer than :data:`AHEAD_PAGES` pages wait in
+    all (so the reader never waits for a budget that only it could free)."""
+
+    def __init__(self, paginator: Any, remote: Remote, folders: list[str], size: int) -> None:
+        self.paginator, self.remote, self.folders, self.size = paginator, remote, folders, size
+        self.slots: list[queue.Queue[tuple[str, Any]]] = [queue.Queue() for _ in folders]
+        self.unread = [0] * len(folders)  # pages waiting, per folder
+        self.cond = threading.Condition()
+        self.reading = 0  # the folder the reader is on
+        self.next = 0  # the next folder a thread takes
+        self.stopped = False
+        for _ in range(min(LIST_THREADS, len(folders))):
+            threading.Thread(target=self._work, name="mediaclean-list", daemon=True).start()
+
+    def _may_put(self, index: int) -> bool:
+        if index == self.reading:
+            return self.unread[index] < READ_AHEAD
+        return sum(self.unread) < AHEAD_PAGES
+
+    def _work(self) -> None:
+        while True:
+            with self.cond:
+                if self.stopped or self.next >= len(self.folders):
+                    return
+                index = self.next
+                self.next += 1
+            try:
+                for page in self.paginator.paginate(Bucket=self.remote.bucket, Prefix=self.folders[index],
+                                                    PaginationConfig={"PageSize": self.size}):
+                    with self.cond:
+                        while not self.stopped and not self._may_put(index):
+                            self.cond.wait(0.1)
+                        if self.stopped:
+                            return
+                        self.unread[index] += 1
+                    self.slots[index].put(("page", page))
+                self.slots[index].put(("end", None))
+            except BaseException as exc:  # noqa: BLE001 — handed to the reading thread
+                self.slots[index].put(("error", exc))
+
+    def pages(self, index: int) -> Iterator[dict[str, Any]]:
+        """Folder ``index``'s pages in order (the reader takes the folders in order)."""
+        with self.cond:
+            self.reading = index
+            self.cond.notify_all()
+        while True:
+            kind, value = self.slots[index].get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            with self.cond:
+                self.unread[index] -= 1
+                self.cond.notify_all()
+            yield value
+
+    def stop(self) -> None:
+        with self.cond:
+            self.stopped = True
+            self.cond.notify_all()
 
 
 def _prefetched(pages: Iterable[dict[str, Any]], depth: int = 2) -> Iterator[dict[str, Any]]:
