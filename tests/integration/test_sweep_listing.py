@@ -112,6 +112,15 @@ def test_one_folder_works_and_everything_at_the_top_costs_one_request(s3_env, bu
         s3_env.client().delete_bucket(Bucket=flat)
 
 
+def test_many_small_folders_give_one_plain_listing(s3_env, bucket, catalog):
+    """Each folder listed on its own may cost a part-filled page: beyond MAX_FOLDERS that is not worth it."""
+    keys = [f"f{i:02d}/a.mp4" for i in range(listing.MAX_FOLDERS + 1)]
+    fill(s3_env, bucket, keys)
+    got, calls = listed(remote_for(catalog, s3_env, bucket))
+    assert got == plain(s3_env, bucket) and sorted(got) == keys
+    assert calls == [("", "/")] + [("", "")] * math.ceil(len(keys) / PAGE)
+
+
 def test_closing_the_listing_early_stops_its_threads(s3_env, bucket, catalog):
     fill(s3_env, bucket, keys_for({"a": 30, "b": 30, "c": 30, "d": 30, "e": 30}, []))
     remote = remote_for(catalog, s3_env, bucket)

@@ -134,7 +134,7 @@ def list_objects(client: Any, remote: Remote, page_size: int = 0,
 
 
 LIST_THREADS = 4  #: folders listed at once by :func:`list_objects`
-MAX_FOLDERS = 16  #: more top-level folders than this: one plain listing (each folder may cost a part-filled page)
+MAX_FOLDERS = 8  #: more top-level folders than this: one plain listing (each folder may cost a part-filled page)
 AHEAD_PAGES = 16  #: pages listed ahead of the reader at most, over all folders (a few MB of entries)
 READ_AHEAD = 2  #: pages listed ahead in the folder being read
 
@@ -213,6 +213,10 @@ def _merged(paginator: Any, remote: Remote, parts: list[_Part], size: int) -> It
     finally:
         if lister is not None:
             lister.stop()
+        for part in parts:
+            close = getattr(part.pages, "close", None)
+            if close is not None:
+                close()  # a plain listing's prefetch thread stops now, not when the generator is collected
 
 
 class _FolderLister:
