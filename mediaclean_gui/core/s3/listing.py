@@ -135,7 +135,7 @@ def list_objects(client: Any, remote: Remote, page_size: int = 0,
 
 LIST_THREADS = 4  #: folders listed at once by :func:`list_objects`
 MAX_FOLDERS = 8  #: more top-level folders than this: one plain listing (each folder may cost a part-filled page)
-AHEAD_PAGES = 16  #: pages listed ahead of the reader at most, over all folders (a few MB of entries)
+AHEAD_PAGES = 8  #: pages listed ahead of the reader at most, over all folders (about 1 MB each, parsed)
 READ_AHEAD = 2  #: pages listed ahead in the folder being read
 
 
