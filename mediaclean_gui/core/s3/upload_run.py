@@ -28,6 +28,7 @@ from ..run.lifecycle import Exception_, Journal, finish_run, guard, reconcile_in
 from ..run.model import MB, DeleteMode, ItemOutcome, PlanKind, RunResult, StartedBy
 from . import queue as uq
 from .local_copies import DELETED_DETAIL, TRASHED_DETAIL, Deletion, LocalCopies
+from .native_put import NativePut
 from .probe import checksum_enforcement
 from .protections import forget_only_copy, record_only_copy
 from .remote import Remote, check_bucket, error_code, explain_s3_error, get_remote, make_client
@@ -59,6 +60,7 @@ def execute_upload_plan(
     client: Any = None,
     max_attempts: int = 5,
     remove_empty_folders: bool | None = None,
+    transfer_client: str = "auto",
     **_: Any,
 ) -> RunResult:
     """Run the stored upload plan ``plan_id`` exactly (invariant 4); returns the run's
@@ -81,7 +83,12 @@ def execute_upload_plan(
     ``progress.bytes_done``/``bytes_total`` count bytes sent (hashing is not counted), ``done``/``total``
     items, ``current`` the file being sent; ``progress.callback`` is called from worker threads (under a
     lock), so a window must hand the values to its GUI thread. ``client`` replaces the boto3 client made
-    from the remote (tests wrap the real one); ``max_attempts`` is botocore's retry budget per request.
+    from the remote (tests wrap the real one); ``max_attempts`` is the retry budget per request.
+
+    ``transfer_client``: ``auto`` sends single-part bodies up to 8 MiB through awscrt's native S3 client
+    when it is installed and the run made its own client (:mod:`.native_put`: the same requests, the same
+    proof, a third of the CPU); ``classic`` — and any run given a ``client``, whose event hooks only botocore
+    would call — sends everything through botocore. ``details["transfer_client"]`` says which it was.
 
     Raises, before anything is uploaded or deleted: :class:`S3Error` when the bucket cannot be reached
     with the credentials (one sentence, exit 2); :class:`SafetyRefusal` for a refused or already-run
@@ -97,18 +104,24 @@ def execute_upload_plan(
         mode = mode or str(prefs["delete_mode"])
         remote = get_remote(catalog, int(plan.params["remote_id"]))
         concurrency = max(1, int(prefs["upload_concurrency"]))
+        native: NativePut | None = None
         if client is None:
             # every upload request carries a signed checksum header, so the body need not be hashed twice
             client = make_client(remote, max_attempts=max_attempts, max_pool_connections=concurrency + 4,
                                  sign_payload=False)
+            if transfer_client != "classic":
+                native = NativePut.for_run(client, remote, concurrency=concurrency, max_attempts=max_attempts)
         copies = LocalCopies(gather_protection(catalog, plan_id), mode)
         remove_empty = bool(prefs["remove_empty_folders"]) if remove_empty_folders is None else remove_empty_folders
         engine = _Engine(catalog, plan, remote, client, mode, prefs, progress, cancel, started_by, remove_empty,
                          copies)
+        engine.native = native
         try:
             return engine.run(plan.selected_items())
         finally:
             copies.close()
+            if native is not None:
+                native.close()
 
 
 @dataclass
@@ -522,6 +535,7 @@ class _Engine(Transfer):
             "uploaded": self.uploaded, "deleted_local": self.deleted_local, "bytes_uploaded": self.bytes_uploaded,
             "unverified": self.unverified, "folders_removed": self.folders_removed, "requests": self.requests,
             "seconds": round(seconds, 3), "stopped": stopped,
+            "transfer_client": "crt" if self.native is not None else "classic",
         })
         finish_run(self.catalog, result, cancelled=self.cancelled, stopped=bool(self.stop_reason),
                    summarize=lambda r: upload_summary(r, self.uploaded, self.bytes_uploaded, self.unverified))
