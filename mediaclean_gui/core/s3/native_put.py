@@ -67,6 +67,7 @@ class NativePut:
         from awscrt.auth import AwsCredentials, AwsCredentialsProvider
         from awscrt.io import ClientBootstrap, ClientTlsContext, DefaultHostResolver, EventLoopGroup, TlsContextOptions
         from awscrt.s3 import S3Client, S3RequestTlsMode
+        from botocore.credentials import RefreshableCredentials
 
         self.client = client
         self.endpoint = str(client.meta.endpoint_url).rstrip("/")
@@ -83,6 +84,12 @@ class NativePut:
         def frozen() -> Any:  # called by the CRT when it signs: botocore refreshes what expires
             now = credentials.get_frozen_credentials()
             return AwsCredentials(now.access_key, now.secret_key, now.token)
+
+        if isinstance(credentials, RefreshableCredentials):  # SSO, assumed roles, instance metadata
+            provider = AwsCredentialsProvider.new_delegate(frozen)
+        else:  # keys from the environment or the shared files do not change during a run
+            fixed = credentials.get_frozen_credentials()
+            provider = AwsCredentialsProvider.new_static(fixed.access_key, fixed.secret_key, fixed.token)
 
         tls_options = None
         tls_mode = S3RequestTlsMode.DISABLED
@@ -104,7 +111,7 @@ class NativePut:
         except ImportError:  # an older awscrt: its own defaults (5 retries, no connect timeout of ours)
             pass
         self.s3 = S3Client(bootstrap=bootstrap, region=client.meta.region_name or "us-east-1",
-                           credential_provider=AwsCredentialsProvider.new_delegate(frozen), tls_mode=tls_mode,
+                           credential_provider=provider, tls_mode=tls_mode,
                            tls_connection_options=tls_options, max_active_connections_override=concurrency,
                            **extra)
         self.slots = threading.BoundedSemaphore(max(1, concurrency))

@@ -171,6 +171,7 @@ class _Engine(Transfer):
         self.folders_removed: list[str] = []
         self.proved: list[Job] = []  # proved, waiting for the durable commit that hands them to the deleter
         self.handed_at = time.monotonic()
+        self.synchronous: bool | None = None  # the connection's setting as _durable last made it (None: unknown)
 
     # -- the run
     def run(self, chosen: list[PlanItem]) -> RunResult:
@@ -198,6 +199,7 @@ class _Engine(Transfer):
                 self.journal.close()
         finally:
             self._hooks(False)
+            self.synchronous = None  # the journal's close set it back behind our back: say it again
             self._durable(True)
         return self._finish(time.monotonic() - started)
 
@@ -315,8 +317,11 @@ class _Engine(Transfer):
     def _durable(self, durable: bool) -> None:
         """Whether the next commits wait for the disk (``synchronous=FULL``) or not (``NORMAL``: still
         crash-safe in WAL mode — a killed process loses nothing; a power cut may lose the last
-        commits). Only a commit that records proofs before local files are deleted must be durable."""
-        self.catalog.conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+        commits). Only a commit that records proofs before local files are deleted must be durable.
+        The pragma is sent only when the setting changes (once per hand-over, not once per drain)."""
+        if self.synchronous is not durable:
+            self.catalog.conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+            self.synchronous = durable
 
     def _claim(self, items: list[PlanItem], ids: dict[int, int]) -> list[tuple[PlanItem, uq.UploadRecord | None]]:
         """Claim the queue rows of some items in one transaction: ``(item, row)``, ``row`` ``None``
