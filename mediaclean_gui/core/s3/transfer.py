@@ -53,6 +53,7 @@ from ..run.model import ItemOutcome
 from ..safety import fingerprint_matches
 from . import queue as uq
 from .checksum import DEFAULT_ALGORITHM, FileDigest, Verdict, compare, digest_fd
+from .native_put import NATIVE_MAX, NativePut
 from .probe import ChecksumEnforcement
 from .remote import Remote, error_code
 from .upload_plan import existing_at
@@ -144,6 +145,8 @@ class Transfer:
         self.count_lock = threading.Lock()
         self.pool: Any = None
         self.enforcement = ChecksumEnforcement()
+        #: single-part bodies up to :data:`NATIVE_MAX` go through awscrt when set (:mod:`.native_put`)
+        self.native: NativePut | None = None
 
     # -- hooks on the client
     def _count(self, **_: Any) -> None:
@@ -331,8 +334,15 @@ class Transfer:
                     try:
                         with os.fdopen(fd, "rb", closefd=False) as body:  # the very bytes that were hashed
                             body.seek(0)
-                            job.response = self.client.put_object(Bucket=self.remote.bucket, Key=job.key,
-                                                                  Body=body, **extra)
+                            if self.native is not None and job.digest.size <= NATIVE_MAX:
+                                with self.count_lock:
+                                    self.requests += 1
+                                job.response = self.native.put(
+                                    self.remote.bucket, job.key, body, job.digest.size, algorithm=job.digest.algorithm,
+                                    checksum=job.digest.value, if_none_match=job.guard == "if-none-match")
+                            else:
+                                job.response = self.client.put_object(Bucket=self.remote.bucket, Key=job.key,
+                                                                      Body=body, **extra)
                     except Exception as exc:
                         if error_code(exc) not in ("PreconditionFailed", "412"):
                             raise

@@ -28,6 +28,7 @@ from ..run.lifecycle import Exception_, Journal, finish_run, guard, reconcile_in
 from ..run.model import MB, DeleteMode, ItemOutcome, PlanKind, RunResult, StartedBy
 from . import queue as uq
 from .local_copies import DELETED_DETAIL, TRASHED_DETAIL, Deletion, LocalCopies
+from .native_put import NativePut
 from .probe import checksum_enforcement
 from .protections import forget_only_copy, record_only_copy
 from .remote import Remote, check_bucket, error_code, explain_s3_error, get_remote, make_client
@@ -59,6 +60,7 @@ def execute_upload_plan(
     client: Any = None,
     max_attempts: int = 5,
     remove_empty_folders: bool | None = None,
+    transfer_client: str = "auto",
     **_: Any,
 ) -> RunResult:
     """Run the stored upload plan ``plan_id`` exactly (invariant 4); returns the run's
@@ -81,7 +83,12 @@ def execute_upload_plan(
     ``progress.bytes_done``/``bytes_total`` count bytes sent (hashing is not counted), ``done``/``total``
     items, ``current`` the file being sent; ``progress.callback`` is called from worker threads (under a
     lock), so a window must hand the values to its GUI thread. ``client`` replaces the boto3 client made
-    from the remote (tests wrap the real one); ``max_attempts`` is botocore's retry budget per request.
+    from the remote (tests wrap the real one); ``max_attempts`` is the retry budget per request.
+
+    ``transfer_client``: ``auto`` sends single-part bodies up to 8 MiB through awscrt's native S3 client
+    when it is installed and the run made its own client (:mod:`.native_put`: the same requests, the same
+    proof, a third of the CPU); ``classic`` — and any run given a ``client``, whose event hooks only botocore
+    would call — sends everything through botocore. ``details["transfer_client"]`` says which it was.
 
     Raises, before anything is uploaded or deleted: :class:`S3Error` when the bucket cannot be reached
     with the credentials (one sentence, exit 2); :class:`SafetyRefusal` for a refused or already-run
@@ -97,18 +104,24 @@ def execute_upload_plan(
         mode = mode or str(prefs["delete_mode"])
         remote = get_remote(catalog, int(plan.params["remote_id"]))
         concurrency = max(1, int(prefs["upload_concurrency"]))
+        native: NativePut | None = None
         if client is None:
             # every upload request carries a signed checksum header, so the body need not be hashed twice
             client = make_client(remote, max_attempts=max_attempts, max_pool_connections=concurrency + 4,
                                  sign_payload=False)
+            if transfer_client != "classic":
+                native = NativePut.for_run(client, remote, concurrency=concurrency, max_attempts=max_attempts)
         copies = LocalCopies(gather_protection(catalog, plan_id), mode)
         remove_empty = bool(prefs["remove_empty_folders"]) if remove_empty_folders is None else remove_empty_folders
         engine = _Engine(catalog, plan, remote, client, mode, prefs, progress, cancel, started_by, remove_empty,
                          copies)
+        engine.native = native
         try:
             return engine.run(plan.selected_items())
         finally:
             copies.close()
+            if native is not None:
+                native.close()
 
 
 @dataclass
@@ -158,6 +171,8 @@ class _Engine(Transfer):
         self.folders_removed: list[str] = []
         self.proved: list[Job] = []  # proved, waiting for the durable commit that hands them to the deleter
         self.handed_at = time.monotonic()
+        self.synchronous: bool | None = None  # the connection's setting as _durable last made it (None: unknown)
+        self.transferring = 0  # jobs started whose "done" is not handled yet
 
     # -- the run
     def run(self, chosen: list[PlanItem]) -> RunResult:
@@ -185,6 +200,7 @@ class _Engine(Transfer):
                 self.journal.close()
         finally:
             self._hooks(False)
+            self.synchronous = None  # the journal's close set it back behind our back: say it again
             self._durable(True)
         return self._finish(time.monotonic() - started)
 
@@ -248,7 +264,12 @@ class _Engine(Transfer):
         # more CPU than the request itself for small files (measured 13.7 vs 7.5 ms per file)
         self.pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="mediaclean-upload")
         self.deleter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mediaclean-delete")
+        # files in transfer (claimed, not yet proved) are held to twice the threads, so every thread
+        # always finds the next file; proved files waiting for their durable hand-over and deletion do
+        # not hold uploads back (they did: every 16 files the uploads stopped for an fsync), but are
+        # bounded too, so memory stays flat
         window = self.concurrency * 2
+        outstanding = window + 2 * HAND_OVER
         pending: set[int] = set()
         position = 0
         try:
@@ -259,8 +280,8 @@ class _Engine(Transfer):
                         if running.future is not None:
                             running.future.cancel()
                 while not self.cancelled and not self.stop_reason and position < len(chosen) \
-                        and len(pending) < window:
-                    take = chosen[position:position + window - len(pending)]
+                        and self.transferring < window and len(pending) < outstanding:
+                    take = chosen[position:position + min(window - self.transferring, outstanding - len(pending))]
                     position += len(take)
                     for item, record in self._claim(take, ids):
                         if record is None:
@@ -271,6 +292,7 @@ class _Engine(Transfer):
                                   multipart=item.size >= self.threshold)
                         pending.add(job.upload_id)
                         self.jobs[job.upload_id] = job
+                        self.transferring += 1
                         self._start(manager, job)
                 if (self.cancelled or self.stop_reason) and position < len(chosen):
                     self._not_tried(chosen[position:], ids)
@@ -302,8 +324,11 @@ class _Engine(Transfer):
     def _durable(self, durable: bool) -> None:
         """Whether the next commits wait for the disk (``synchronous=FULL``) or not (``NORMAL``: still
         crash-safe in WAL mode — a killed process loses nothing; a power cut may lose the last
-        commits). Only a commit that records proofs before local files are deleted must be durable."""
-        self.catalog.conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+        commits). Only a commit that records proofs before local files are deleted must be durable.
+        The pragma is sent only when the setting changes (once per hand-over, not once per drain)."""
+        if self.synchronous is not durable:
+            self.catalog.conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+            self.synchronous = durable
 
     def _claim(self, items: list[PlanItem], ids: dict[int, int]) -> list[tuple[PlanItem, uq.UploadRecord | None]]:
         """Claim the queue rows of some items in one transaction: ``(item, row)``, ``row`` ``None``
@@ -337,6 +362,7 @@ class _Engine(Transfer):
                     continue
                 job = payload
                 if kind == "done":
+                    self.transferring -= 1
                     self.jobs_by_key.pop(job.key, None)
                     if self._settle_upload(job):
                         self.proved.append(job)
@@ -522,6 +548,7 @@ class _Engine(Transfer):
             "uploaded": self.uploaded, "deleted_local": self.deleted_local, "bytes_uploaded": self.bytes_uploaded,
             "unverified": self.unverified, "folders_removed": self.folders_removed, "requests": self.requests,
             "seconds": round(seconds, 3), "stopped": stopped,
+            "transfer_client": "crt" if self.native is not None else "classic",
         })
         finish_run(self.catalog, result, cancelled=self.cancelled, stopped=bool(self.stop_reason),
                    summarize=lambda r: upload_summary(r, self.uploaded, self.bytes_uploaded, self.unverified))
