@@ -32,7 +32,7 @@ SLOW_CLI = SLOW_FS_PRELUDE + """
 from mediaclean_gui.core.s3 import sweep, sweep_run
 _batch, _execute = sweep_run._delete_batch, sweep_run.execute_sweep_plan
 def slow_batch(*args, **kwargs):
-    time.sleep(0.05)
+    time.sleep(0.2)  # 60 batches, 4 in flight: ~3 s, so the kill lands mid-run even while the test's listing lags
     return _batch(*args, **kwargs)
 def small_batches(*args, **kwargs):
     kwargs["batch_size"] = 20
