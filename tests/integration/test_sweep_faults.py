@@ -253,20 +253,28 @@ def test_the_run_is_journaled_before_the_first_delete(old_clips, catalog, catalo
     assert seen == [("running", 20, 20, 8)]
 
 
-def test_a_crash_mid_run_is_reconciled(old_clips, catalog, bucket):
-    client, as_of = old_clips
+def _killed_in_the_second_batch(catalog, as_of) -> int:
+    """Plan a sweep and run it in batches of 6 until the process 'dies' (KeyboardInterrupt) right after the store
+    answered the second batch (the probe, batch 1, then batch 2 deleted in the store but never recorded);
+    returns the plan id."""
     plan_id = plan_sweep(catalog, "r", as_of=as_of)
     run_client = make_client(catalog_remote(catalog))
     calls = {"n": 0}
 
     def crash(**_):
         calls["n"] += 1
-        if calls["n"] == 3:  # the probe, batch 1, then batch 2 is deleted in the store but never recorded
+        if calls["n"] == 3:
             raise KeyboardInterrupt
 
     run_client.meta.events.register("after-call.s3.DeleteObjects", crash)
     with pytest.raises(KeyboardInterrupt):
         execute_sweep_plan(catalog, plan_id, client=run_client, batch_size=6, concurrency=1)
+    return plan_id
+
+
+def test_a_crash_mid_run_is_reconciled(old_clips, catalog, bucket):
+    client, as_of = old_clips
+    plan_id = _killed_in_the_second_batch(catalog, as_of)
     (run,) = list_runs(catalog)
     assert run["status"] == "running"
     assert len(listing(client, bucket)) == 8
@@ -296,18 +304,7 @@ def test_reconcile_at_start_up_never_hangs_on_a_store_that_is_gone(old_clips, ca
     import time
 
     client, as_of = old_clips
-    plan_id = plan_sweep(catalog, "r", as_of=as_of)
-    run_client = make_client(catalog_remote(catalog))
-    calls = {"n": 0}
-
-    def crash(**_):
-        calls["n"] += 1
-        if calls["n"] == 3:  # the probe, batch 1, then batch 2 is sent but never recorded
-            raise KeyboardInterrupt
-
-    run_client.meta.events.register("after-call.s3.DeleteObjects", crash)
-    with pytest.raises(KeyboardInterrupt):
-        execute_sweep_plan(catalog, plan_id, client=run_client, batch_size=6, concurrency=1)
+    _killed_in_the_second_batch(catalog, as_of)
     s3_env.stop()
     try:
         started = time.monotonic()
