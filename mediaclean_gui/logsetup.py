@@ -4,9 +4,57 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
+import stat
 from pathlib import Path
 
 import platformdirs
+
+
+class LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log file (``maxBytes``, ``backupCount`` as :class:`logging.handlers.RotatingFileHandler`),
+    with the rollover decided on a running count of the characters written, which is read again from the
+    file every :attr:`RESYNC` records (so lines other processes append count too), instead of the standard
+    handler's two ``stat`` calls, a ``seek``, a ``tell`` and a second formatting of every record: a run logs
+    an event per file from several threads, and each of those system calls let another thread take the GIL.
+    Each record is still written and flushed at once (a killed process loses no line)."""
+
+    RESYNC = 256
+
+    def __init__(self, filename: str | os.PathLike[str], max_bytes: int, backup_count: int) -> None:
+        super().__init__(filename, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8")
+        self._written: int | None = None
+        self._since = 0
+
+    def shouldRollover(self, record: logging.LogRecord) -> bool:  # noqa: N802 — logging's name
+        if self.stream is None:
+            self.stream = self._open()
+        if self._written is None or self._since >= self.RESYNC:
+            st = os.fstat(self.stream.fileno())
+            if not stat.S_ISREG(st.st_mode):  # never roll over anything but a regular file (bpo-45401)
+                self._written = -(1 << 62)
+            else:
+                self._written = st.st_size
+            self._since = 0
+        return 0 < self.maxBytes <= self._written
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self.shouldRollover(record):
+                self.doRollover()
+                self._written = None
+                self.shouldRollover(record)
+            text = self.format(record) + self.terminator
+            assert self.stream is not None
+            self.stream.write(text)
+            self.flush()
+            assert self._written is not None
+            self._written += len(text)
+            self._since += 1
+        except RecursionError:
+            raise
+        except Exception:  # noqa: BLE001 — logging's own rule: a failing handler never stops the program
+            self.handleError(record)
 
 
 def setup_logging(verbose: bool = False, *, console: bool = True) -> Path | None:
@@ -26,7 +74,7 @@ def setup_logging(verbose: bool = False, *, console: bool = True) -> Path | None
         folder = Path(platformdirs.user_log_dir("mediaclean"))
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / "mediaclean.log"
-        fh = logging.handlers.RotatingFileHandler(path, maxBytes=5_000_000, backupCount=3, encoding="utf-8")
+        fh = LogFile(path, 5_000_000, 3)
         fh.setLevel(logging.DEBUG if verbose else logging.INFO)
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         root.addHandler(fh)

@@ -2,7 +2,7 @@
 
 Plain script (not collected by pytest)::
 
-    python tests/benchmarks/bench_upload.py [--files 1000] [--file-kb 100] [--big-mb 512] [--skip-big]
+    python tests/benchmarks/bench_upload.py [--files 1000] [--file-kb 100] [--big-mb 512] [--skip-big] [--profile]
 
 Starts SeaweedFS exactly like the test fixture (``tests/integration/s3_server.py``),
 makes real media with ffmpeg, copies each data set three times, and moves each copy
@@ -10,14 +10,17 @@ with one tool into its own bucket, in the same run, in an order that alternates 
 rounds. Prints wall times, ratios (ours / theirs: below 1.0 is faster), the medians of the
 rounds, the load average, and our request count. Goals (issue 9): no slower than
 ``rclone move`` for the small files, at most 1.1x for the large file.
+``--profile`` adds one round of ours alone under ``python -m cProfile`` (the main thread: awscrt's
+native threads and the hashing pool do not show) and prints the top functions.
 Everything it makes is removed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
 import json
+import pstats
+import resource
 import os
 import shutil
 import statistics
@@ -161,16 +164,18 @@ def run_case(label: str, server: SeaweedServer, work: Path, make: "callable", en
 
 
 def _ours(label: str, server: SeaweedServer, roots: dict[str, Path], buckets: dict[str, str], env: dict[str, str],
-          catalog: Path, files: int, results: dict[str, float]) -> None:
+          catalog: Path, files: int, results: dict[str, float], profile: Path | None = None) -> None:
     # ours: the CLI, exactly as a user runs it (plan + upload + proof + delete)
     mc = [sys.executable, "-c", "import sys; from mediaclean_gui.cli import main; sys.exit(main())",
           "--catalog", str(catalog), "--json"]
+    run = mc if profile is None else [sys.executable, "-m", "cProfile", "-o", str(profile), "-m",
+                                      "mediaclean_gui.cli", *mc[3:]]
     subprocess.run([*mc, "project", "add", str(roots["ours"]), "--profile", "mv-backend", "--name", label],
                    env=env, check=True, capture_output=True)
     subprocess.run([*mc, "remote", "add", f"bench-{label}", "--bucket", buckets["ours"], "--endpoint-url",
                     server.endpoint_url, "--region", server.region], env=env, check=True, capture_output=True)
     weed = server_cpu(server)
-    seconds, out = timed([*mc, "upload", label, "--remote", f"bench-{label}", "--delete-after-upload", "--yes"], env,
+    seconds, out = timed([*run, "upload", label, "--remote", f"bench-{label}", "--delete-after-upload", "--yes"], env,
                          "ours")
     results["server_cpu_ours"] = server_cpu(server) - weed
     payload = json.loads(out)
@@ -208,6 +213,21 @@ def _aws(server: SeaweedServer, roots: dict[str, Path], buckets: dict[str, str],
     results["aws"] = seconds
 
 
+def profile_round(server: SeaweedServer, work: Path, sources: list[Path], count: int, env: dict[str, str],
+                  catalog: Path, top: int = 30) -> None:
+    """One upload of ours alone under cProfile; prints the top functions by cumulative and by own time."""
+    root, stats = work / "profile-ours", Path(os.environ.get("BENCH_PROFILE_OUT", work / "upload.prof"))
+    fill(root, sources, count)
+    subprocess.run(["sync"], check=False)
+    results: dict[str, float] = {}
+    _ours("profile", server, {"ours": root}, {"ours": server.new_bucket("bench-profile")}, env, catalog, count,
+          results, profile=stats)
+    for order in ("cumulative", "tottime"):
+        print(f"\n--- cProfile of one upload, top {top} by {order} (wall {results['ours']:.2f} s under the profiler)")
+        pstats.Stats(str(stats)).strip_dirs().sort_stats(order).print_stats(top)
+    shutil.rmtree(root, ignore_errors=True)
+
+
 def report(label: str, r: dict[str, float]) -> None:
     mb = r["bytes"] / MB
     print(f"\n== {label}: {int(r['files'])} files, {mb:.1f} MB")
@@ -226,6 +246,7 @@ def main() -> None:
     parser.add_argument("--big-mb", type=int, default=512)
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--profile", action="store_true", help="one more round of ours alone under cProfile")
     parser.add_argument("--repeat", type=int, default=5, help="alternated rounds of the small-file case (default 5: "
                                                                "the machine may be shared, look at the median)")
     args = parser.parse_args()
@@ -268,6 +289,8 @@ def main() -> None:
         if args.repeat > 1:
             print(f"\nsmall files, ours/rclone per round: {', '.join(f'{r:.2f}' for r in ratios)}; "
                   f"median {statistics.median(ratios):.2f} (goal <= 1.0)")
+        if args.profile:
+            profile_round(server, work, sources, args.files, env, catalog)
         if not args.skip_big:
             big = big_media(work / "big-media", args.big_mb)
 

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from .remote import Remote, S3Error, error_code, explain_s3_error, make_client, versioning_status
+from .remote import Remote, S3Error, error_code, explain_s3_error, make_client, share_loader, versioning_status
 from .retention import ListedObject
 
 MB = 1_000_000  # SI: 1 MB = 1,000,000 bytes, as every size mediaclean shows
@@ -72,22 +72,6 @@ def _listing_parsers() -> Any:
     return ListingParsers()
 
 
-#: botocore's data loaders by data path: the S3 model and endpoint rules, read and parsed once per process
-#: (a second client of a sweep took 0.09 s to read them again, 0.01 s with them loaded)
-_LOADERS: dict[Any, Any] = {}
-
-
-def _share_loader(core: Any) -> None:
-    """Give the botocore session the process's loader of its data path (static model files only: the
-    credentials, the profile and the parser stay the session's own)."""
-    path = core.get_config_variable("data_path")
-    loader = _LOADERS.get(path)
-    if loader is None:
-        _LOADERS[path] = core.get_component("data_loader")
-    else:
-        core.register_component("data_loader", loader)
-
-
 def sweep_client(remote: Remote, **options: Any) -> Any:
     """:func:`remote.make_client` (standard retries with back-off, path style, signature v4) on a session
     whose response parser reads timestamps with :func:`_parse_timestamp` and listing entries with
@@ -98,7 +82,7 @@ def sweep_client(remote: Remote, **options: Any) -> Any:
     from botocore.exceptions import ProfileNotFound
 
     core = botocore.session.get_session()
-    _share_loader(core)
+    share_loader(core)
     factory = _listing_parsers()
     factory.set_parser_defaults(timestamp_parser=_parse_timestamp)
     core.register_component("response_parser_factory", factory)

@@ -33,24 +33,31 @@ def record_only_copy(catalog: Catalog, upload_id: int, when: str | None = None) 
     Called inside the transaction that marks the row ``deleted_local``; a later upload of the
     same key replaces the record (its newer bytes are the only copy now).
     """
-    row = catalog.conn.execute(
-        "SELECT u.key, u.path, u.size, u.checksum_algorithm, u.checksum, u.etag, u.version_id, u.project_id, "
-        "ifnull(p.name, '') AS project_name, r.id AS remote_id, r.bucket, r.endpoint_url "
-        "FROM uploads u JOIN remotes r ON r.id = u.remote_id LEFT JOIN projects p ON p.id = u.project_id "
-        "WHERE u.id = ?", (upload_id,)).fetchone()
-    if row is None:
-        return
-    catalog.conn.execute(
-        "INSERT INTO only_copies(store, bucket, key, remote_id, project_id, project_name, path, size, "
-        "checksum_algorithm, checksum, etag, version_id, local_deleted_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
-        "ON CONFLICT(store, bucket, key) DO UPDATE SET remote_id = excluded.remote_id, "
-        "project_id = excluded.project_id, project_name = excluded.project_name, path = excluded.path, "
-        "size = excluded.size, checksum_algorithm = excluded.checksum_algorithm, checksum = excluded.checksum, "
-        "etag = excluded.etag, version_id = excluded.version_id, local_deleted_at = excluded.local_deleted_at",
-        (store_id(row["endpoint_url"]), row["bucket"], row["key"], row["remote_id"], row["project_id"],
-         row["project_name"], row["path"], row["size"], row["checksum_algorithm"], row["checksum"], row["etag"],
-         row["version_id"], when or iso()),
-    )
+    record_only_copies(catalog, [upload_id], when)
+
+
+def record_only_copies(catalog: Catalog, upload_ids: Sequence[int], when: str | None = None) -> None:
+    """:func:`record_only_copy` for many upload rows (one read and one write per :data:`CHUNK` rows), all with
+    the time ``when`` (ISO-8601 UTC; default now). Rows that are not in the catalog are passed over."""
+    when = when or iso()
+    for start in range(0, len(upload_ids), CHUNK):
+        chunk = list(upload_ids[start:start + CHUNK])
+        rows = catalog.conn.execute(
+            "SELECT u.key, u.path, u.size, u.checksum_algorithm, u.checksum, u.etag, u.version_id, u.project_id, "
+            "ifnull(p.name, '') AS project_name, r.id AS remote_id, r.bucket, r.endpoint_url "
+            "FROM uploads u JOIN remotes r ON r.id = u.remote_id LEFT JOIN projects p ON p.id = u.project_id "
+            f"WHERE u.id IN ({','.join('?' * len(chunk))}) ORDER BY u.id", chunk).fetchall()
+        catalog.conn.executemany(
+            "INSERT INTO only_copies(store, bucket, key, remote_id, project_id, project_name, path, size, "
+            "checksum_algorithm, checksum, etag, version_id, local_deleted_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(store, bucket, key) DO UPDATE SET remote_id = excluded.remote_id, "
+            "project_id = excluded.project_id, project_name = excluded.project_name, path = excluded.path, "
+            "size = excluded.size, checksum_algorithm = excluded.checksum_algorithm, checksum = excluded.checksum, "
+            "etag = excluded.etag, version_id = excluded.version_id, local_deleted_at = excluded.local_deleted_at",
+            [(store_id(row["endpoint_url"]), row["bucket"], row["key"], row["remote_id"], row["project_id"],
+              row["project_name"], row["path"], row["size"], row["checksum_algorithm"], row["checksum"], row["etag"],
+              row["version_id"], when) for row in rows],
+        )
 
 
 def forget_only_copy(catalog: Catalog, upload_id: int, when: str) -> None:

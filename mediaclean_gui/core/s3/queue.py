@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +96,29 @@ def backoff_seconds(attempts: int) -> float:
     return float(min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX))
 
 
+_ENQUEUE = """
+    INSERT INTO uploads(remote_id, project_id, path, key, size, mtime_ns, status, created_at, updated_at)
+    VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)
+    ON CONFLICT(remote_id, path) DO UPDATE SET
+        project_id = excluded.project_id,
+        status = CASE
+            WHEN uploads.status = 'uploading' THEN uploads.status
+            WHEN uploads.key = excluded.key AND uploads.size = excluded.size
+                 AND uploads.mtime_ns = excluded.mtime_ns THEN
+                 CASE WHEN uploads.status = 'deleted_local' THEN 'verified' ELSE uploads.status END
+            ELSE 'queued' END,
+        checksum = CASE WHEN uploads.key = excluded.key AND uploads.size = excluded.size
+                        AND uploads.mtime_ns = excluded.mtime_ns THEN uploads.checksum ELSE NULL END,
+        verified_at = CASE WHEN uploads.key = excluded.key AND uploads.size = excluded.size
+                           AND uploads.mtime_ns = excluded.mtime_ns THEN uploads.verified_at ELSE NULL END,
+        key = CASE WHEN uploads.status = 'uploading' THEN uploads.key ELSE excluded.key END,
+        size = CASE WHEN uploads.status = 'uploading' THEN uploads.size ELSE excluded.size END,
+        mtime_ns = CASE WHEN uploads.status = 'uploading' THEN uploads.mtime_ns ELSE excluded.mtime_ns END,
+        updated_at = excluded.updated_at
+"""
+CHUNK = 500  # ids or paths per IN (...) query
+
+
 def enqueue(
     catalog: Catalog, remote_id: int, project_id: int | None, path: str, key: str, size: int, mtime_ns: int
 ) -> int:
@@ -106,31 +129,27 @@ def enqueue(
     old proof cleared; a row being uploaded right now is left alone.
     """
     now = iso()
-    row = catalog.conn.execute(
-        """
-        INSERT INTO uploads(remote_id, project_id, path, key, size, mtime_ns, status, created_at, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)
-        ON CONFLICT(remote_id, path) DO UPDATE SET
-            project_id = excluded.project_id,
-            status = CASE
-                WHEN uploads.status = 'uploading' THEN uploads.status
-                WHEN uploads.key = excluded.key AND uploads.size = excluded.size
-                     AND uploads.mtime_ns = excluded.mtime_ns THEN
-                     CASE WHEN uploads.status = 'deleted_local' THEN 'verified' ELSE uploads.status END
-                ELSE 'queued' END,
-            checksum = CASE WHEN uploads.key = excluded.key AND uploads.size = excluded.size
-                            AND uploads.mtime_ns = excluded.mtime_ns THEN uploads.checksum ELSE NULL END,
-            verified_at = CASE WHEN uploads.key = excluded.key AND uploads.size = excluded.size
-                               AND uploads.mtime_ns = excluded.mtime_ns THEN uploads.verified_at ELSE NULL END,
-            key = CASE WHEN uploads.status = 'uploading' THEN uploads.key ELSE excluded.key END,
-            size = CASE WHEN uploads.status = 'uploading' THEN uploads.size ELSE excluded.size END,
-            mtime_ns = CASE WHEN uploads.status = 'uploading' THEN uploads.mtime_ns ELSE excluded.mtime_ns END,
-            updated_at = excluded.updated_at
-        RETURNING id
-        """,
-        (remote_id, project_id, to_db_path(path), key, size, mtime_ns, now, now),
-    ).fetchone()
+    row = catalog.conn.execute(_ENQUEUE + "RETURNING id",
+                               (remote_id, project_id, to_db_path(path), key, size, mtime_ns, now, now)).fetchone()
     return int(row[0])
+
+
+def enqueue_many(catalog: Catalog, remote_id: int,
+                 files: Sequence[tuple[int | None, str, str, int, int]]) -> list[int]:
+    """:func:`enqueue` for many ``(project_id, path, key, size, mtime_ns)`` at once (one statement for all,
+    then one look-up per :data:`CHUNK` paths); the row ids in the order of ``files``."""
+    now = iso()
+    rows = [(remote_id, project_id, to_db_path(path), key, size, mtime_ns, now, now)
+            for project_id, path, key, size, mtime_ns in files]
+    catalog.conn.executemany(_ENQUEUE, rows)
+    ids: dict[Any, int] = {}
+    wanted = [row[2] for row in rows]
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start:start + CHUNK]
+        ids.update(catalog.conn.execute(
+            f"SELECT path, id FROM uploads WHERE remote_id = ? AND path IN ({','.join('?' * len(chunk))})",
+            (remote_id, *chunk)).fetchall())
+    return [ids[path] for path in wanted]
 
 
 def get_record(catalog: Catalog, upload_id: int) -> UploadRecord:
@@ -194,6 +213,23 @@ def claim(catalog: Catalog, upload_id: int, worker: str) -> bool:
     return cur.rowcount == 1
 
 
+def claim_many(catalog: Catalog, upload_ids: Sequence[int], worker: str) -> dict[int, UploadRecord]:
+    """:func:`claim` for many rows, one ``UPDATE … RETURNING`` per :data:`CHUNK`: the rows this worker now
+    holds, as they are after the claim, by id; a row another worker holds is not among them."""
+    now = iso()
+    claimed: dict[int, UploadRecord] = {}
+    for start in range(0, len(upload_ids), CHUNK):
+        chunk = upload_ids[start:start + CHUNK]
+        rows = catalog.conn.execute(
+            "UPDATE uploads SET status = 'uploading', claimed_by = ?, claimed_at = ?, attempts = attempts + 1, "
+            f"updated_at = ? WHERE id IN ({','.join('?' * len(chunk))}) AND status != 'uploading' RETURNING *",
+            (worker, now, now, *chunk)).fetchall()
+        for row in rows:
+            rec = _record(row)
+            claimed[rec.id] = rec
+    return claimed
+
+
 def record_multipart(catalog: Catalog, upload_id: int, multipart_upload_id: str | None) -> None:
     """Remember (or forget, with ``None``) the multipart upload in flight, so a crash can abort it later."""
     catalog.conn.execute("UPDATE uploads SET multipart_upload_id = ?, updated_at = ? WHERE id = ?",
@@ -202,12 +238,19 @@ def record_multipart(catalog: Catalog, upload_id: int, multipart_upload_id: str 
 
 def mark_verified(catalog: Catalog, upload_id: int, *, algorithm: str, checksum: str, etag: str | None,
                   version_id: str | None, proof: str) -> None:
+    mark_verified_many(catalog, [(upload_id, algorithm, checksum, etag, version_id, proof)])
+
+
+def mark_verified_many(catalog: Catalog, proofs: Sequence[tuple[int, str, str, str | None, str | None, str]]) -> None:
+    """Record proved uploads, each ``(upload_id, algorithm, checksum, etag, version_id, proof)``: status
+    ``verified``, the claim and any recorded multipart upload cleared."""
     now = iso()
-    catalog.conn.execute(
+    catalog.conn.executemany(
         "UPDATE uploads SET status = 'verified', checksum_algorithm = ?, checksum = ?, etag = ?, version_id = ?, "
         "proof = ?, verified_at = ?, last_error = '', next_attempt_at = NULL, claimed_by = NULL, claimed_at = NULL, "
         "multipart_upload_id = NULL, updated_at = ? WHERE id = ?",
-        (algorithm, checksum, etag, version_id, proof, now, now, upload_id),
+        [(algorithm, checksum, etag, version_id, proof, now, now, upload_id)
+         for upload_id, algorithm, checksum, etag, version_id, proof in proofs],
     )
 
 
@@ -246,12 +289,18 @@ def mark_deleted_local(catalog: Catalog, upload_id: int, *, recorded: bool = Fal
     """The local file is gone after a verified upload: the object is now the only copy (F3), and
     ``only_copies`` remembers it for every sweep and lifecycle export of any remote on that bucket
     (``recorded``: the caller already recorded it, just before the deletion)."""
-    from .protections import record_only_copy
+    mark_deleted_local_many(catalog, [upload_id], recorded=recorded)
+
+
+def mark_deleted_local_many(catalog: Catalog, upload_ids: Sequence[int], *, recorded: bool = False) -> None:
+    """:func:`mark_deleted_local` for many rows in one statement."""
+    from .protections import record_only_copies
 
     now = iso()
-    catalog.conn.execute("UPDATE uploads SET status = 'deleted_local', updated_at = ? WHERE id = ?", (now, upload_id))
+    catalog.conn.executemany("UPDATE uploads SET status = 'deleted_local', updated_at = ? WHERE id = ?",
+                             [(now, upload_id) for upload_id in upload_ids])
     if not recorded:
-        record_only_copy(catalog, upload_id, now)
+        record_only_copies(catalog, upload_ids, now)
 
 
 def release(catalog: Catalog, upload_id: int, note: str = "") -> None:
@@ -301,14 +350,13 @@ def settle_verified_gone(catalog: Catalog) -> int:
     gone = [rec.id for rec in list_records(catalog, None, (UploadStatus.VERIFIED,))
             if not os.path.lexists(rec.path)]
     if gone:
-        from .protections import record_only_copy
+        from .protections import record_only_copies
 
         with catalog.transaction() as conn:
-            for upload_id in gone:
-                now = iso()
-                conn.execute("UPDATE uploads SET status = 'deleted_local', updated_at = ? WHERE id = ? "
-                             "AND status = 'verified'", (now, upload_id))
-                record_only_copy(catalog, upload_id, now)
+            now = iso()
+            conn.executemany("UPDATE uploads SET status = 'deleted_local', updated_at = ? WHERE id = ? "
+                             "AND status = 'verified'", [(now, upload_id) for upload_id in gone])
+            record_only_copies(catalog, gone, now)
     return len(gone)
 
 

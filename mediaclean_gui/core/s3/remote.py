@@ -307,6 +307,21 @@ def update_remote(
 
 # ---------------------------------------------------------------- clients
 
+#: botocore's data loaders by data path: the S3 model and endpoint rules, read and parsed once per process
+#: (a second client of a sweep took 0.09 s to read them again, 0.01 s with them loaded)
+_LOADERS: dict[Any, Any] = {}
+
+
+def share_loader(core: Any) -> None:
+    """Give the botocore session the process's loader of its data path (static model files only: the
+    credentials, the profile and the parser stay the session's own)."""
+    path = core.get_config_variable("data_path")
+    loader = _LOADERS.get(path)
+    if loader is None:
+        _LOADERS[path] = core.get_component("data_loader")
+    else:
+        core.register_component("data_loader", loader)
+
 
 def make_client(
     remote: Remote,
@@ -322,19 +337,25 @@ def make_client(
     ``standard`` retry mode with ``max_attempts`` tries (exponential back-off
     with jitter, on throttling, 5xx and connection errors).
 
-    Credentials come from boto3's standard chain of a session for
-    ``remote.aws_profile`` (or the default chain). ``sign_payload=False`` sends
+    Credentials come from boto3's standard chain of a new session for
+    ``remote.aws_profile`` (or the default chain), read again for every client; the
+    session shares the process's loaded S3 model (:func:`share_loader`). ``sign_payload=False`` sends
     ``UNSIGNED-PAYLOAD`` even over plain http (botocore's default there is to
     SHA-256 every body): only for requests that carry their own signed checksum
     header, such as the uploader's. Raises :class:`S3Error` when the named
     profile does not exist.
     """
     import boto3
+    import botocore.session
     from botocore.config import Config
     from botocore.exceptions import ProfileNotFound
 
     try:
-        sess = session or boto3.session.Session(profile_name=remote.aws_profile)
+        if session is None:
+            core = botocore.session.get_session()
+            share_loader(core)
+            session = boto3.session.Session(botocore_session=core, profile_name=remote.aws_profile)
+        sess = session
     except ProfileNotFound:
         raise S3Error(
             f"The AWS profile '{remote.aws_profile}' named by the remote '{remote.name}' is not in "

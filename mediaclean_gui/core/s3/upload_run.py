@@ -30,7 +30,7 @@ from . import queue as uq
 from .local_copies import DELETED_DETAIL, TRASHED_DETAIL, Deletion, LocalCopies
 from .native_put import NativePut
 from .probe import checksum_enforcement
-from .protections import forget_only_copy, record_only_copy
+from .protections import forget_only_copy, record_only_copies
 from .remote import Remote, check_bucket, error_code, explain_s3_error, get_remote, make_client
 from .transfer import Job, Transfer, _is_cancel
 from .upload_plan import key_of
@@ -173,6 +173,9 @@ class _Engine(Transfer):
         self.handed_at = time.monotonic()
         self.synchronous: bool | None = None  # the connection's setting as _durable last made it (None: unknown)
         self.transferring = 0  # jobs started whose "done" is not handled yet
+        # what one drain proved and deleted, written in one statement each at the end of its commit
+        self.verified_rows: list[tuple[int, str, str, str | None, str | None, str]] = []
+        self.deleted_ids: list[int] = []
 
     # -- the run
     def run(self, chosen: list[PlanItem]) -> RunResult:
@@ -239,13 +242,11 @@ class _Engine(Transfer):
                 raise
 
     def _enqueue(self, chosen: list[PlanItem]) -> dict[int, int]:
-        ids: dict[int, int] = {}
         with self.catalog.transaction():
-            for item in chosen:
-                assert item.id is not None
-                ids[item.id] = uq.enqueue(self.catalog, self.remote.id, item.project_id, item.target, key_of(item),
-                                          item.size, int(item.fingerprint.get("mtime_ns", 0)))
-        return ids
+            rows = uq.enqueue_many(self.catalog, self.remote.id, [
+                (item.project_id, item.target, key_of(item), item.size, int(item.fingerprint.get("mtime_ns", 0)))
+                for item in chosen])
+        return {item.id or 0: upload_id for item, upload_id in zip(chosen, rows, strict=True)}
 
     def _plan_batches(self, chosen: list[PlanItem]) -> None:
         for start in range(0, len(chosen), JOURNAL_BATCH):
@@ -341,13 +342,9 @@ class _Engine(Transfer):
             if not batch.begun:
                 batch.begun = True
                 self.journal.begin(batch.first, batch.last)
-        out: list[tuple[PlanItem, uq.UploadRecord | None]] = []
         with self.catalog.transaction():
-            for item in items:
-                upload_id = ids[item.id or 0]
-                out.append((item, uq.get_record(self.catalog, upload_id)
-                            if uq.claim(self.catalog, upload_id, worker) else None))
-        return out
+            claimed = uq.claim_many(self.catalog, [ids[item.id or 0] for item in items], worker)
+        return [(item, claimed.get(ids[item.id or 0])) for item in items]
 
     # -- main thread: record outcomes, then hand proved files to the deleter
     def _handle(self, batch: list[tuple[str, Any]], pending: set[int]) -> None:
@@ -355,6 +352,7 @@ class _Engine(Transfer):
         :attr:`proved` until :meth:`_hand_over` makes their proofs durable in one commit for many."""
         self._durable(False)
         with self.catalog.transaction():
+            self.verified_rows, self.deleted_ids = [], []
             for kind, payload in batch:
                 if kind == "mpu":
                     job, multipart_id = payload
@@ -371,6 +369,8 @@ class _Engine(Transfer):
                     self._settle_deletion(job)
                 pending.discard(job.upload_id)
                 self.jobs.pop(job.upload_id, None)
+            uq.mark_verified_many(self.catalog, self.verified_rows)  # before the hand-over below makes them durable
+            uq.mark_deleted_local_many(self.catalog, self.deleted_ids, recorded=True)
             self._settle_batches()
         if self.proved and (len(self.proved) >= HAND_OVER or len(self.proved) == len(pending)
                             or time.monotonic() - self.handed_at >= HAND_OVER_WAIT):
@@ -382,11 +382,12 @@ class _Engine(Transfer):
         jobs, self.proved = self.proved, []
         self._durable(True)  # the proofs are on disk before any local file goes (invariant 3)
         with self.catalog.transaction():
+            # the object becomes the only copy the moment the file goes: every sweep of every remote on
+            # this bucket must know it before the unlink (F3), even if this process is killed right after
+            when = iso()
             for job in jobs:
-                # the object becomes the only copy the moment the file goes: every sweep of every remote on
-                # this bucket must know it before the unlink (F3), even if this process is killed right after
-                job.only_copy_at = iso()
-                record_only_copy(self.catalog, job.upload_id, job.only_copy_at)
+                job.only_copy_at = when
+            record_only_copies(self.catalog, [job.upload_id for job in jobs], when)
         self._durable(False)
         self.handed_at = time.monotonic()
         future = self.deleter.submit(self._delete, jobs)
@@ -466,8 +467,7 @@ class _Engine(Transfer):
             return False
         if job.verify_only and job.prior is not None:
             etag, version = etag or job.prior.etag, version or job.prior.version_id
-        uq.mark_verified(self.catalog, job.upload_id, algorithm=job.digest.algorithm, checksum=job.digest.value,
-                         etag=etag, version_id=version, proof=job.proof)
+        self.verified_rows.append((job.upload_id, job.digest.algorithm, job.digest.value, etag, version, job.proof))
         if s3_log.isEnabledFor(logging.INFO):
             log_event(s3_log, logging.INFO, "upload_verified", file_path=display_path(item.target), size=job.size,
                       bucket=self.remote.bucket, key=job.key, etag=etag, version_id=version, proof=job.proof)
@@ -486,7 +486,10 @@ class _Engine(Transfer):
             return
         self._record(item, outcome, detail, freed)
         if outcome in (ItemOutcome.DELETED, ItemOutcome.TRASHED):
-            uq.mark_deleted_local(self.catalog, job.upload_id, recorded=bool(job.only_copy_at))
+            if job.only_copy_at:
+                self.deleted_ids.append(job.upload_id)
+            else:
+                uq.mark_deleted_local(self.catalog, job.upload_id)
             self.deleted_local.append({"path": display_path(item.target), "size": job.size, "key": job.key,
                                        "outcome": outcome.value})
             if self.remove_empty:

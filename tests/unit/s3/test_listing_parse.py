@@ -97,10 +97,10 @@ def test_fingerprint_json_is_what_json_dumps_writes(etag, version):
     assert json.loads(listed.fingerprint_json())["last_modified"] == "2026-11-30T10:11:12Z"
 
 
-def test_sweep_clients_share_the_model_files_but_never_credentials(monkeypatch, tmp_path):
-    """The loaded S3 model is shared between sweep clients of one process; each client still resolves its
-    own credentials (a remote changed, or another store, never gets the previous one's keys)."""
-    from mediaclean_gui.core.s3 import listing
+def test_clients_share_the_model_files_but_never_credentials(monkeypatch, tmp_path):
+    """The loaded S3 model is shared between the sweep's and the uploader's clients of one process; each client
+    still resolves its own credentials (a remote changed, or another store, never gets the previous one's keys)."""
+    from mediaclean_gui.core.s3 import listing, remote as remotes
     from mediaclean_gui.core.s3.remote import Remote
 
     empty = tmp_path / "aws-empty"
@@ -109,11 +109,14 @@ def test_sweep_clients_share_the_model_files_but_never_credentials(monkeypatch, 
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
     remote = Remote(id=1, name="r", bucket="b", prefix="", endpoint_url="http://127.0.0.1:9", region="us-east-1",
                     aws_profile=None, pipeline_db=None, layout="clips-bucket", created_at="2026-12-01T00:00:00Z")
-    keys = []
-    for access in ("first-key", "second-key"):
+    keys, loaders = [], []
+    for access, make in (("first-key", listing.sweep_client), ("second-key", remotes.make_client),
+                         ("third-key", listing.sweep_client), ("fourth-key", remotes.make_client)):
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", access)
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", access + "-secret")
-        client = listing.sweep_client(remote)
+        client = make(remote)
         keys.append(client._request_signer._credentials.access_key)
-    assert keys == ["first-key", "second-key"]
-    assert len(listing._LOADERS) == 1
+        loaders.append(client._loader)
+    assert keys == ["first-key", "second-key", "third-key", "fourth-key"]
+    assert len(remotes._LOADERS) == 1
+    assert all(loader is loaders[0] for loader in loaders)
