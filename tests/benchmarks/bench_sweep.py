@@ -1,5 +1,6 @@
 """Benchmark: a mediaclean sweep (plan + execute) against ``rclone delete`` and ``aws s3 rm --recursive`` on
-identical SeaweedFS buckets in the same run, our request count, and the peak RSS of a dry run over a big bucket.
+identical SeaweedFS buckets in the same run, our request count, the CPU seconds of each tool and of the server, and
+the peak RSS of a dry run over a big bucket.
 
 Plain script (not collected by pytest)::
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -148,6 +150,19 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return time.monotonic() - started
 
 
+def children_cpu() -> float:
+    """user + system seconds of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def server_cpu(server: SeaweedServer) -> float:
+    """user + system seconds the ``weed`` process has used so far."""
+    assert server.process is not None
+    fields = open(f"/proc/{server.process.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 RSS_PROBE = textwrap.dedent(
     """
     import datetime as dt, json, os, resource, sys
@@ -191,6 +206,7 @@ def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int, concu
     tools = ["rclone"] + [f"ours@{c}" for c in concurrencies] + (["aws"] if with_aws else [])
     seconds: dict[str, list[float]] = {t: [] for t in tools}
     plans: dict[str, list[float]] = {t: [] for t in tools if t.startswith("ours")}
+    cpu: dict[str, list[tuple[float, float]]] = {t: [] for t in tools}  # (client, server) CPU seconds
     requests: dict[str, int] = {}
     print(f"load average before: {load()}", flush=True)
     for round_ in range(repeat):
@@ -203,6 +219,7 @@ def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int, concu
                 print(f"  {bucket} holds {have} objects, not {n} (filled in {took:.0f} s)", file=sys.stderr)
                 return False
             subprocess.run(["sync"], check=False)
+            client_before, server_before = children_cpu(), server_cpu(server)
             if tool == "rclone":
                 seconds[tool].append(timed(["rclone", "delete", f"bench:{bucket}", "-q"], env))
             elif tool == "aws":
@@ -219,6 +236,7 @@ def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int, concu
                 if deleted != n:
                     print(f"  {tool}: deleted {deleted} of {n}", file=sys.stderr)
                     return False
+            cpu[tool].append((children_cpu() - client_before, server_cpu(server) - server_before))
             left = count_objects(server, bucket)
             if left:
                 print(f"  {tool} left {left} objects", file=sys.stderr)
@@ -228,7 +246,11 @@ def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int, concu
     rclone = statistics.median(seconds["rclone"])
     print(f"\nSweep of {n} objects, plan + execute, everything old enough to go; median of {repeat} alternated "
           f"rounds (load average after: {load()}):")
-    print(f"  rclone delete      {rclone:7.2f} s")
+    def used(tool: str) -> str:
+        return (f"client CPU {statistics.median(c for c, _ in cpu[tool]):.2f} s, "
+                f"server CPU {statistics.median(s for _, s in cpu[tool]):.2f} s")
+
+    print(f"  rclone delete      {rclone:7.2f} s  ({used('rclone')})")
     if with_aws:
         print(f"  aws s3 rm          {statistics.median(seconds['aws']):7.2f} s")
     for tool in tools:
@@ -237,7 +259,8 @@ def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int, concu
         ours = statistics.median(seconds[tool])
         plan = statistics.median(plans[tool])
         print(f"  mediaclean {tool[5:]:>2} in flight {ours:7.2f} s  (plan {plan:.2f} s, execute {ours - plan:.2f} s)  "
-              f"ratio vs rclone {ours / rclone:.3f} (goal <= 0.75)  requests: minimum + {requests[tool]}")
+              f"ratio vs rclone {ours / rclone:.3f} (goal <= 0.75)  requests: minimum + {requests[tool]}  "
+              f"({used(tool)})")
     return True
 
 
