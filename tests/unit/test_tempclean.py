@@ -304,3 +304,48 @@ def test_a_cancelled_plan_leaves_no_plan_behind(catalog, render_root):
     assert seen[:2] == ["concatenate_old", "demo_busy"]
     assert catalog.conn.execute("SELECT count(*) FROM plans").fetchone()[0] == 0
     assert catalog.conn.execute("SELECT count(*) FROM plan_items").fetchone()[0] == 0
+
+
+def _threads_seen_while_removing(catalog, temp_root: Path) -> set[str]:
+    """Run a temp sweep of 3,000 files under ``temp_root``; the names of the threads alive at each progress
+    report (the reports come from the executing thread, between batches)."""
+    import threading
+
+    from mediaclean_gui.core.events import Progress
+
+    for n in range(3000):
+        write(temp_root / "concatenate_old" / f"seg_{n:05d}.mp4", b"x")
+    age(temp_root / "concatenate_old", 72)
+    seen: set[str] = set()
+    progress = Progress(callback=lambda _p: seen.update(t.name for t in threading.enumerate()))
+    result = execute_plan(catalog, plan_temp(catalog, temp_root, older_than_hours=24), progress=progress)
+    assert result.deleted_count == 3000 and not (temp_root / "concatenate_old").exists()
+    return seen
+
+
+def test_a_sweep_in_memory_removes_on_its_own_thread_and_one_on_a_disk_on_several(catalog, tmp_path):
+    """On a file system in memory (tmpfs) the files are removed by the executing thread alone: nothing waits on a
+    disk there, and helper threads would only take turns at the GIL. Elsewhere a small pool removes them."""
+    import shutil as sh
+    import tempfile
+
+    from mediaclean_gui.core.space import IN_MEMORY, file_system_type
+
+    memory = tmp_path / "render temp"  # a space in the mount point: /proc/self/mountinfo writes it as \040
+    memory.mkdir()
+    if sh.which("mount") is None or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(memory)],
+                                                   capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (not root, or no mount command)")
+    try:
+        assert file_system_type(str(memory)) == "tmpfs"
+        assert file_system_type(str(memory / "not there yet" / "x")) == "tmpfs"
+        assert not any(name.startswith("mediaclean-delete") for name in _threads_seen_while_removing(catalog, memory))
+    finally:
+        subprocess.run(["umount", "-l", str(memory)], check=False)
+    if not os.path.isdir("/var/tmp") or file_system_type("/var/tmp") in IN_MEMORY:
+        pytest.skip("/var/tmp is in memory here: no disk to compare with")
+    disk = Path(tempfile.mkdtemp(prefix="mediaclean-test-disk-", dir="/var/tmp"))  # a disk, as FHS keeps it
+    try:
+        assert any(name.startswith("mediaclean-delete") for name in _threads_seen_while_removing(catalog, disk))
+    finally:
+        sh.rmtree(disk, ignore_errors=True)
