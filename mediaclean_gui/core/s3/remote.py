@@ -350,18 +350,6 @@ def make_client(
     from botocore.config import Config
     from botocore.exceptions import ProfileNotFound
 
-    try:
-        if session is None:
-            core = botocore.session.get_session()
-            share_loader(core)
-            session = boto3.session.Session(botocore_session=core, profile_name=remote.aws_profile)
-        sess = session
-    except ProfileNotFound:
-        raise S3Error(
-            f"The AWS profile '{remote.aws_profile}' named by the remote '{remote.name}' is not in "
-            f"~/.aws/config or ~/.aws/credentials (fix it with 'aws configure --profile {remote.aws_profile}').",
-            "ProfileNotFound",
-        ) from None
     config = Config(
         signature_version="s3v4",
         s3={"addressing_style": "path", **({} if sign_payload is None else {"payload_signing_enabled": sign_payload})},
@@ -372,7 +360,19 @@ def make_client(
         request_checksum_calculation="when_required",
         response_checksum_validation="when_required",
     )
-    return sess.client("s3", endpoint_url=remote.endpoint_url, region_name=remote.region or None, config=config)
+    try:  # a missing profile shows when the session is made, or (a shared model) when the client reads it
+        if session is None:
+            core = botocore.session.get_session()
+            share_loader(core)
+            session = boto3.session.Session(botocore_session=core, profile_name=remote.aws_profile)
+        return session.client("s3", endpoint_url=remote.endpoint_url, region_name=remote.region or None,
+                              config=config)
+    except ProfileNotFound:
+        raise S3Error(
+            f"The AWS profile '{remote.aws_profile}' named by the remote '{remote.name}' is not in "
+            f"~/.aws/config or ~/.aws/credentials (fix it with 'aws configure --profile {remote.aws_profile}').",
+            "ProfileNotFound",
+        ) from None
 
 
 _CREDENTIAL_CODES = {
