@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -36,6 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 
+from bench_upload import children_cpu  # noqa: E402
 from s3_server import SeaweedServer  # noqa: E402
 
 
@@ -150,19 +150,6 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     return time.monotonic() - started
 
 
-def children_cpu() -> float:
-    """user + system seconds of every finished child process so far."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def server_cpu(server: SeaweedServer) -> float:
-    """user + system seconds the ``weed`` process has used so far."""
-    assert server.process is not None
-    fields = open(f"/proc/{server.process.pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 RSS_PROBE = textwrap.dedent(
     """
     import datetime as dt, json, os, resource, sys
@@ -219,7 +206,7 @@ def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int, concu
                 print(f"  {bucket} holds {have} objects, not {n} (filled in {took:.0f} s)", file=sys.stderr)
                 return False
             subprocess.run(["sync"], check=False)
-            client_before, server_before = children_cpu(), server_cpu(server)
+            client_before, server_before = children_cpu(), server.cpu_seconds()
             if tool == "rclone":
                 seconds[tool].append(timed(["rclone", "delete", f"bench:{bucket}", "-q"], env))
             elif tool == "aws":
@@ -236,7 +223,7 @@ def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int, concu
                 if deleted != n:
                     print(f"  {tool}: deleted {deleted} of {n}", file=sys.stderr)
                     return False
-            cpu[tool].append((children_cpu() - client_before, server_cpu(server) - server_before))
+            cpu[tool].append((children_cpu() - client_before, server.cpu_seconds() - server_before))
             left = count_objects(server, bucket)
             if left:
                 print(f"  {tool} left {left} objects", file=sys.stderr)

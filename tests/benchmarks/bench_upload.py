@@ -101,25 +101,18 @@ def count_files(root: Path) -> int:
 CPU: dict[str, float] = {}
 
 
-def _children_cpu() -> float:
+def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-def server_cpu(server: SeaweedServer) -> float:
-    """user + system seconds the ``weed`` process has used so far."""
-    assert server.process is not None
-    fields = open(f"/proc/{server.process.pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def timed(cmd: list[str], env: dict[str, str], tool: str = "") -> tuple[float, str]:
     """Run a command; wall seconds and stdout. Its CPU seconds (user + system) go to ``CPU[tool]``."""
-    cpu = _children_cpu()
+    cpu = children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=3600)
     seconds = time.perf_counter() - start
-    CPU[tool] = _children_cpu() - cpu
+    CPU[tool] = children_cpu() - cpu
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     return seconds, proc.stdout
@@ -174,10 +167,10 @@ def _ours(label: str, server: SeaweedServer, roots: dict[str, Path], buckets: di
                    env=env, check=True, capture_output=True)
     subprocess.run([*mc, "remote", "add", f"bench-{label}", "--bucket", buckets["ours"], "--endpoint-url",
                     server.endpoint_url, "--region", server.region], env=env, check=True, capture_output=True)
-    weed = server_cpu(server)
+    weed = server.cpu_seconds()
     seconds, out = timed([*run, "upload", label, "--remote", f"bench-{label}", "--delete-after-upload", "--yes"], env,
                          "ours")
-    results["server_cpu_ours"] = server_cpu(server) - weed
+    results["server_cpu_ours"] = server.cpu_seconds() - weed
     payload = json.loads(out)
     assert payload["status"] == "complete", payload
     assert len(payload["deleted_local"]) == files, (len(payload["deleted_local"]), files)
@@ -194,10 +187,10 @@ def _rclone(server: SeaweedServer, roots: dict[str, Path], buckets: dict[str, st
                 RCLONE_CONFIG_X_ACCESS_KEY_ID=server.access_key, RCLONE_CONFIG_X_SECRET_ACCESS_KEY=server.secret_key,
                 RCLONE_CONFIG_X_ENDPOINT=server.endpoint_url, RCLONE_CONFIG_X_REGION=server.region,
                 RCLONE_CONFIG_X_FORCE_PATH_STYLE="true")
-    weed = server_cpu(server)
+    weed = server.cpu_seconds()
     seconds, _ = timed(["rclone", "move", str(roots["rclone"] / "backend"), f"X:{buckets['rclone']}/backend",
                         "--transfers", str(concurrency), "--config", "/dev/null"], renv, "rclone")
-    results["server_cpu_rclone"] = server_cpu(server) - weed
+    results["server_cpu_rclone"] = server.cpu_seconds() - weed
     assert count_files(roots["rclone"]) == 0
     results["rclone"] = seconds
 
@@ -205,10 +198,10 @@ def _rclone(server: SeaweedServer, roots: dict[str, Path], buckets: dict[str, st
 def _aws(server: SeaweedServer, roots: dict[str, Path], buckets: dict[str, str], env: dict[str, str],
          results: dict[str, float]) -> None:
     # aws s3 mv --recursive (awscli, botocore's transfer manager)
-    weed = server_cpu(server)
+    weed = server.cpu_seconds()
     seconds, _ = timed(["aws", "s3", "mv", "--recursive", "--only-show-errors", "--endpoint-url", server.endpoint_url,
                         str(roots["aws"] / "backend"), f"s3://{buckets['aws']}/backend"], env, "aws")
-    results["server_cpu_aws"] = server_cpu(server) - weed
+    results["server_cpu_aws"] = server.cpu_seconds() - weed
     assert count_files(roots["aws"]) == 0
     results["aws"] = seconds
 

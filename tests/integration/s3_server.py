@@ -173,6 +173,12 @@ class SeaweedServer:
         except OSError:
             return "(no log)"
 
+    def cpu_seconds(self) -> float:
+        """user + system seconds the running ``weed`` process has used so far (benchmarks)."""
+        assert self.process is not None
+        fields = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def start(self, timeout: float = 30.0) -> None:
         if self.process is not None and self.process.poll() is None:
             return
