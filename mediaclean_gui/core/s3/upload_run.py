@@ -41,6 +41,10 @@ JOURNAL_BATCH = 256
 #: oldest has waited this long (seconds), or when nothing else is in flight
 HAND_OVER = 64
 HAND_OVER_WAIT = 0.25
+#: after the first event of a drain, further events are gathered for at most this long (seconds), until as many
+#: as there are upload threads have arrived: one commit then covers a round of files instead of one or two
+#: (the upload threads still hold that many claimed files, so none of them waits for it)
+GATHER_WAIT = 0.01
 _MISMATCH_CODES = {"BadDigest", "InvalidDigest", "XAmzContentChecksumMismatch", "InvalidChecksum"}
 _STOP_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "NoSuchBucket", "AccessDenied", "NoCredentials",
                "ExpiredToken", "InvalidToken", "AllAccessDisabled", "ProfileNotFound"}
@@ -312,12 +316,21 @@ class _Engine(Transfer):
         self.deleter.shutdown(wait=True)
 
     def _drain(self) -> list[tuple[str, Any]]:
-        """Every event that is ready (waiting up to 0.2 s for the first), so one commit covers many files."""
+        """The events that are ready, waiting up to 0.2 s for the first and then up to :data:`GATHER_WAIT`
+        for as many as there are upload threads, so one commit covers many files."""
         batch: list[tuple[str, Any]] = []
         try:
             batch.append(self.events.get(timeout=0.2))
+            until = time.monotonic() + GATHER_WAIT
             while True:
-                batch.append(self.events.get_nowait())
+                try:
+                    batch.append(self.events.get_nowait())
+                    continue
+                except queue_mod.Empty:
+                    left = until - time.monotonic()
+                    if len(batch) >= self.concurrency or left <= 0:
+                        break
+                batch.append(self.events.get(timeout=left))
         except queue_mod.Empty:
             pass
         return batch
