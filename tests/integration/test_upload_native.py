@@ -6,13 +6,14 @@ and the botocore path when awscrt is missing."""
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 
 import pytest
 
 from mediaclean_gui.core.events import Progress
 from mediaclean_gui.core.projects import add_project
-from mediaclean_gui.core.s3 import native_put
+from mediaclean_gui.core.s3 import native_put, transfer
 from mediaclean_gui.core.s3.native_put import NativePut
 from mediaclean_gui.core.s3.remote import add_remote, get_remote, make_client
 from mediaclean_gui.core.s3.upload import execute_upload_plan, plan_upload
@@ -59,23 +60,58 @@ def test_small_files_go_natively_and_are_proved_before_they_are_deleted(catalog,
     assert {r["status"] for r in rows} == {"deleted_local"} and all(r["checksum"] for r in rows)
 
 
-def test_bytes_changed_after_hashing_are_refused_or_unproved_and_the_file_is_kept(catalog, s3_env, bucket,
-                                                                                   mv_workspace):
-    """The file is rewritten in place (same size) after it was hashed and before its PUT: SeaweedFS refuses
-    the checksum (BadDigest); moto takes it, but the ETag is not the MD5 of what was hashed. Either way the
-    local file stays."""
-    mv_workspace.job("v1", image=False)
-    path = mv_workspace.path(VIDEO)
-    pid = setup(catalog, s3_env, bucket, mv_workspace)
-    plan_id = plan_upload(catalog, pid, "store", delete_after_upload=True)
-    size = path.stat().st_size
+def _rewrite_after_hashing(path):
+    """A progress callback that rewrites ``path`` in place (same size) once, on the pool thread just after the
+    file was hashed and before its PUT; the list it returns says when it did."""
     changed: list[str] = []
 
-    def rewrite(progress: Progress) -> None:  # called on the pool thread just after hashing, before the PUT
+    def rewrite(progress: Progress) -> None:
         if progress.current.endswith("video.mp4") and not changed:
             with open(path, "r+b") as f:
                 f.write(b"\0" * 64)
             changed.append(progress.current)
+
+    return rewrite, changed
+
+
+def test_a_small_file_changed_after_hashing_is_uploaded_as_hashed_and_kept(catalog, s3_env, bucket, mv_workspace):
+    """A small file is read once: the bytes hashed are the bytes sent. Rewritten in place (same size) after the
+    hashing and before its PUT, the store holds — and proves — the earlier bytes; the local file changed since
+    it was hashed, so it stays, and the object is not recorded as its only copy."""
+    mv_workspace.job("v1", image=False)
+    path = mv_workspace.path(VIDEO)
+    before = path.read_bytes()
+    pid = setup(catalog, s3_env, bucket, mv_workspace)
+    plan_id = plan_upload(catalog, pid, "store", delete_after_upload=True)
+    rewrite, changed = _rewrite_after_hashing(path)
+
+    result = execute_upload_plan(catalog, plan_id, progress=Progress(callback=rewrite))
+    assert changed and result.details["transfer_client"] == "crt"
+    assert path.exists() and path.read_bytes() == b"\0" * 64 + before[64:]
+    assert not mv_workspace.path("backend/mv/outputs/jobs/v1/metadata.json").exists()  # the other file went
+    skipped = {s["key"]: s["reason"] for s in result.skipped}
+    assert skipped[VIDEO_KEY] == ("changed since it was hashed: the uploaded object is the earlier version; "
+                                  "uploaded and verified, the local file is kept")
+    assert body_of(s3_env, bucket, VIDEO_KEY) == before
+    assert not catalog.conn.execute("SELECT 1 FROM only_copies WHERE key = ?", (VIDEO_KEY,)).fetchall()
+
+
+def test_bytes_changed_after_hashing_are_refused_or_unproved_and_the_file_is_kept(catalog, s3_env, bucket,
+                                                                                   mv_workspace):
+    """A file above what is kept in memory is read again for its PUT. Rewritten in place (same size) after it
+    was hashed and before its PUT: SeaweedFS refuses the checksum (BadDigest); moto takes it, but the ETag is
+    not the MD5 of what was hashed. Either way the local file stays."""
+    mv_workspace.job("v1", image=False)
+    path = mv_workspace.path(VIDEO)
+    video = path.read_bytes()
+    stat = path.stat()
+    path.write_bytes(video * (transfer.KEEP_BYTES // len(video) + 2))  # the same real clip, repeated
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as old as the clip: settled
+    assert transfer.KEEP_BYTES < path.stat().st_size <= native_put.NATIVE_MAX
+    pid = setup(catalog, s3_env, bucket, mv_workspace)
+    plan_id = plan_upload(catalog, pid, "store", delete_after_upload=True)
+    size = path.stat().st_size
+    rewrite, changed = _rewrite_after_hashing(path)
 
     result = execute_upload_plan(catalog, plan_id, progress=Progress(callback=rewrite))
     assert changed and result.details["transfer_client"] == "crt"

@@ -142,6 +142,20 @@ def digest_fd(
                       whole_md5.hexdigest() if whole_md5 is not None else None, tuple(md5s))
 
 
+def digest_small(fd: int, limit: int, algorithm: str = DEFAULT_ALGORITHM, *,
+                 md5: bool = False) -> tuple[FileDigest, bytes] | None:
+    """Read a whole file of at most ``limit`` bytes with one ``pread`` from offset 0 and hash it: its
+    :class:`FileDigest` (single part) and the very bytes hashed, so they can be sent as they are; ``None``
+    when the file holds more than ``limit`` bytes (hash it with :func:`digest_fd`). ``OSError`` propagates."""
+    data = os.pread(fd, limit + 1, 0)
+    if len(data) > limit:
+        return None
+    hasher = new_hasher(algorithm)
+    hasher.update(data)
+    etag = hashlib.md5(data, usedforsecurity=False).hexdigest() if md5 else None
+    return FileDigest(algorithm, b64(hasher.digest()), len(data), md5=etag), data
+
+
 def digest_bytes(data: bytes, algorithm: str = DEFAULT_ALGORITHM) -> str:
     """The base64 checksum of ``data`` (for small probe objects)."""
     hasher = new_hasher(algorithm)

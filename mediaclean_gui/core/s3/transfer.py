@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import io
 import os
 import queue as queue_mod
 import stat
@@ -52,7 +53,7 @@ from ..plan import Action, Plan, PlanItem
 from ..run.model import ItemOutcome
 from ..safety import fingerprint_matches
 from . import queue as uq
-from .checksum import DEFAULT_ALGORITHM, FileDigest, Verdict, compare, digest_fd
+from .checksum import DEFAULT_ALGORITHM, FileDigest, Verdict, compare, digest_fd, digest_small
 from .native_put import NATIVE_MAX, NativePut
 from .probe import ChecksumEnforcement
 from .remote import Remote, error_code
@@ -61,6 +62,10 @@ from .upload_plan import existing_at
 MIB = 1024 * 1024  # part sizes are binary (S3's 5 MiB minimum part)
 MIN_PART = 5 * MIB
 PART_SIZE = 8 * MIB
+#: a single-part file up to this size (bytes) on the native path is read once: hashed and sent from memory (at most
+#: twice the upload threads' files are held so, a few MB), instead of read again for the request from the CRT's
+#: threads (each read there takes the GIL from another thread)
+KEEP_BYTES = MIB
 #: a body up to this size goes without ``Expect: 100-continue`` (botocore asks for it for every file body: one
 #: more round trip per small file, for nothing — a refusal of so small a body costs less than the wait)
 NO_CONTINUE = 8 * MIB
@@ -97,6 +102,7 @@ class Job:
     guard: str = ""  # how an overwrite is refused just before the upload: "if-none-match", "head" or ""
     clash: str = ""  # set when the store turned out to hold other bytes at the key (both copies kept)
     handed_off: bool = False  # a multipart upload started from a pool thread (after a look at the store)
+    body: bytes | None = field(default=None, repr=False)  # a small file's bytes as hashed, until they are sent
 
     @property
     def wants_delete(self) -> bool:
@@ -246,7 +252,13 @@ class Transfer:
                     from s3transfer.utils import ChunksizeAdjuster
 
                     part_size = ChunksizeAdjuster().adjust_chunksize(self.chunksize, st.st_size)
-                job.digest = digest_fd(fd, DEFAULT_ALGORITHM, part_size=part_size, md5=md5)
+                small = None
+                if self.native is not None and not job.multipart and st.st_size <= KEEP_BYTES:
+                    small = digest_small(fd, KEEP_BYTES, DEFAULT_ALGORITHM, md5=md5)
+                if small is not None:  # one read: these bytes are hashed and sent, the file is not read again
+                    job.digest, job.body = small
+                else:
+                    job.digest = digest_fd(fd, DEFAULT_ALGORITHM, part_size=part_size, md5=md5)
                 after = os.fstat(fd)
                 if (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns) or job.digest.size != st.st_size:
                     job.local = ("skipped", "changed while it was hashed (still being written?)")
@@ -332,7 +344,9 @@ class Transfer:
                     if job.guard == "if-none-match":
                         extra["IfNoneMatch"] = "*"
                     try:
-                        with os.fdopen(fd, "rb", closefd=False) as body:  # the very bytes that were hashed
+                        # the very bytes that were hashed: kept from the hashing, or read again from the same descriptor
+                        with io.BytesIO(job.body) if job.body is not None else os.fdopen(fd, "rb",
+                                                                                          closefd=False) as body:
                             body.seek(0)
                             if self.native is not None and job.digest.size <= NATIVE_MAX:
                                 with self.count_lock:
@@ -352,6 +366,7 @@ class Transfer:
                 elif job.clash or job.verdict is not None:
                     return
             finally:
+                job.body = None
                 os.close(fd)
             self._prove(job)
         except BaseException as exc:  # noqa: BLE001 — every failure stays on the item

@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 
-from mediaclean_gui.core.s3.checksum import compare, digest_bytes, digest_fd
+from mediaclean_gui.core.s3.checksum import compare, digest_bytes, digest_fd, digest_small
 
 
 def test_crc32_is_big_endian_base64():
@@ -37,6 +37,24 @@ def test_digest_of_a_file_matches_zlib_and_hashlib(media_file):
     assert crc.value == base64.b64encode(zlib.crc32(data).to_bytes(4, "big")).decode()
     assert sha.value == base64.b64encode(hashlib.sha256(data).digest()).decode()
     assert crc.header == "ChecksumCRC32"
+
+
+def test_a_small_file_is_read_once_and_its_bytes_are_the_ones_hashed(media_file):
+    data = media_file.read_bytes()
+    fd = os.open(media_file, os.O_RDONLY)
+    try:
+        os.lseek(fd, 17, os.SEEK_SET)  # the descriptor's position is not used
+        small = digest_small(fd, len(data), md5=True)
+        whole = digest_fd(fd, md5=True)
+        too_big = digest_small(fd, len(data) - 1)
+    finally:
+        os.close(fd)
+    assert small is not None and too_big is None
+    digest, body = small
+    assert body == data
+    assert (digest.value, digest.size, digest.md5) == (whole.value, whole.size, whole.md5)
+    assert digest.md5 == hashlib.md5(data).hexdigest() and digest.etag(False) == digest.md5
+    assert digest.part_size is None and digest.parts == ()
 
 
 def test_composite_checksum_is_the_checksum_of_the_part_checksums(media_file):
