@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from stat import S_ISDIR, S_ISLNK, S_ISREG
@@ -69,9 +70,28 @@ def walk(root: str, prefix: str = "", root_dev: int | None = None,
             pass
 
 
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_dir(path: str, root_dev: int, *, top: bool = False) -> int | None:
+    """A descriptor of folder ``path`` opened without following a link (a folder swapped for one since it
+    was listed is not entered: ``ELOOP``/``ENOTDIR``), or ``None`` when it is on another device. The
+    workspace root itself (``top``) is opened as the guarded delete path opens it: a link to it is
+    followed, its device is not compared. Raises ``OSError``."""
+    if top:
+        return os.open(path, _DIR_FLAGS & ~os.O_NOFOLLOW)
+    fd = os.open(path, _DIR_FLAGS)
+    if os.fstat(fd).st_dev != root_dev:
+        os.close(fd)
+        return None
+    return fd
+
+
 def _walk_dir(path: str, rel: str, root_dev: int, prune: Callable[[str], bool] | None = None) -> Iterator[Entry]:
     """Depth-first, a folder's own entries first, then each subfolder's contents followed by the
-    subfolder itself. Iterative (an explicit stack): a deep tree costs no chain of generators."""
+    subfolder itself. Iterative (an explicit stack): a deep tree costs no chain of generators. Each
+    folder is listed through a descriptor opened with ``O_NOFOLLOW`` and its entries ``lstat``-ed
+    relative to it (one path component for the kernel to resolve, not the whole path)."""
     stack: list[tuple[str, str, os.stat_result | None]] = [(path, rel, None)]
     while stack:
         path, rel, done = stack.pop()
@@ -79,64 +99,98 @@ def _walk_dir(path: str, rel: str, root_dev: int, prune: Callable[[str], bool] |
             yield Entry("dir", rel, path, done)
             continue
         try:
-            it = os.scandir(path)
+            fd = _open_dir(path, root_dev, top=not rel)
+            if fd is None:
+                continue  # became a mount since it was listed: not entered
+            try:
+                it = os.scandir(fd)
+            except BaseException:
+                os.close(fd)
+                raise
         except FileNotFoundError:
             continue
         except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                continue  # swapped for a link or a file since it was listed: not entered
             yield Entry("unreadable", rel, path, None, exc.strerror or str(exc))
             continue
         subdirs: list[tuple[str, str, os.stat_result]] = []
-        with it:
-            for entry in it:
-                child_rel = f"{rel}/{entry.name}" if rel else entry.name
-                try:
-                    st = entry.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    continue
-                except OSError as exc:
-                    yield Entry("unreadable", child_rel, entry.path, None, exc.strerror or str(exc))
-                    continue
-                mode = st.st_mode
-                if S_ISREG(mode):
-                    yield Entry("file", child_rel, entry.path, st)
-                elif S_ISDIR(mode):
-                    if st.st_dev != root_dev:
-                        yield Entry("mount", child_rel, entry.path, st)
-                    elif prune is not None and prune(child_rel):
-                        yield Entry("pruned", child_rel, entry.path, st)
+        prefix = f"{rel}/" if rel else ""
+        base = path if path.endswith("/") else f"{path}/"  # as ``DirEntry.path`` joins them
+        try:
+            with it:
+                for entry in it:
+                    name = entry.name
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue
+                    except OSError as exc:
+                        yield Entry("unreadable", prefix + name, base + name, None, exc.strerror or str(exc))
+                        continue
+                    mode = st.st_mode
+                    if S_ISREG(mode):
+                        yield Entry("file", prefix + name, base + name, st)
+                    elif S_ISDIR(mode):
+                        child_rel = prefix + name
+                        if st.st_dev != root_dev:
+                            yield Entry("mount", child_rel, base + name, st)
+                        elif prune is not None and prune(child_rel):
+                            yield Entry("pruned", child_rel, base + name, st)
+                        else:
+                            subdirs.append((base + name, child_rel, st))
+                    elif S_ISLNK(mode):
+                        yield Entry("link", prefix + name, base + name, st)
                     else:
-                        subdirs.append((entry.path, child_rel, st))
-                elif S_ISLNK(mode):
-                    yield Entry("link", child_rel, entry.path, st)
-                else:
-                    yield Entry("special", child_rel, entry.path, st)
+                        yield Entry("special", prefix + name, base + name, st)
+        finally:
+            os.close(fd)
         for sub_path, sub_rel, st in reversed(subdirs):
             stack.append((sub_path, sub_rel, st))
             stack.append((sub_path, sub_rel, None))
 
 
 def tree_size(path: str, root_dev: int) -> tuple[int, int]:
-    """``(bytes, files)`` of the regular files below folder ``path``, in one tight loop: links are not
-    followed, other file systems not entered, unreadable folders skipped. For a scan that only needs
-    the total of a folder every file of which classifies the same."""
+    """``(bytes, files)`` of the regular files below folder ``path``, in one tight loop: every folder is
+    opened with ``O_NOFOLLOW`` (a link is never followed, not even one swapped in for ``path`` or a
+    folder below it) and its entries ``lstat``-ed relative to it, other file systems are not entered,
+    unreadable folders are skipped. For a scan that only needs the total of a folder every file of
+    which classifies the same."""
     total = files = 0
-    stack = [path]
-    while stack:
-        try:
-            it = os.scandir(stack.pop())
-        except OSError:
-            continue
-        with it:
-            for entry in it:
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        if entry.stat(follow_symlinks=False).st_dev == root_dev:
-                            stack.append(entry.path)
-                        continue
-                    st = entry.stat(follow_symlinks=False)
-                except OSError:
-                    continue
-                if S_ISREG(st.st_mode):
-                    total += st.st_size
-                    files += 1
+    try:
+        first = _open_dir(path, root_dev)
+    except OSError:
+        return 0, 0
+    stack = [first] if first is not None else []
+    try:
+        while stack:
+            fd = stack.pop()
+            try:
+                with os.scandir(fd) as it:
+                    for entry in it:
+                        try:
+                            if entry.is_dir(follow_symlinks=False):
+                                sub = os.open(entry.name, _DIR_FLAGS, dir_fd=fd)
+                                same = False
+                                try:
+                                    same = os.fstat(sub).st_dev == root_dev
+                                finally:
+                                    if not same:
+                                        os.close(sub)
+                                if same:
+                                    stack.append(sub)
+                                continue
+                            st = entry.stat(follow_symlinks=False)
+                        except OSError:
+                            continue
+                        if S_ISREG(st.st_mode):
+                            total += st.st_size
+                            files += 1
+            except OSError:
+                pass
+            finally:
+                os.close(fd)
+    finally:
+        for fd in stack:  # interrupted: no descriptor is left open
+            os.close(fd)
     return total, files
