@@ -6,7 +6,7 @@ import errno
 import os
 import stat
 from stat import S_ISDIR, S_ISLNK, S_ISREG
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import NamedTuple
 
 
@@ -71,126 +71,175 @@ def walk(root: str, prefix: str = "", root_dev: int | None = None,
 
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+_NOT_ENTERED = (errno.ELOOP, errno.ENOTDIR)  # what opening a folder swapped for a link or a file raises
 
 
-def _open_dir(path: str, root_dev: int, *, top: bool = False) -> int | None:
-    """A descriptor of folder ``path`` opened without following a link (a folder swapped for one since it
-    was listed is not entered: ``ELOOP``/``ENOTDIR``), or ``None`` when it is on another device. The
-    workspace root itself (``top``) is opened as the guarded delete path opens it: a link to it is
-    followed, its device is not compared. Raises ``OSError``."""
-    if top:
-        return os.open(path, _DIR_FLAGS & ~os.O_NOFOLLOW)
-    fd = os.open(path, _DIR_FLAGS)
-    if os.fstat(fd).st_dev != root_dev:
+def _open_sub(parent_fd: int, name: str, root_dev: int) -> int | None:
+    """A descriptor of the folder ``name`` in the folder ``parent_fd``, opened without following a link;
+    ``None`` when it is on another device (it became a mount since it was listed). Raises ``OSError``
+    (``ELOOP``/``ENOTDIR``: it was swapped for a link or a file)."""
+    fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    try:
+        same = os.fstat(fd).st_dev == root_dev
+    except BaseException:
+        os.close(fd)
+        raise
+    if not same:
         os.close(fd)
         return None
     return fd
 
 
+def _open_start(path: str, root_dev: int, top: bool) -> int | None:
+    """The folder a walk starts from: the workspace root itself (``top``) is opened as the guarded delete
+    path opens it (a link to it followed, its device not compared), a folder below it without following a
+    link. ``None`` when it is on another device. Raises ``OSError``."""
+    if top:
+        return os.open(path, _DIR_FLAGS & ~os.O_NOFOLLOW)
+    parent, _, name = path.rstrip("/").rpartition("/")
+    parent_fd = os.open(parent or "/", _DIR_FLAGS & ~os.O_NOFOLLOW)
+    try:
+        return _open_sub(parent_fd, name, root_dev)
+    finally:
+        os.close(parent_fd)
+
+
+def _list(fd: int, path: str, rel: str, root_dev: int, prune: Callable[[str], bool] | None,
+          ) -> Generator[Entry, None, list[tuple[str, str, str, os.stat_result]]]:
+    """Yield the entries of the open folder ``fd`` (``lstat``-ed relative to it) except the subfolders to
+    enter, which it returns as ``(name, path, rel, stat)``."""
+    subdirs: list[tuple[str, str, str, os.stat_result]] = []
+    try:
+        it = os.scandir(fd)
+    except OSError as exc:
+        yield Entry("unreadable", rel, path, None, exc.strerror or str(exc))
+        return subdirs
+    prefix = f"{rel}/" if rel else ""
+    base = path if path.endswith("/") else f"{path}/"  # as ``DirEntry.path`` joins them
+    with it:
+        for entry in it:
+            name = entry.name
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                yield Entry("unreadable", prefix + name, base + name, None, exc.strerror or str(exc))
+                continue
+            mode = st.st_mode
+            if S_ISREG(mode):
+                yield Entry("file", prefix + name, base + name, st)
+            elif S_ISDIR(mode):
+                child_rel = prefix + name
+                if st.st_dev != root_dev:
+                    yield Entry("mount", child_rel, base + name, st)
+                elif prune is not None and prune(child_rel):
+                    yield Entry("pruned", child_rel, base + name, st)
+                else:
+                    subdirs.append((name, base + name, child_rel, st))
+            elif S_ISLNK(mode):
+                yield Entry("link", prefix + name, base + name, st)
+            else:
+                yield Entry("special", prefix + name, base + name, st)
+    return subdirs
+
+
 def _walk_dir(path: str, rel: str, root_dev: int, prune: Callable[[str], bool] | None = None) -> Iterator[Entry]:
     """Depth-first, a folder's own entries first, then each subfolder's contents followed by the
-    subfolder itself. Iterative (an explicit stack): a deep tree costs no chain of generators. Each
-    folder is listed through a descriptor opened with ``O_NOFOLLOW`` and its entries ``lstat``-ed
-    relative to it (one path component for the kernel to resolve, not the whole path)."""
-    stack: list[tuple[str, str, os.stat_result | None]] = [(path, rel, None)]
-    while stack:
-        path, rel, done = stack.pop()
-        if done is not None:  # every entry below this folder has been yielded
-            yield Entry("dir", rel, path, done)
-            continue
-        try:
-            fd = _open_dir(path, root_dev, top=not rel)
-            if fd is None:
-                continue  # became a mount since it was listed: not entered
-            try:
-                it = os.scandir(fd)
-            except BaseException:
-                os.close(fd)
-                raise
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-                continue  # swapped for a link or a file since it was listed: not entered
+    subfolder itself. Each subfolder is opened relative to its parent's descriptor with ``O_NOFOLLOW``
+    (a folder swapped for a link, a file or a mount since it was listed is not entered — it is still
+    yielded as ``dir``), and entries are ``lstat``-ed relative to their folder's descriptor. Iterative:
+    one open folder per level of depth, no chain of generators."""
+    try:
+        fd = _open_start(path, root_dev, top=not rel)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        if exc.errno not in _NOT_ENTERED:
             yield Entry("unreadable", rel, path, None, exc.strerror or str(exc))
-            continue
-        subdirs: list[tuple[str, str, os.stat_result]] = []
-        prefix = f"{rel}/" if rel else ""
-        base = path if path.endswith("/") else f"{path}/"  # as ``DirEntry.path`` joins them
-        try:
-            with it:
-                for entry in it:
-                    name = entry.name
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except FileNotFoundError:
-                        continue
-                    except OSError as exc:
-                        yield Entry("unreadable", prefix + name, base + name, None, exc.strerror or str(exc))
-                        continue
-                    mode = st.st_mode
-                    if S_ISREG(mode):
-                        yield Entry("file", prefix + name, base + name, st)
-                    elif S_ISDIR(mode):
-                        child_rel = prefix + name
-                        if st.st_dev != root_dev:
-                            yield Entry("mount", child_rel, base + name, st)
-                        elif prune is not None and prune(child_rel):
-                            yield Entry("pruned", child_rel, base + name, st)
-                        else:
-                            subdirs.append((base + name, child_rel, st))
-                    elif S_ISLNK(mode):
-                        yield Entry("link", prefix + name, base + name, st)
-                    else:
-                        yield Entry("special", prefix + name, base + name, st)
-        finally:
-            os.close(fd)
-        for sub_path, sub_rel, st in reversed(subdirs):
-            stack.append((sub_path, sub_rel, st))
-            stack.append((sub_path, sub_rel, None))
+        return
+    if fd is None:
+        return
+    frames: list[tuple[int, Entry | None, Iterator[tuple[str, str, str, os.stat_result]]]] = []
+    try:
+        subdirs = yield from _list(fd, path, rel, root_dev, prune)
+        frames.append((fd, None, iter(subdirs)))
+        while frames:
+            parent_fd, itself, pending = frames[-1]
+            following = next(pending, None)
+            if following is None:  # every entry below this folder has been yielded
+                frames.pop()
+                os.close(parent_fd)
+                if itself is not None:
+                    yield itself
+                continue
+            name, sub_path, sub_rel, st = following
+            done = Entry("dir", sub_rel, sub_path, st)
+            try:
+                sub = _open_sub(parent_fd, name, root_dev)
+            except FileNotFoundError:
+                sub = None
+            except OSError as exc:
+                sub = None
+                if exc.errno not in _NOT_ENTERED:
+                    yield Entry("unreadable", sub_rel, sub_path, None, exc.strerror or str(exc))
+            if sub is None:
+                yield done
+                continue
+            try:
+                subdirs = yield from _list(sub, sub_path, sub_rel, root_dev, prune)
+            except BaseException:
+                os.close(sub)
+                raise
+            frames.append((sub, done, iter(subdirs)))
+    finally:
+        for open_fd, _, _ in frames:  # a consumer that stopped early: no descriptor is left open
+            os.close(open_fd)
 
 
 def tree_size(path: str, root_dev: int) -> tuple[int, int]:
     """``(bytes, files)`` of the regular files below folder ``path``, in one tight loop: every folder is
-    opened with ``O_NOFOLLOW`` (a link is never followed, not even one swapped in for ``path`` or a
-    folder below it) and its entries ``lstat``-ed relative to it, other file systems are not entered,
-    unreadable folders are skipped. For a scan that only needs the total of a folder every file of
-    which classifies the same."""
+    opened relative to its parent with ``O_NOFOLLOW`` (a link is never followed, not even one swapped in
+    for ``path`` or a folder below it; one open folder per level of depth) and its entries ``lstat``-ed
+    relative to it, other file systems are not entered, unreadable folders are skipped. For a scan that
+    only needs the total of a folder every file of which classifies the same."""
     total = files = 0
     try:
-        first = _open_dir(path, root_dev)
+        first = _open_start(path, root_dev, top=False)
+        frames = [] if first is None else [(first, os.scandir(first))]
     except OSError:
         return 0, 0
-    stack = [first] if first is not None else []
     try:
-        while stack:
-            fd = stack.pop()
+        while frames:
+            fd, it = frames[-1]
+            descend = None
             try:
-                with os.scandir(fd) as it:
-                    for entry in it:
-                        try:
-                            if entry.is_dir(follow_symlinks=False):
-                                sub = os.open(entry.name, _DIR_FLAGS, dir_fd=fd)
-                                same = False
-                                try:
-                                    same = os.fstat(sub).st_dev == root_dev
-                                finally:
-                                    if not same:
-                                        os.close(sub)
-                                if same:
-                                    stack.append(sub)
-                                continue
-                            st = entry.stat(follow_symlinks=False)
-                        except OSError:
+                for entry in it:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            descend = _open_sub(fd, entry.name, root_dev)
+                            if descend is not None:
+                                break  # this folder's listing goes on once the subfolder is measured
                             continue
-                        if S_ISREG(st.st_mode):
-                            total += st.st_size
-                            files += 1
-            except OSError:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if S_ISREG(st.st_mode):
+                        total += st.st_size
+                        files += 1
+            except OSError:  # the listing itself failed: skip the rest of this folder
                 pass
-            finally:
+            if descend is None:
+                frames.pop()
+                it.close()
                 os.close(fd)
+                continue
+            try:
+                frames.append((descend, os.scandir(descend)))
+            except OSError:
+                os.close(descend)
     finally:
-        for fd in stack:  # interrupted: no descriptor is left open
+        for fd, it in frames:
+            it.close()
             os.close(fd)
     return total, files

@@ -74,3 +74,27 @@ def test_no_descriptor_is_left_open(tmp_path):
     next(stopped)
     stopped.close()  # a consumer that stops early (a cancelled scan)
     assert _open_fds() == before
+
+
+def test_a_wide_folder_needs_no_more_descriptors_than_its_depth(tmp_path):
+    """600 subfolders under one folder, walked and measured with only 48 descriptors allowed: one open folder
+    per level of depth, never one per folder waiting to be entered."""
+    import subprocess
+    import sys
+    import textwrap
+
+    wide = tmp_path / "ws" / "frames"
+    for n in range(600):
+        (wide / f"scene-{n:03d}").mkdir(parents=True)
+        (wide / f"scene-{n:03d}" / "f.bin").write_bytes(b"x" * 3)
+    code = textwrap.dedent(f"""
+        import os, resource
+        resource.setrlimit(resource.RLIMIT_NOFILE, (48, 48))
+        from mediaclean_gui.core.walk import tree_size, walk
+        root = {str(tmp_path / "ws")!r}
+        kinds = [e.kind for e in walk(root)]
+        print(kinds.count("file"), kinds.count("dir"), kinds.count("unreadable"),
+              *tree_size(os.path.join(root, "frames"), os.lstat(root).st_dev))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["600", "601", "0", "1800", "600"]
