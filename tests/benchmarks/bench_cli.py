@@ -63,6 +63,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import machine  # noqa: E402
 from bench_local import INTERMEDIATE_DIRS, build_workspace  # noqa: E402
 
 from mediaclean_gui.core.media import make_image, make_video  # noqa: E402
@@ -438,7 +439,7 @@ def main() -> int:
 
     parent = Path(args.dir) if args.dir else Path("/var/tmp")
     outroot = Path("/dev/shm") if Path("/dev/shm").is_dir() else None
-    print(f"before: {load()}; {os.cpu_count()} CPUs; Python {sys.version.split()[0]}")
+    print(f"before: {load()}; {machine.describe()}")
     with tempfile.TemporaryDirectory(prefix="mediaclean-bench-cli-", dir=parent) as tmp, \
             tempfile.TemporaryDirectory(prefix="mediaclean-bench-out-", dir=outroot) as outdir:
         base = Path(tmp)

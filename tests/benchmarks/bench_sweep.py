@@ -35,6 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 
+import machine  # noqa: E402
 from bench_upload import children_cpu  # noqa: E402
 from s3_server import SeaweedServer  # noqa: E402
 
@@ -195,7 +196,7 @@ def timing(server: SeaweedServer, work: Path, env: dict[str, str], n: int, concu
     plans: dict[str, list[float]] = {t: [] for t in tools if t.startswith("ours")}
     cpu: dict[str, list[tuple[float, float]]] = {t: [] for t in tools}  # (client, server) CPU seconds
     requests: dict[str, int] = {}
-    print(f"load average before: {load()}", flush=True)
+    print(f"load average before: {load()}; {machine.describe()}", flush=True)
     for round_ in range(repeat):
         order = tools if round_ % 2 == 0 else tools[::-1]
         for tool in order:

@@ -33,6 +33,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "integration"))
 
+import machine  # noqa: E402
 from s3_server import SeaweedServer  # noqa: E402
 
 MB = 1_000_000  # SI, as every size mediaclean shows
@@ -268,7 +269,8 @@ def main() -> None:
         start = time.perf_counter()
         subprocess.run([*mc, "upload", "warm", "--remote", "warm", "--delete-after-upload", "--yes"], env=env,
                        check=True, capture_output=True)
-        print(f"probe + one-file warm-up: {time.perf_counter() - start:.2f} s (once per endpoint)")
+        print(f"probe + one-file warm-up: {time.perf_counter() - start:.2f} s (once per endpoint); "
+              f"{machine.describe()}")
 
         sources = small_media(work / "small-media", args.file_kb)
         ratios = []
