@@ -62,9 +62,9 @@ from .upload_plan import existing_at
 MIB = 1024 * 1024  # part sizes are binary (S3's 5 MiB minimum part)
 MIN_PART = 5 * MIB
 PART_SIZE = 8 * MIB
-#: a single-part file up to this size (bytes) on the native path is read once: hashed and sent from memory (at most
-#: twice the upload threads' files are held so, a few MB), instead of read again for the request from the CRT's
-#: threads (each read there takes the GIL from another thread)
+#: a single-part file up to this size (bytes) on the native path is read once: hashed and sent from memory (held
+#: from its hashing to the end of its PUT on its upload thread: at most one per thread), instead of read again for
+#: the request from the CRT's threads (each read there takes the GIL from another thread)
 KEEP_BYTES = MIB
 #: a body up to this size goes without ``Expect: 100-continue`` (botocore asks for it for every file body: one
 #: more round trip per small file, for nothing — a refusal of so small a body costs less than the wait)
@@ -265,6 +265,7 @@ class Transfer:
         except OSError as exc:
             job.local = ("failed", f"cannot be read: {exc.strerror or exc}")
         if job.local is not None:
+            job.body = None
             os.close(fd)
             return None
         assert job.digest is not None
