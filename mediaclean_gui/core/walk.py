@@ -160,10 +160,10 @@ def _walk_dir(path: str, rel: str, root_dev: int, prune: Callable[[str], bool] |
         return
     if fd is None:
         return
-    frames: list[tuple[int, Entry | None, Iterator[tuple[str, str, str, os.stat_result]]]] = []
+    # each open folder is in ``frames`` from the moment it is opened, so the ``finally`` closes it whatever happens
+    frames: list[tuple[int, Entry | None, Iterator[tuple[str, str, str, os.stat_result]]]] = [(fd, None, iter(()))]
     try:
-        subdirs = yield from _list(fd, path, rel, root_dev, prune)
-        frames.append((fd, None, iter(subdirs)))
+        frames[-1] = (fd, None, iter((yield from _list(fd, path, rel, root_dev, prune))))
         while frames:
             parent_fd, itself, pending = frames[-1]
             following = next(pending, None)
@@ -186,12 +186,8 @@ def _walk_dir(path: str, rel: str, root_dev: int, prune: Callable[[str], bool] |
             if sub is None:
                 yield done
                 continue
-            try:
-                subdirs = yield from _list(sub, sub_path, sub_rel, root_dev, prune)
-            except BaseException:
-                os.close(sub)
-                raise
-            frames.append((sub, done, iter(subdirs)))
+            frames.append((sub, done, iter(())))
+            frames[-1] = (sub, done, iter((yield from _list(sub, sub_path, sub_rel, root_dev, prune))))
     finally:
         for open_fd, _, _ in frames:  # a consumer that stopped early: no descriptor is left open
             os.close(open_fd)

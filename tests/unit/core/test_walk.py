@@ -98,3 +98,14 @@ def test_a_wide_folder_needs_no_more_descriptors_than_its_depth(tmp_path):
     """)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["600", "601", "0", "1800", "600"]
+
+
+def test_a_walk_stopped_at_its_first_entry_leaves_no_descriptor_open(tmp_path):
+    root, _ = _tree(tmp_path)
+    (root / "top.bin").write_bytes(b"x")  # the first entry comes from the root's own listing
+    before = _open_fds()
+    for prefix in ("", "a"):
+        stopped = walk(str(root), prefix)
+        assert next(stopped).kind == "file"
+        stopped.close()
+        assert _open_fds() == before, prefix
