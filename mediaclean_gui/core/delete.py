@@ -24,14 +24,13 @@ from typing import Any, NamedTuple
 from .catalog import display_path
 from .events import fs_log, log_event
 from .run.model import DeleteMode, ItemOutcome
-from .safety import DirFds, Protection, UnsafePath, check_target
+from .safety import DIR_NOFOLLOW, DirFds, Protection, UnsafePath, check_target
 from .trash import TrashBin, TrashUnavailable
 
 #: ``(outcome, detail, freed bytes)`` of one target; ``None`` from :meth:`GuardedRoot.remove` means the
 #: mode's default: deleted with its planned size freed, or trashed (nothing freed).
 Removal = tuple[ItemOutcome, str, int]
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _UNCHECKED: Any = object()
 
 
@@ -263,7 +262,7 @@ class GuardedRoot:
             result.nbytes += st.st_size if stat.S_ISREG(st.st_mode) and st.st_nlink == 1 else 0
             return
         try:
-            fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+            fd = os.open(name, DIR_NOFOLLOW, dir_fd=parent_fd)
         except FileNotFoundError:
             return
         except OSError as exc:

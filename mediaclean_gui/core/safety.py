@@ -54,6 +54,10 @@ class UnsafePath(Exception):
     """Reaching the item would follow a link or cross a mount; the item is skipped."""
 
 
+#: how a folder below a root is opened: by descriptor, never through a symbolic link, not inherited by children
+DIR_NOFOLLOW = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
 class DirFds:
     """Open folders below one root by file descriptor, one component at a time,
     with ``O_NOFOLLOW``: a folder swapped for a link after the preview is never
@@ -62,7 +66,7 @@ class DirFds:
     Keeps a small cache of open folders; call :meth:`close` when done.
     """
 
-    _FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    _FLAGS = DIR_NOFOLLOW
 
     def __init__(self, root: str, max_open: int = 64) -> None:
         self.root = os.path.normpath(root)

@@ -9,6 +9,8 @@ from stat import S_ISDIR, S_ISLNK, S_ISREG
 from collections.abc import Callable, Generator, Iterator
 from typing import NamedTuple
 
+from .safety import DIR_NOFOLLOW
+
 
 class Entry(NamedTuple):
     """One thing the walk met (a named tuple: one is made per file, so it has to be cheap).
@@ -70,7 +72,6 @@ def walk(root: str, prefix: str = "", root_dev: int | None = None,
             pass
 
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _NOT_ENTERED = (errno.ELOOP, errno.ENOTDIR)  # what opening a folder swapped for a link or a file raises
 
 
@@ -78,7 +79,7 @@ def _open_sub(parent_fd: int, name: str, root_dev: int) -> int | None:
     """A descriptor of the folder ``name`` in the folder ``parent_fd``, opened without following a link;
     ``None`` when it is on another device (it became a mount since it was listed). Raises ``OSError``
     (``ELOOP``/``ENOTDIR``: it was swapped for a link or a file)."""
-    fd = os.open(name, _DIR_FLAGS, dir_fd=parent_fd)
+    fd = os.open(name, DIR_NOFOLLOW, dir_fd=parent_fd)
     try:
         same = os.fstat(fd).st_dev == root_dev
     except BaseException:
@@ -95,9 +96,9 @@ def _open_start(path: str, root_dev: int, top: bool) -> int | None:
     path opens it (a link to it followed, its device not compared), a folder below it without following a
     link. ``None`` when it is on another device. Raises ``OSError``."""
     if top:
-        return os.open(path, _DIR_FLAGS & ~os.O_NOFOLLOW)
+        return os.open(path, DIR_NOFOLLOW & ~os.O_NOFOLLOW)
     parent, _, name = path.rstrip("/").rpartition("/")
-    parent_fd = os.open(parent or "/", _DIR_FLAGS & ~os.O_NOFOLLOW)
+    parent_fd = os.open(parent or "/", DIR_NOFOLLOW & ~os.O_NOFOLLOW)
     try:
         return _open_sub(parent_fd, name, root_dev)
     finally:
