@@ -6,14 +6,14 @@ import os
 import stat
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .catalog import Catalog, display_path
 from .events import CancelToken, Progress
 from .finals import FinalCheck, FinalState, check_final
 from .keeplist import KEPT_BY_YOU, KeepMatcher, matcher_for
 from .plan import Action, KeptBack, PlanBuilder, PlanItem, Reason
-from .profiles import Classified, Profile, Role, get_profile
+from .profiles import ArtifactRule, Classified, Profile, Role, get_profile
 from .projects import Project, all_artifacts, artifacts_of, get_project, list_projects
 from .safety import bad_placeholder_value, check_target, fingerprint
 from .walk import Entry, walk
@@ -21,6 +21,17 @@ from .walk import Entry, walk
 DELETABLE = (Role.INTERMEDIATE,)
 
 _UNKNOWN: Any = object()
+
+
+class _RuleFacts(NamedTuple):
+    """What the planner asks of a profile rule for every file it classifies (worked out once per rule)."""
+
+    rule: ArtifactRule
+    role: str  # the role's value
+    protected: bool  # final or thumbnail: never deleted (invariant 1)
+    deletable: bool  # a role project cleanup deletes
+    shared: bool  # a provider cache file: deleted only when no project still needs it
+    binds_project: bool  # the pattern names ``{project}``: the file belongs to that project only
 
 
 def final_outputs(catalog: Catalog, project: Project, profile: Profile) -> list[str]:
@@ -245,8 +256,10 @@ class _GroupCollector:
         self.foreign = [get_profile(name) for name in sorted({p.profile for p in same_root
                                                                if p.profile != profile.name})]
         self.keeps: dict[int, KeepMatcher] = {p.id: matcher_for(catalog, root, p.id) for p in members}
+        self.keeping = {pid: m for pid, m in self.keeps.items() if m}  # the members whose keep-list is not empty
         self.member_refs: set[str] = set().union(*(refs.by_project.get(p.id, set()) for p in members))
         self.met: set[str] = set()
+        self._facts: dict[int, _RuleFacts] = {}
 
     # -- the walk
     def collect(self) -> None:
@@ -281,47 +294,50 @@ class _GroupCollector:
                                                    f"not followed", self.members[0])
             return
         found = None
-        if kind in ("file", "link"):
+        if kind == "file" or kind == "link":
             folder = entry.rel[: entry.rel.rfind("/")]
             found = covering.get(folder, _UNKNOWN)
             if found is _UNKNOWN:
                 found = covering[folder] = self.profile.covering_folder(folder, None) if folder else None
         if found is None:
             found = self.profile.classify(entry.rel, None)
-        if found is None or entry.st is None:
+        st = entry.st
+        if found is None or st is None:
             return
         if entry.path in self.member_refs:
             self.met.add(entry.path)
-        owner = self._owner(found)
+        facts = self._facts_of(found.rule)
+        owner = self.by_key.get(found.fields.get("project"), _UNKNOWN) if facts.binds_project else None
         if owner is _UNKNOWN:
             return  # another project's file (not in this plan)
         first = owner if owner is not None else self.members[0]
         if kind == "mount":
             self._keep(entry.path, Reason.MOUNT_POINT, "another file system is mounted here; it is not crossed", first)
             return
-        if kind in ("file", "link"):
-            self.scope += entry.st.st_size
-        st = entry.st
-        if found.role.protected:
+        if kind == "file" or kind == "link":
+            self.scope += st.st_size
+        if facts.protected:
             if kind == "file":
-                self._keep(entry.path, Reason.PROTECTED, f"{found.role.value}: {found.rule.rule}", first,
-                           st.st_size, found.role.value)
+                self._keep(entry.path, Reason.PROTECTED, f"{facts.role}: {found.rule.rule}", first,
+                           st.st_size, facts.role)
             return
-        if found.role in DELETABLE:
+        if facts.deletable:
             if kind == "dir" and found.folder is None:
                 return
             if kind not in ("file", "link", "dir"):
                 return
-            self._deletable(entry, found, owner)
-        elif found.role is Role.SHARED_CACHE and kind in ("file", "link"):
+            self._deletable(entry, found, owner, facts.role)
+        elif facts.shared and kind in ("file", "link"):
             self._shared(entry.path, entry.rel, st, found.rule.rule)
 
-    def _owner(self, found: Classified) -> Any:
-        """The member project a classified path belongs to; ``None`` when its rule binds no project (every
-        project of this layout on the root owns it); :data:`_UNKNOWN` for a project not in this plan."""
-        if "{project}" not in found.rule.pattern:
-            return None
-        return self.by_key.get(found.fields.get("project"), _UNKNOWN)
+    def _facts_of(self, rule: ArtifactRule) -> _RuleFacts:
+        """What the planner asks of a rule for every file it classifies, worked out once per rule."""
+        facts = self._facts.get(id(rule))
+        if facts is None or facts.rule is not rule:  # the rule object itself is kept: an id is never reused
+            role = rule.role
+            facts = self._facts[id(rule)] = _RuleFacts(rule, role.value, role.protected, role in DELETABLE,
+                                                       role is Role.SHARED_CACHE, "{project}" in rule.pattern)
+        return facts
 
     # -- decisions
     def _guard(self, path: str, rel: str, owner: Project, size: int, role: str, *, walked: bool = True) -> bool:
@@ -348,8 +364,8 @@ class _GroupCollector:
                                                     f"'{other.name}' layout); that project's own cleanup decides",
                            owner, size, role)
                 return False
-        keeps = self.keeps.get(owner.id)
-        why = keeps.why(rel) if keeps else None
+        keeps = self.keeping.get(owner.id)
+        why = keeps.why(rel) if keeps is not None else None
         if why:
             self._keep(path, Reason.EXCLUDED, why, owner, size, role, group=KEPT_BY_YOU)
             return False
@@ -368,7 +384,7 @@ class _GroupCollector:
                    and not self.readiness.of(self.everyone[o]).ready]
         return ", ".join(f"'{p.name}'" for p in needing)
 
-    def _deletable(self, entry: Entry, found: Classified, owner: Project | None) -> None:
+    def _deletable(self, entry: Entry, found: Classified, owner: Project | None, role: str) -> None:
         st = entry.st
         assert st is not None
         folder = entry.kind == "dir"
@@ -378,24 +394,24 @@ class _GroupCollector:
             if names:
                 self._keep(entry.path, Reason.REFERENCED, f"it belongs to every project of this workspace, and "
                                                           f"{names} has no complete final output yet",
-                           self.members[0], 0 if folder else st.st_size, found.role.value)
+                           self.members[0], 0 if folder else st.st_size, role)
                 return
             owner = self.members[0]
         if folder:
             if entry.rel in self.blocked or self._guarded_dir(entry, owner):
                 return
-            self._add(PlanItem(Action.DELETE_DIR, entry.path, 0, found.role.value, found.rule.rule, fingerprint(st),
-                               self.root, owner.id, found.role.value))
+            self._add(PlanItem(Action.DELETE_DIR, entry.path, 0, role, found.rule.rule, fingerprint(st),
+                               self.root, owner.id, role))
             return
-        if not self._guard(entry.path, entry.rel, owner, st.st_size, found.role.value):
+        if not self._guard(entry.path, entry.rel, owner, st.st_size, role):
             return
         others = self.refs.deletable.get(entry.path)
         names = self._needy(others, {owner.id}) if others else ""
         if names:  # invariant 1: nothing a project without its final output references is deleted
             self._keep(entry.path, Reason.REFERENCED, f"still needed by {names}, which has no complete final "
-                                                      f"output yet", owner, st.st_size, found.role.value)
+                                                      f"output yet", owner, st.st_size, role)
             return
-        self._add_file(entry.path, st, found.role.value, found.rule.rule, owner)
+        self._add_file(entry.path, st, role, found.rule.rule, owner)
 
     def _guarded_dir(self, entry: Entry, owner: Project) -> bool:
         """``True`` when a folder must stay (the keep-list keeps it, or it is not a normal path)."""
