@@ -255,8 +255,8 @@ class _GroupCollector:
         # other layouts used on the same root: their protected rules win too (invariant 12)
         self.foreign = [get_profile(name) for name in sorted({p.profile for p in same_root
                                                                if p.profile != profile.name})]
-        self.keeps: dict[int, KeepMatcher] = {p.id: matcher_for(catalog, root, p.id) for p in members}
-        self.keeping = {pid: m for pid, m in self.keeps.items() if m}  # the members whose keep-list is not empty
+        # the keep-lists of the members that have one (an empty list is never asked)
+        self.keeping: dict[int, KeepMatcher] = {p.id: m for p in members if (m := matcher_for(catalog, root, p.id))}
         self.member_refs: set[str] = set().union(*(refs.by_project.get(p.id, set()) for p in members))
         self.met: set[str] = set()
         self._facts: dict[int, _RuleFacts] = {}
