@@ -1,0 +1,195 @@
+"""Totals of whole folders measured by GNU ``find`` in its own process, while the scan walks on.
+
+A scan measures a folder that a folder pattern covers (thousands of frames that all classify the same) as
+one total of bytes and regular files. :func:`core.walk.tree_size` does that in Python on the scan's own
+thread; here GNU ``find`` does it on another core, so the scan's per-file walk and the measuring overlap,
+and ``find``'s own walk costs about half of Python's. The rules are :func:`~core.walk.tree_size`'s:
+links are never followed (``-P``), other file systems are not entered (``-xdev``, and a folder that is
+itself on another device than the workspace root counts nothing), unreadable folders are skipped, files
+that vanish meanwhile are ignored. Only regular files count.
+
+Where GNU ``find`` is missing or its answer cannot be read back exactly (another ``find``, a folder that
+vanished or became a file, the process killed), the folders of that batch are measured by
+:func:`~core.walk.tree_size` instead, so the totals never depend on which of the two measured them.
+A scan only displays sizes; nothing here decides what may be deleted.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from typing import IO
+
+from .walk import tree_size
+
+#: Folders given to one ``find`` process at most, and the bytes of their paths at most (``ARG_MAX``).
+BATCH_FOLDERS = 1000
+BATCH_BYTES = 128 * 1024
+#: What ``find`` prints: ``f<size>`` for a regular file, ``x<depth> <device>`` for anything else. Every
+#: folder given is the one entry at depth 0, so its ``x0 <device>`` line starts its part of the output.
+_PRINT = ["(", "-type", "f", "-printf", r"f%s\n", ")", "-o", "-printf", r"x%d %D\n"]
+_START = re.compile(rb"(?m)^x0 (\d+)\n")
+_FILE = re.compile(rb"f(\d+)\n")
+_CHUNK = 1 << 20
+
+#: ``[bytes, files]``: the counter a folder's totals are added to.
+Slot = list[int]
+
+
+def _absolute(path: str) -> str:
+    """``path`` as a start point ``find`` cannot take for an option or an operator: absolute, and otherwise as
+    given (no ``..`` resolved by string: that would change which folder a link in the path leads to)."""
+    return path if path.startswith("/") else os.path.join(os.getcwd(), path)
+
+
+class _Batch:
+    """One ``find`` process over some folders, its output going to an unnamed temporary file."""
+
+    def __init__(self, find: str, folders: list[tuple[str, int, Slot]]) -> None:
+        self.folders = folders
+        self.out: IO[bytes] = tempfile.TemporaryFile(prefix="mediaclean-sizes-")
+        try:
+            self.proc = subprocess.Popen(
+                [find, "-P", *(_absolute(path) for path, _, _ in folders), "-xdev", "-ignore_readdir_race", *_PRINT],
+                stdin=subprocess.DEVNULL, stdout=self.out, stderr=subprocess.DEVNULL,
+                env={**os.environ, "LC_ALL": "C"})
+        except BaseException:
+            self.out.close()
+            raise
+
+    def done(self) -> bool:
+        return self.proc.poll() is not None
+
+    def totals(self) -> list[tuple[int, int]] | None:
+        """``(bytes, files)`` per folder, in order, once the process has ended; ``None`` when its output does
+        not account for every folder exactly once (the batch is then measured again in Python)."""
+        if self.proc.wait() not in (0, 1):  # 1: some folder below could not be read, as tree_size skips it
+            return None
+        self.out.seek(0)
+        found: list[tuple[int, int]] = []
+        devices = [dev for _, dev, _ in self.folders]
+        nbytes = files = 0
+        started = same = False
+        tail = b""
+        while True:
+            chunk = self.out.read(_CHUNK)
+            data = tail + chunk
+            if chunk:
+                cut = data.rfind(b"\n") + 1
+                data, tail = data[:cut], data[cut:]
+            elif tail:
+                return None  # a last line cut short
+            parts = _START.split(data)  # text, device, text, device, text ...
+            for n, part in enumerate(parts):
+                if n % 2:  # the device of the next folder given
+                    if started:
+                        found.append((nbytes, files))
+                    if len(found) >= len(devices):
+                        return None
+                    started, same = True, int(part) == devices[len(found)]
+                    nbytes = files = 0
+                    continue
+                sizes = _FILE.findall(part)
+                if sizes and not started:
+                    return None  # a folder given that is a file now: it prints no start line
+                if same:
+                    nbytes += sum(map(int, sizes))
+                    files += len(sizes)
+            if not chunk:
+                break
+        if started:
+            found.append((nbytes, files))
+        return found if len(found) == len(devices) else None
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.out.close()
+
+
+class FolderTotals:
+    """Folders queued with :meth:`add` are measured one batch at a time by a ``find`` process; :meth:`finish`
+    adds every folder's ``(bytes, files)`` to its slot. Use as a context manager: leaving it early (a
+    cancelled scan) kills a ``find`` still running. ``find=None`` (or no GNU ``find`` on ``PATH``)
+    measures with :func:`~core.walk.tree_size` on this thread."""
+
+    def __init__(self, find: str | None = "") -> None:
+        self.find = shutil.which("find") if find == "" else find
+        self.queued: list[tuple[str, int, Slot]] = []
+        self.running: _Batch | None = None
+        self.files = 0
+        #: folders measured by ``find`` / by Python (for tests and benchmarks)
+        self.by_find = self.by_python = 0
+
+    def __enter__(self) -> FolderTotals:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.running is not None:
+            self.running.close()
+            self.running = None
+
+    def add(self, path: str, root_dev: int, slot: Slot) -> None:
+        """Queue ``path`` (a folder on the device ``root_dev``) to be added to ``slot``; starts a batch when
+        none is running."""
+        self.queued.append((path, root_dev, slot))
+        self.poll()
+
+    def poll(self) -> None:
+        """Collect a batch that has ended and start the next one. Cheap: call it as often as convenient."""
+        if self.running is not None and self.running.done():
+            self._collect()
+        if self.running is None and self.queued:
+            self._start()
+
+    def finish(self) -> int:
+        """Wait for every queued folder to be measured and added to its slot; returns the files counted."""
+        while self.running is not None or self.queued:
+            if self.running is not None:
+                self._collect()
+            if self.queued:
+                self._start()
+        return self.files
+
+    def _start(self) -> None:
+        batch: list[tuple[str, int, Slot]] = []
+        size = 0
+        while self.queued and len(batch) < BATCH_FOLDERS and (not batch or size + len(self.queued[0][0]) < BATCH_BYTES):
+            batch.append(self.queued.pop(0))
+            size += len(batch[-1][0]) + 1
+        if self.find is None:
+            self._in_python(batch)
+            return
+        try:
+            self.running = _Batch(self.find, batch)
+        except OSError:  # not a program we can start: the rest is measured here too
+            self.find = None
+            self._in_python(batch)
+
+    def _collect(self) -> None:
+        running, self.running = self.running, None
+        assert running is not None
+        try:
+            totals = running.totals()
+        finally:
+            running.close()
+        if totals is None:
+            self._in_python(running.folders)
+            return
+        for (_, _, slot), (nbytes, files) in zip(running.folders, totals, strict=True):
+            slot[0] += nbytes
+            slot[1] += files
+            self.files += files
+        self.by_find += len(totals)
+
+    def _in_python(self, batch: list[tuple[str, int, Slot]]) -> None:
+        for path, dev, slot in batch:
+            nbytes, files = tree_size(path, dev)
+            slot[0] += nbytes
+            slot[1] += files
+            self.files += files
+        self.by_python += len(batch)
