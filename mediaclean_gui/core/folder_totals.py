@@ -114,8 +114,9 @@ class _Batch:
 class FolderTotals:
     """Folders queued with :meth:`add` are measured one batch at a time by a ``find`` process; :meth:`finish`
     adds every folder's ``(bytes, files)`` to its slot. Use as a context manager: leaving it early (a
-    cancelled scan) kills a ``find`` still running. ``find=None`` (or no GNU ``find`` on ``PATH``)
-    measures with :func:`~core.walk.tree_size` on this thread."""
+    cancelled scan) kills a ``find`` still running. ``find=None``, no ``find`` on ``PATH`` or one that
+    cannot be started measures with :func:`~core.walk.tree_size` on this thread; a ``find`` that is not GNU
+    ``find`` is tried batch by batch and each of its answers is measured again there."""
 
     def __init__(self, find: str | None = "") -> None:
         self.find = shutil.which("find") if find == "" else find
@@ -180,16 +181,15 @@ class FolderTotals:
         if totals is None:
             self._in_python(running.folders)
             return
-        for (_, _, slot), (nbytes, files) in zip(running.folders, totals, strict=True):
-            slot[0] += nbytes
-            slot[1] += files
-            self.files += files
+        self._credit(running.folders, totals)
         self.by_find += len(totals)
 
     def _in_python(self, batch: list[tuple[str, int, Slot]]) -> None:
-        for path, dev, slot in batch:
-            nbytes, files = tree_size(path, dev)
+        self._credit(batch, [tree_size(path, dev) for path, dev, _ in batch])
+        self.by_python += len(batch)
+
+    def _credit(self, batch: list[tuple[str, int, Slot]], totals: list[tuple[int, int]]) -> None:
+        for (_, _, slot), (nbytes, files) in zip(batch, totals, strict=True):
             slot[0] += nbytes
             slot[1] += files
             self.files += files
-        self.by_python += len(batch)

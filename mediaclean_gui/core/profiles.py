@@ -73,6 +73,11 @@ class ArtifactRule:
         return self.pattern.replace("{project}", project) if project is not None else self.pattern
 
 
+#: What :meth:`Profile.classify` tries per rule: the rule's literal prefix, its compiled pattern, the rule, and
+#: whether it is a folder pattern.
+Matcher = tuple[str, re.Pattern[str], ArtifactRule, bool]
+
+
 class Classified(NamedTuple):
     """The result of :meth:`Profile.classify`: which rule a path matched, and its placeholders.
 
@@ -106,11 +111,11 @@ class Profile:
         """Protected roles first, then the file's order: a final is never shadowed."""
         return sorted(self.rules, key=lambda r: 0 if r.role.protected else 1)
 
-    def _matchers(self, project: str | None) -> list[tuple[str, re.Pattern[str], ArtifactRule, bool]]:
+    def _matchers(self, project: str | None) -> list[Matcher]:
         """``(literal prefix, compiled pattern, rule)`` in :meth:`ordered_rules` order, built once per
         project id. The prefix is the pattern's text before its first placeholder or wildcard: a path
         that does not start with it cannot match, and ``str.startswith`` is far cheaper than a regex."""
-        cache: dict[str | None, list[tuple[str, re.Pattern[str], ArtifactRule, bool]]] = \
+        cache: dict[str | None, list[Matcher]] = \
             self.__dict__.setdefault("_cache", {})
         found = cache.get(project)
         if found is None:
@@ -120,7 +125,7 @@ class Profile:
                                       for rule in self.ordered_rules()]
         return found
 
-    def folder_matchers(self, folder: str) -> list[tuple[str, re.Pattern[str], ArtifactRule, bool]]:
+    def folder_matchers(self, folder: str) -> list[Matcher]:
         """The ``(literal prefix, compiled pattern, rule, is folder pattern)`` of :meth:`classify` (any project),
         in its order, that can match a file directly inside ``folder`` (relative POSIX, ``""``: the root):
         the first of them whose prefix starts the file's path and whose pattern matches it whole is the rule

@@ -12,7 +12,7 @@ from .catalog import Catalog, iso
 from .clean import ReadinessCache
 from .events import CancelToken, Progress
 from .folder_totals import FolderTotals
-from .profiles import ArtifactRule, Classified, Role, get_profile
+from .profiles import Classified, Matcher, Role, get_profile
 from .projects import Project, all_artifacts, get_project, list_projects
 from .walk import walk
 
@@ -114,7 +114,7 @@ def _walk_groups(groups: dict[tuple[str, str], list[Project]], sizes: dict[int, 
 
         # folder -> the counter of every file below it when a folder pattern covers it, else the rules that
         # can match a file in it (profile.folder_matchers)
-        per_folder: dict[str, tuple[list[int] | None, list[tuple[str, Any, ArtifactRule, bool]]]] = {}
+        per_folder: dict[str, tuple[list[int] | None, list[Matcher]]] = {}
         # (the rule's id: the profile holds it all along, the project its match names) -> the counter its
         # files add to (None: no member's)
         slots: dict[tuple[int, str | None], list[int] | None] = {}
