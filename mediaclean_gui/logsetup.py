@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import stat
 from pathlib import Path
@@ -11,18 +10,23 @@ from pathlib import Path
 import platformdirs
 
 
-class LogFile(logging.handlers.RotatingFileHandler):
-    """The rotating log file (``maxBytes``, ``backupCount`` as :class:`logging.handlers.RotatingFileHandler`),
-    with the rollover decided on a running count of the characters written, which is read again from the
-    file every :attr:`RESYNC` records (so lines other processes append count too), instead of the standard
-    handler's two ``stat`` calls, a ``seek``, a ``tell`` and a second formatting of every record: a run logs
-    an event per file from several threads, and each of those system calls let another thread take the GIL.
-    Each record is still written and flushed at once (a killed process loses no line)."""
+class LogFile(logging.FileHandler):
+    """The rotating log file: ``max_bytes`` per file, ``backup_count`` older files ``NAME.1`` (newest) to
+    ``NAME.N``, rolled over as :class:`logging.handlers.RotatingFileHandler` does it, with the rollover
+    decided on a running count of the characters written, which is read again from the file every
+    :attr:`RESYNC` records (so lines other processes append count too), instead of the standard handler's
+    two ``stat`` calls, a ``seek``, a ``tell`` and a second formatting of every record: a run logs an event
+    per file from several threads, and each of those system calls let another thread take the GIL. Each
+    record is still written and flushed at once (a killed process loses no line). Not derived from the
+    standard handler: ``logging.handlers`` imports the socket and pickle modules, a tenth of a light
+    command's start-up."""
 
     RESYNC = 256
 
     def __init__(self, filename: str | os.PathLike[str], max_bytes: int, backup_count: int) -> None:
-        super().__init__(filename, maxBytes=max_bytes, backupCount=backup_count, encoding="utf-8")
+        super().__init__(filename, mode="a", encoding="utf-8", delay=True)
+        self.maxBytes = max_bytes
+        self.backupCount = backup_count
         self._written: int | None = None
         self._since = 0
 
@@ -55,6 +59,20 @@ class LogFile(logging.handlers.RotatingFileHandler):
             raise
         except Exception:  # noqa: BLE001 — logging's own rule: a failing handler never stops the program
             self.handleError(record)
+
+    def doRollover(self) -> None:  # noqa: N802 — logging's name
+        """``NAME.N-1`` → ``NAME.N`` … ``NAME`` → ``NAME.1`` (the oldest dropped), then a new ``NAME``."""
+        if self.stream is not None:
+            self.stream.close()
+            self.stream = None
+        if self.backupCount > 0:
+            for n in range(self.backupCount - 1, 0, -1):
+                older = f"{self.baseFilename}.{n}"
+                if os.path.exists(older):
+                    os.replace(older, f"{self.baseFilename}.{n + 1}")
+            if os.path.exists(self.baseFilename):
+                os.replace(self.baseFilename, f"{self.baseFilename}.1")
+        self.stream = self._open()
 
 
 def setup_logging(verbose: bool = False, *, console: bool = True) -> Path | None:

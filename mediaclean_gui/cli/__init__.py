@@ -22,7 +22,6 @@ from ..core.catalog_guard import problem_for
 from ..core.errors import ConfigError, KnownError
 from ..core.projects import Project, list_projects, resolve_project
 from ..core.roots import BroadRoot, broad_roots_allowed
-from ..core.run.lifecycle import reconcile_on_start
 from ..core.text import printable, printable_lines
 
 log = logging.getLogger("mediaclean.cli")
@@ -137,7 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         catalog = Catalog(getattr(args, "catalog", None))
         where = catalog.path
         try:
-            reconcile_on_start(catalog)  # invariant 6: a run killed mid-way is settled before anything else
+            if catalog.has_running_runs():  # invariant 6: a run killed mid-way is settled before anything else
+                from ..core.run.lifecycle import reconcile_on_start  # (imported only then: start-up time)
+
+                reconcile_on_start(catalog)
             with broad_roots_allowed(getattr(args, "allow_broad_root", False)):
                 outcome: Outcome = args.handler(args, catalog)
         finally:

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import Catalog, parse_iso
-from .clean import plan_cleanup, project_readiness
+from .clean import plan_cleanup
 from .errors import KnownError
 from .events import CancelToken, fs_log, log_event
 from .execute import execute_plan
 from .plan import load_plan
 from .projects import Project, auto_cleanup_effective, env_allows_auto_cleanup, list_projects
+from .readiness import project_readiness
 
 
 @dataclass(frozen=True)

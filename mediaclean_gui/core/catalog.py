@@ -6,14 +6,12 @@ import datetime as dt
 import json
 import logging
 import os
-import shutil
 import sqlite3
 import threading
 import warnings
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +75,7 @@ def display_path(path: str | bytes) -> str:
 def _migrations() -> list[tuple[int, str, str]]:
     """``(version, name, sql)`` for every file ``migrations/NNNN_name.sql``, in order."""
     found = []
-    for entry in resources.files("mediaclean_gui.core").joinpath("migrations").iterdir():
+    for entry in (Path(__file__).parent / "migrations").iterdir():  # files beside this module, in every install
         name = entry.name
         if name.endswith(".sql") and name[:4].isdigit():
             found.append((int(name[:4]), name[5:-4], entry.read_text(encoding="utf-8")))
@@ -479,6 +477,10 @@ class Catalog:
             values[row["key"]] = _stored_pref(row["key"], row["value"])
         return values
 
+    def has_running_runs(self) -> bool:
+        """A run is recorded ``running``: live in another process, or left so by one that died (invariant 6)."""
+        return self.conn.execute("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1").fetchone() is not None
+
     def pref(self, key: str) -> Any:
         """One preference, or its default.
 
@@ -540,6 +542,8 @@ def _backup_copy(source: Path, backup: Path) -> None:
     """Copy the catalog to a new file ``backup``: created exclusively and never through a link, so a
     name planted beforehand (a link to a user's file) fails the migration instead of overwriting it."""
     fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    import shutil  # (here: it imports three compression modules, for every start otherwise)
+
     with open(fd, "wb") as out, open(source, "rb") as src:
         shutil.copyfileobj(src, out)
     shutil.copystat(source, backup, follow_symlinks=False)

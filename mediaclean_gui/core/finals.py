@@ -6,7 +6,6 @@ import enum
 import json
 import os
 import re
-import shutil
 import stat
 import subprocess
 import time
@@ -91,6 +90,8 @@ def probe_video(path: str) -> tuple[bool, str] | None:
     yields those last packets, inside the file; a truncated one yields an error, or no packets, or
     packets that end past the file's size.
     """
+    import shutil  # (here: it imports three compression modules, for every start otherwise)
+
     ffprobe = shutil.which("ffprobe")
     if ffprobe is None:
         return None

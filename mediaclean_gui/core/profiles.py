@@ -7,7 +7,6 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -336,7 +335,7 @@ def parse_profile(data: dict[str, Any], source: str) -> Profile:
 def builtin_profiles() -> dict[str, Profile]:
     """The profiles shipped in ``resources/profiles`` (parsed once per process)."""
     found: dict[str, Profile] = {}
-    folder = resources.files("mediaclean_gui").joinpath("resources", "profiles")
+    folder = Path(__file__).parent.parent / "resources" / "profiles"  # beside the package, in every install
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             profile = parse_profile(_loads(entry.read_text(encoding="utf-8"), entry.name), f"built-in {entry.name}")

@@ -154,7 +154,7 @@ def note_registration(catalog: Catalog, project_id: int) -> None:
     """F2: record whether the project's final output already exists now, at its registration (then
     auto-cleanup waits for the user's first review) or will appear later (a render that completes
     while mediaclean watches). Call once the project's artifacts are in the catalog."""
-    from .clean import final_outputs, final_present
+    from .readiness import final_outputs, final_present
 
     project = get_project(catalog, project_id)
     try:

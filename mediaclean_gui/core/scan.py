@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import Catalog, iso
-from .clean import ReadinessCache
 from .events import CancelToken, Progress
 from .folder_totals import FolderTotals
 from .profiles import Classified, Matcher, Role, get_profile
 from .projects import Project, all_artifacts, get_project, list_projects
+from .readiness import ReadinessCache
 from .walk import walk
 
 

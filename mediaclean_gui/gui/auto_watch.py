@@ -38,8 +38,8 @@ def final_signature(catalog: Catalog, project: Project, profiles: dict[str, Prof
 
     ``profiles`` caches the layouts by name across calls: ``get_profile`` reads every profile file each
     time (~1 ms), which a check of 10,000 projects cannot pay each tick."""
-    from ..core.clean import final_outputs
     from ..core.profiles import get_profile
+    from ..core.readiness import final_outputs
 
     try:
         profile = profiles.get(project.profile) if profiles is not None else None

@@ -265,7 +265,7 @@ def reconcile_on_start(catalog: Catalog) -> list[int]:
     Cheap when no run is ``running``. Never waits: when another process holds the writer lock its runs
     may be live, so they are left for the next start. Returns the reconciled run ids.
     """
-    if catalog.conn.execute("SELECT 1 FROM runs WHERE status = 'running' LIMIT 1").fetchone() is None:
+    if not catalog.has_running_runs():
         return []
     try:
         with catalog.writer("reconcile interrupted runs", timeout=0):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -298,6 +299,29 @@ def test_the_command_table_names_every_command_and_each_loads_alone():
         assert command in alone.choices
     assert command_of(["--catalog", "x.db", "--json", "clean", "p1"]) == "clean"
     assert command_of(["--json"]) is None
+
+
+def test_a_light_command_imports_only_what_it_uses(tmp_path, workspace):
+    """Start-up is part of every command's time: listing and scanning projects must not load the S3
+    client, Qt, the run machinery (no run is in flight) or modules that only other commands need. Run as
+    a user runs it, in a process of its own, printing what it imported."""
+    import subprocess
+
+    workspace.add_project("p1")
+    cat = tmp_path / "cat.sqlite3"
+    probe = ("import sys; from mediaclean_gui.cli import main; "
+             "codes = [main(['--catalog', sys.argv[1], *w.split()]) for w in sys.argv[2:]]; "
+             "print(codes, *sorted(sys.modules), sep='\\n', file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", probe, str(cat), f"project add {workspace.root} --profile "
+                           f"ai-video-generator --external-id p1", "project list", "scan p1"],
+                          capture_output=True, text=True, timeout=60)
+    codes, *loaded = done.stderr.splitlines()
+    assert codes == "[0, 0, 0]", done.stderr
+    heavy = {"boto3", "botocore", "awscrt", "PySide6", "send2trash", "logging.handlers", "socket", "pickle",
+             "zipfile", "mediaclean_gui.core.s3", "mediaclean_gui.core.run.lifecycle", "mediaclean_gui.gui",
+             "mediaclean_gui.core.execute", "mediaclean_gui.core.delete"}
+    assert sorted(heavy & set(loaded)) == []
+    assert "mediaclean_gui.core.scan" in loaded  # (the probe did run the commands)
 
 
 def test_help_speaks_the_users_words_not_requirement_ids():
