@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from typing import IO
 
 from .walk import tree_size
@@ -28,11 +29,12 @@ from .walk import tree_size
 #: Folders given to one ``find`` process at most, and the bytes of their paths at most (``ARG_MAX``).
 BATCH_FOLDERS = 1000
 BATCH_BYTES = 128 * 1024
-#: What ``find`` prints: ``f<size>`` for a regular file, ``x<depth> <device>`` for anything else. Every
+#: What ``find`` prints: ``<size>`` for a regular file, ``x<depth> <device>`` for anything else. Every
 #: folder given is the one entry at depth 0, so its ``x0 <device>`` line starts its part of the output.
-_PRINT = ["(", "-type", "f", "-printf", r"f%s\n", ")", "-o", "-printf", r"x%d %D\n"]
+_PRINT = ["(", "-type", "f", "-printf", r"%s\n", ")", "-o", "-printf", r"x%d %D\n"]
 _START = re.compile(rb"(?m)^x0 (\d+)\n")
-_FILE = re.compile(rb"f(\d+)\n")
+_OTHER = re.compile(rb"(?m)^x\d+ \d+\n")  # a folder (or a link, a device …) below a folder given
+_SIZES = re.compile(rb"(?:\d+\n)*")
 _CHUNK = 1 << 20
 
 #: ``[bytes, files]``: the counter a folder's totals are added to.
@@ -45,11 +47,64 @@ def _absolute(path: str) -> str:
     return path if path.startswith("/") else os.path.join(os.getcwd(), path)
 
 
+class _Output:
+    """``find``'s output read back as it grows: ``(bytes, files)`` per folder given, in order, each counted
+    only when its start line names the device it was queued with."""
+
+    def __init__(self, devices: list[int]) -> None:
+        self.devices = devices
+        self.found: list[tuple[int, int]] = []
+        self.nbytes = self.files = 0
+        self.started = self.same = False
+        self.tail = b""
+        self.bad = False  # not an answer to read: the batch is measured in Python
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next bytes written (whole lines are read, a part line waits for the rest)."""
+        if self.bad:
+            return
+        data = self.tail + chunk
+        cut = data.rfind(b"\n") + 1
+        data, self.tail = data[:cut], data[cut:]
+        for n, part in enumerate(_START.split(data)):  # text, device, text, device, text ...
+            if n % 2:  # the device of the next folder given
+                if self.started:
+                    self.found.append((self.nbytes, self.files))
+                if len(self.found) >= len(self.devices):
+                    self.bad = True
+                    return
+                self.started, self.same = True, int(part) == self.devices[len(self.found)]
+                self.nbytes = self.files = 0
+                continue
+            sizes = _OTHER.sub(b"", part)
+            if not sizes:
+                continue
+            if not self.started or _SIZES.fullmatch(sizes) is None:  # output before a start line (a folder
+                self.bad = True  # given that is a file now prints none), or not what GNU find prints
+                return
+            if self.same:
+                numbers = sizes.split()
+                self.nbytes += sum(map(int, numbers))
+                self.files += len(numbers)
+
+    def end(self) -> list[tuple[int, int]] | None:
+        """The totals once everything is read; ``None`` unless they account for every folder exactly once."""
+        if self.bad or self.tail:  # (a tail: the last line was cut short)
+            return None
+        if self.started:
+            self.found.append((self.nbytes, self.files))
+            self.started = False
+        return self.found if len(self.found) == len(self.devices) else None
+
+
 class _Batch:
-    """One ``find`` process over some folders, its output going to an unnamed temporary file."""
+    """One ``find`` process over some folders, its output going to an unnamed temporary file that is read
+    back (``pread``: ``find`` shares the file offset) while it runs."""
 
     def __init__(self, find: str, folders: list[tuple[str, int, Slot]]) -> None:
         self.folders = folders
+        self.output = _Output([dev for _, dev, _ in folders])
+        self.read = 0
         self.out: IO[bytes] = tempfile.TemporaryFile(prefix="mediaclean-sizes-")
         try:
             self.proc = subprocess.Popen(
@@ -63,46 +118,26 @@ class _Batch:
     def done(self) -> bool:
         return self.proc.poll() is not None
 
+    def take(self) -> bool:
+        """Read what ``find`` has written since the last call; whether there was anything."""
+        took = False
+        while chunk := os.pread(self.out.fileno(), _CHUNK, self.read):
+            self.read += len(chunk)
+            self.output.feed(chunk)
+            took = True
+        return took
+
     def totals(self) -> list[tuple[int, int]] | None:
-        """``(bytes, files)`` per folder, in order, once the process has ended; ``None`` when its output does
-        not account for every folder exactly once (the batch is then measured again in Python)."""
-        if self.proc.wait() not in (0, 1):  # 1: some folder below could not be read, as tree_size skips it
+        """``(bytes, files)`` per folder, in order, once the process has ended (its output is read while it
+        runs); ``None`` when its output does not account for every folder exactly once (the batch is then
+        measured again in Python)."""
+        while self.proc.poll() is None:
+            if not self.take():
+                time.sleep(0.001)
+        self.take()  # what it wrote last
+        if self.proc.returncode not in (0, 1):  # 1: some folder below could not be read, as tree_size skips it
             return None
-        self.out.seek(0)
-        found: list[tuple[int, int]] = []
-        devices = [dev for _, dev, _ in self.folders]
-        nbytes = files = 0
-        started = same = False
-        tail = b""
-        while True:
-            chunk = self.out.read(_CHUNK)
-            data = tail + chunk
-            if chunk:
-                cut = data.rfind(b"\n") + 1
-                data, tail = data[:cut], data[cut:]
-            elif tail:
-                return None  # a last line cut short
-            parts = _START.split(data)  # text, device, text, device, text ...
-            for n, part in enumerate(parts):
-                if n % 2:  # the device of the next folder given
-                    if started:
-                        found.append((nbytes, files))
-                    if len(found) >= len(devices):
-                        return None
-                    started, same = True, int(part) == devices[len(found)]
-                    nbytes = files = 0
-                    continue
-                sizes = _FILE.findall(part)
-                if sizes and not started:
-                    return None  # a folder given that is a file now: it prints no start line
-                if same:
-                    nbytes += sum(map(int, sizes))
-                    files += len(sizes)
-            if not chunk:
-                break
-        if started:
-            found.append((nbytes, files))
-        return found if len(found) == len(devices) else None
+        return self.output.end()
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -141,9 +176,12 @@ class FolderTotals:
         self.poll()
 
     def poll(self) -> None:
-        """Collect a batch that has ended and start the next one. Cheap: call it as often as convenient."""
-        if self.running is not None and self.running.done():
-            self._collect()
+        """Read what the running batch has written so far, collect it once it has ended and start the next
+        one. Cheap: call it as often as convenient (the scan calls it every thousand files)."""
+        if self.running is not None:
+            self.running.take()
+            if self.running.done():
+                self._collect()
         if self.running is None and self.queued:
             self._start()
 

@@ -10,6 +10,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -140,9 +141,13 @@ def _fake_find(tmp_path: Path, body: str) -> str:
 @pytest.mark.parametrize("body", [
     'echo "find: unknown primary or operator: -printf" >&2; exit 1',  # a BSD find
     "exit 0",  # says nothing
-    r"printf 'x0 1\nf999999\n'; kill -9 $$",  # killed half-way
-    r"printf 'x0 %s\nf1\nf2' \"$(stat -c %d .)\"",  # its last line cut short
-], ids=["bsd", "silent", "killed", "cut-short"])
+    r"printf 'x0 1\n999999\n'; kill -9 $$",  # killed half-way
+    r"printf 'x0 %s\n1\n2' \"$(stat -c %d .)\"",  # its last line cut short
+    r"d=$(stat -c %d .); printf 'x0 %s\n1_0\nx0 %s\n5\n' $d $d",  # a size GNU find never prints
+    r"d=$(stat -c %d .); printf 'x0 %s\n-5\nx0 %s\n5\n' $d $d",
+    r"d=$(stat -c %d .); printf 'x0 %s\n12x1 5\n34\nx0 %s\n5\n' $d $d",  # a line of another format
+    r"d=$(stat -c %d .); printf 'x0 %s\n1\nx0 %s\n5\nx0 %s\n' $d $d $d",  # more folders than it was given
+], ids=["bsd", "silent", "killed", "cut-short", "underscore", "negative", "mixed-line", "extra-folder"])
 def test_a_find_that_does_not_answer_exactly_leaves_the_measure_to_python(tmp_path, body):
     root, _ = _tree(tmp_path)
     dev = os.lstat(root).st_dev
@@ -165,3 +170,42 @@ def test_leaving_early_kills_a_find_still_running(tmp_path):
         running = totals.running
         assert running is not None and running.proc.poll() is None
     assert running.proc.returncode == -9
+
+
+@needs_gnu_find
+def test_the_output_is_read_the_same_in_pieces_of_any_size(tmp_path, monkeypatch):
+    """find's answer is read back while it runs, in chunks that cut lines anywhere: the totals must not depend
+    on where the cuts fall."""
+    from mediaclean_gui.core import folder_totals
+
+    root, _ = _tree(tmp_path)
+    dev = os.lstat(root).st_dev
+    folders = [str(root / "a"), str(root / "b"), str(root / "c")]
+    expected = [list(tree_size(f, dev)) for f in folders]
+    for chunk in (1, 2, 3, 7, 64):
+        monkeypatch.setattr(folder_totals, "_CHUNK", chunk)
+        slots = [[0, 0] for _ in folders]
+        with FolderTotals() as totals:
+            totals.queued = [(f, dev, s) for f, s in zip(folders, slots, strict=True)]  # one batch of three
+            totals.finish()
+        assert (slots, totals.by_find) == (expected, 3), chunk
+
+
+def test_a_line_written_in_two_pieces_while_the_scan_reads_counts_once(tmp_path):
+    """The scan reads what find has written every thousand files: a line it meets half-written is completed
+    by the next read, never counted as two numbers or dropped."""
+    fake = _fake_find(tmp_path, r'''d=$(stat -c %d "$2")
+printf 'x0 %s\n1' "$d"; sleep 0.4; printf '0\n200\n30'; sleep 0.4; printf '00\n'; exec sleep 0.2''')
+    root, _ = _tree(tmp_path)
+    slot = [0, 0]
+    cut_seen = False
+    with FolderTotals(fake) as totals:
+        totals.add(str(root / "a"), os.lstat(root / "a").st_dev, slot)
+        while totals.running is not None:
+            running = totals.running
+            totals.poll()
+            cut_seen = cut_seen or running.output.tail != b""
+            time.sleep(0.02)
+        totals.finish()
+    assert cut_seen  # (a read did meet a line cut in two)
+    assert slot == [3210, 3] and (totals.by_find, totals.by_python) == (1, 0)
