@@ -24,7 +24,7 @@ class LogFile(logging.FileHandler):
     RESYNC = 256
 
     def __init__(self, filename: str | os.PathLike[str], max_bytes: int, backup_count: int) -> None:
-        super().__init__(filename, mode="a", encoding="utf-8", delay=True)
+        super().__init__(filename, mode="a", encoding="utf-8")  # opened now: a file that cannot be is seen here
         self.maxBytes = max_bytes
         self.backupCount = backup_count
         self._written: int | None = None
