@@ -319,8 +319,8 @@ def reconcile_local_runs(catalog: Catalog) -> list[int]:
         while True:
             pending = catalog.conn.execute(
                 "SELECT pi.id, pi.target, pi.size, pi.action FROM run_items ri JOIN plan_items pi "
-                "ON pi.id = ri.plan_item_id WHERE ri.run_id = ? AND ri.outcome = 'pending' AND pi.id > ? "
-                "ORDER BY pi.id LIMIT 5000", (run_id, last)).fetchall()
+                "ON pi.id = ri.plan_item_id WHERE ri.run_id = ? AND ri.outcome = 'pending' AND ri.plan_item_id > ? "
+                "ORDER BY ri.plan_item_id LIMIT 5000", (run_id, last)).fetchall()
             if not pending:
                 break
             updates = []

@@ -202,7 +202,8 @@ def reconcile_interrupted_uploads(catalog: Catalog) -> list[int]:
                 "SELECT pi.id, pi.target, pi.size, pi.action, pi.fp_dev, pi.fp_ino, u.id AS upload_id, u.status, "
                 "u.key, u.verified_at FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
                 "LEFT JOIN uploads u ON u.remote_id = ? AND u.path = pi.target "
-                "WHERE ri.run_id = ? AND ri.outcome = 'pending' AND pi.id > ? ORDER BY pi.id LIMIT 2000",
+                "WHERE ri.run_id = ? AND ri.outcome = 'pending' AND ri.plan_item_id > ? ORDER BY ri.plan_item_id "
+                "LIMIT 2000",
                 (remote_id, run_id, last)).fetchall()
             if not pending:
                 break

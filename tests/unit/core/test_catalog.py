@@ -42,6 +42,23 @@ def test_new_catalog_has_the_latest_schema_in_wal_mode(catalog_path):
     assert list(catalog_path.parent.glob("*.bak")) == []  # nothing to back up for a new catalog
 
 
+def test_the_run_journal_has_its_primary_key_as_its_only_index(catalog_path):
+    """Every outcome a run settles rewrites its run_items row: a second index on the outcome made starting and
+    journalling 100,000 items ~0.6 s slower (schema 9 drops it); queries by outcome read the run by its key."""
+    cat = Catalog(catalog_path)
+    try:
+        indexes = [r[1] for r in cat.conn.execute("PRAGMA index_list(run_items)")]
+        assert indexes == ["sqlite_autoindex_run_items_1"]
+        plan = [r[3] for r in cat.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT pi.id FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
+            "WHERE ri.run_id = 1 AND ri.outcome = 'pending' AND ri.plan_item_id > 5 ORDER BY ri.plan_item_id "
+            "LIMIT 10")]
+        assert any("sqlite_autoindex_run_items_1 (run_id=? AND plan_item_id>?)" in step for step in plan), plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan  # a page is read in key order, not sorted
+    finally:
+        cat.close()
+
+
 def _newer(path: Path, version: int) -> bytes:
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # as a newer mediaclean writes it
