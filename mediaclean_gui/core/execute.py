@@ -30,7 +30,7 @@ from .run.lifecycle import (
     selected_batches,
     start_run,
 )
-from .run.model import MB, DeleteMode, ItemOutcome, PlanKind, RunResult, StartedBy
+from .run.model import MB, DeleteMode, ItemOutcome, PlanKind, ProjectShare, RunResult, StartedBy
 from .safety import Protection
 from .space import IN_MEMORY, file_system_type
 
@@ -88,7 +88,8 @@ def execute_plan(
         protection = gather_protection(catalog, plan_id)
         kind = PlanKind(plan.kind)
         run_id = start_run(catalog, plan, started_by, mode)
-        project_ids = _project_ids(catalog, plan) if kind is PlanKind.CLEAN else []
+        roots, planned_projects = _roots_and_projects(catalog, plan_id)
+        project_ids = _project_ids(planned_projects, plan) if kind is PlanKind.CLEAN else []
         for pid in project_ids:
             set_cleanup_status(catalog, pid, CleanupStatus.RUNNING)
         result = RunResult(run_id, plan.id, kind, mode=mode)
@@ -96,7 +97,7 @@ def execute_plan(
             "SELECT count(*), ifnull(sum(size), 0) FROM plan_items WHERE plan_id = ? AND selected = 1",
             (plan_id,)).fetchone()
         progress.update(done=0, total=int(total[0]), bytes_done=0, bytes_total=int(total[1]), phase="deleting")
-        threads = threads or _delete_threads(catalog, plan_id)
+        threads = threads or _delete_threads(roots)
         runner = _Runner(catalog, run_id, protection, mode, progress, cancel, threads, batch or BATCH)
         try:
             cancelled = runner.run(plan_id)
@@ -126,19 +127,27 @@ def _check_finals(plan: Plan) -> None:
                                 f"Preview again.")
 
 
-def _delete_threads(catalog: Catalog, plan_id: int) -> int:
+def _roots_and_projects(catalog: Catalog, plan_id: int) -> tuple[list[str], set[int]]:
+    """The workspace roots and the project ids of a stored plan's items (one pass over them)."""
+    roots: set[bytes] = set()
+    projects: set[int] = set()
+    for root, project_id in catalog.conn.execute(
+            "SELECT DISTINCT root, project_id FROM plan_items WHERE plan_id = ?", (plan_id,)):
+        roots.add(root)
+        if project_id is not None:
+            projects.add(int(project_id))
+    return [from_db_path(r) for r in sorted(roots)], projects
+
+
+def _delete_threads(roots: list[str]) -> int:
     """:data:`THREADS`, or one when every root of the plan is on a file system in memory (``tmpfs``, as ``/tmp`` is
     on Debian 13): there nothing waits on a disk, and more threads only take turns at the GIL."""
-    roots = [from_db_path(r[0]) for r in catalog.conn.execute(
-        "SELECT DISTINCT root FROM plan_items WHERE plan_id = ?", (plan_id,))]
     return 1 if roots and all(file_system_type(root) in IN_MEMORY for root in roots) else THREADS
 
 
-def _project_ids(catalog: Catalog, plan: Plan) -> list[int]:
-    ids = {r[0] for r in catalog.conn.execute(
-        "SELECT DISTINCT project_id FROM plan_items WHERE plan_id = ? AND project_id IS NOT NULL", (plan.id,))}
-    ids |= {int(p["project_id"]) for p in plan.preconditions if "project_id" in p}
-    return sorted(ids)
+def _project_ids(planned: set[int], plan: Plan) -> list[int]:
+    """The projects a cleanup plan is about: those of its items and of its preconditions."""
+    return sorted(planned | {int(p["project_id"]) for p in plan.preconditions if "project_id" in p})
 
 
 class _Runner:
@@ -309,18 +318,14 @@ def _finish(catalog: Catalog, result: RunResult, project_ids: list[int], cancell
     if started_by == StartedBy.USER.value:  # the user watched it: nothing to announce
         catalog.conn.execute("UPDATE runs SET seen_at = ? WHERE id = ?", (now, result.run_id))
     for pid in project_ids:
-        row = catalog.conn.execute(
-            "SELECT sum(ri.outcome = 'failed') AS f, sum(ri.outcome IN ('pending', 'skipped') AND "
-            "ri.detail LIKE 'cancelled%') AS c, sum(ri.outcome = 'deleted' AND pi.action != 'delete_dir') AS n, "
-            "ifnull(sum(ri.freed_bytes), 0) AS b FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
-            "WHERE ri.run_id = ? AND pi.project_id = ?", (result.run_id, pid)).fetchone()
-        status = CleanupStatus.FAILED if row["f"] else CleanupStatus.PENDING if cancelled and row["c"] \
+        share = result.by_project.get(pid, ProjectShare())
+        status = CleanupStatus.FAILED if share.failed else CleanupStatus.PENDING if cancelled and share.cancelled \
             else CleanupStatus.COMPLETE
         set_cleanup_status(catalog, pid, status, now)
         result.project_status[pid] = status.value
         if started_by == StartedBy.USER.value:  # F2: the user has reviewed a cleanup of this project
             catalog.conn.execute("UPDATE projects SET reviewed_at = ? WHERE id = ?", (now, pid))
-        fs_log.info("Cleanup: Deleted %d files, freed %.2f MB", row["n"] or 0, (row["b"] or 0) / MB,
+        fs_log.info("Cleanup: Deleted %d files, freed %.2f MB", share.deleted, share.freed_bytes / MB,
                     extra={"event": "cleanup_summary", "fields": {"project_id": pid}})
     log_event(fs_log, logging.INFO, "run_finished", run_id=result.run_id, status=result.status.value,
               summary=result.summary)

@@ -496,15 +496,14 @@ def plan_page(catalog: Catalog, plan_id: int, limit: int = 1000, plan: Plan | No
     queries whatever the plan's size. Raises :class:`NotFound`."""
     plan = plan or load_plan(catalog, plan_id, with_items=False)
     conn = catalog.conn
-    row = conn.execute(
-        "SELECT count(*) AS n, ifnull(sum(selected AND action != 'delete_dir'), 0) AS f, "
-        "ifnull(sum(CASE WHEN selected THEN size ELSE 0 END), 0) AS b FROM plan_items WHERE plan_id = ?",
-        (plan_id,)).fetchone()
-    groups = [(str(r[0]), int(r[1]), int(r[2])) for r in conn.execute(
-        "SELECT grp, count(*), ifnull(sum(size), 0), min(seq) AS first FROM plan_items WHERE plan_id = ? "
-        "GROUP BY grp ORDER BY first", (plan_id,))]
+    rows = conn.execute(  # one pass: per group, and the plan's totals as the sums of its groups
+        "SELECT grp, count(*), ifnull(sum(size), 0), min(seq) AS first, "
+        "ifnull(sum(selected AND action != 'delete_dir'), 0), ifnull(sum(CASE WHEN selected THEN size ELSE 0 END), 0) "
+        "FROM plan_items WHERE plan_id = ? GROUP BY grp ORDER BY first", (plan_id,)).fetchall()
+    groups = [(str(r[0]), int(r[1]), int(r[2])) for r in rows]
+    files, nbytes, count = sum(int(r[4]) for r in rows), sum(int(r[5]) for r in rows), sum(int(r[1]) for r in rows)
     items = [_item(r) for r in conn.execute(
         "SELECT * FROM plan_items WHERE plan_id = ? ORDER BY seq LIMIT ?", (plan_id, limit))]
     kept = [_kept(r) for r in conn.execute(
         "SELECT * FROM plan_kept WHERE plan_id = ? ORDER BY id LIMIT ?", (plan_id, limit))]
-    return PlanPage(plan, int(row["f"]), int(row["b"]), int(row["n"]), groups, items, kept)
+    return PlanPage(plan, files, nbytes, count, groups, items, kept)

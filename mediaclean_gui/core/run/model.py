@@ -124,6 +124,18 @@ def counts_sentence(counts: Counts, *, planned: bool = False, kept: int | None =
     return " · ".join(parts)
 
 
+@dataclass(frozen=True)
+class ProjectShare:
+    """One project's part of a run, counted with the run's totals at the finish: ``deleted`` files (folders
+    not counted), ``freed_bytes``, ``failed`` items and ``cancelled`` items (left pending or skipped by a
+    cancel)."""
+
+    deleted: int = 0
+    freed_bytes: int = 0
+    failed: int = 0
+    cancelled: int = 0
+
+
 @dataclass
 class RunResult:
     """What any run did (local cleanup, temp or orphan sweep, upload, bucket sweep).
@@ -151,6 +163,7 @@ class RunResult:
     failed: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     project_status: dict[int, str] = field(default_factory=dict)
+    by_project: dict[int, ProjectShare] = field(default_factory=dict)  # filled by the finish; not in the JSON
     notes: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
     summary: str = ""

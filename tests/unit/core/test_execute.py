@@ -402,3 +402,36 @@ def test_a_journal_failure_while_files_are_removed_waits_for_the_pool(workspace,
     assert {got[t] for t, _ in removals} == {("deleted", "gone after the run was interrupted")}
     rest = [t for t, (o, _) in got.items() if t not in {r for r, _ in removals}]
     assert rest and all(got[t][0] == "skipped" and os.path.lexists(t) for t in rest)
+
+
+def test_each_project_of_one_run_gets_its_own_status_and_counts(workspace, catalog, imported, undeletable,
+                                                                 fs_records):
+    """One plan for two projects: a file of p2 cannot be removed, so p2's cleanup failed and p1's is complete;
+    the run's totals are the sum of both, and each project's summary line counts only its own files."""
+    workspace.add_project("p1", scenes=2)
+    workspace.add_project("p2", scenes=3)
+    locked = workspace.media.copy("mp4", workspace.path(".cache/assembly/p2/locked/part.mp4"))
+    projects = imported()
+    p1, p2 = projects["p1"].id, projects["p2"].id
+    plan = load_plan(catalog, plan_cleanup(catalog, [p1, p2]))
+    mine = {pid: [i for i in plan.items if i.project_id == pid and i.action is Action.DELETE_FILE] for pid in (p1, p2)}
+    assert mine[p1] and mine[p2]
+    undeletable(locked.parent)
+
+    result = execute_plan(catalog, plan.id)
+
+    assert result.project_status == {p1: "complete", p2: "failed"}
+    assert get_project(catalog, p1).cleanup_status == "complete"
+    assert get_project(catalog, p2).cleanup_status == "failed"
+    deleted = {pid: [i for i in mine[pid] if not os.path.lexists(i.target)] for pid in (p1, p2)}
+    assert len(deleted[p1]) == len(mine[p1]) and len(deleted[p2]) == len(mine[p2]) - 1
+    assert result.by_project[p1].deleted == len(mine[p1]) and result.by_project[p1].failed == 0
+    assert result.by_project[p2].deleted == len(mine[p2]) - 1 and result.by_project[p2].failed >= 1
+    assert result.deleted_count == len(mine[p1]) + len(mine[p2]) - 1
+    for pid in (p1, p2):
+        assert result.by_project[pid].freed_bytes == sum(i.size for i in deleted[pid])
+    assert result.freed_bytes == result.by_project[p1].freed_bytes + result.by_project[p2].freed_bytes
+    lines = [r.getMessage() for r in fs_records if getattr(r, "event", "") == "cleanup_summary"]
+    assert f"Cleanup: Deleted {len(mine[p1])} files, freed {result.by_project[p1].freed_bytes / MB:.2f} MB" in lines
+    assert f"Cleanup: Deleted {len(mine[p2]) - 1} files, freed {result.by_project[p2].freed_bytes / MB:.2f} MB" \
+        in lines
