@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/benchmarks/bench_cli.py [--files 100000] [--repeat 5] [--dir DIR]
         [--growth 25000,50000,100000,200000] [--million] [--profile] [--keep-caches]
-        [--skip-clean] [--skip-scan] [--skip-growth] [--quiet S]
+        [--skip-clean] [--skip-scan] [--skip-growth] [--quiet S] [--baseline PROGRAM]
 
 Measures mediaclean as a user meets it: each figure is one ``mediaclean --catalog FILE --json ...``
 process (start-up, imports, catalog, work, the JSON on stdout), timed from spawn to exit and reaped with
@@ -21,6 +21,8 @@ final render peaks at ~56 MB); see :func:`spawn` for why ``wait4``'s ``ru_maxrss
   executing (``clean --plan ID --yes --confirm-large``) a workspace of 1,000,000 empty files (plus a real
   final render and thumbnail): empty files are made fast, and the memory a plan needs does not depend
   on file sizes.
+* ``--baseline PROGRAM``: another ``mediaclean`` (a launcher of an earlier commit's checkout) cleans a third
+  copy in the same rounds, the order rotating; prints ours / baseline per round and its median.
 * ``--profile``: one clean under ``python -m cProfile`` (around the CLI's ``main``), top 25 by cumulative
   and by own time.
 
@@ -194,14 +196,15 @@ class Bench:
         self.dropped = drop and self._drop_caches()
         self.quiet = 0.0  # seconds of an idle machine to wait for before each timed clean pair (--quiet)
 
-    def cli(self, catalog: Path, *args: str, out: Path | None = None) -> Child:
-        return spawn([self.mc, "--catalog", str(catalog), "--json", *args], out, self.env)
+    def cli(self, catalog: Path, *args: str, out: Path | None = None, program: str | None = None) -> Child:
+        return spawn([program or self.mc, "--catalog", str(catalog), "--json", *args], out, self.env)
 
     def out(self, name: str) -> Path:
         return self.outdir / f"{name}.json"
 
-    def register(self, catalog: Path, root: Path) -> None:
-        must(self.cli(catalog, "project", "add", str(root), "--profile", PROFILE, "--external-id", "p1"))
+    def register(self, catalog: Path, root: Path, program: str | None = None) -> None:
+        must(self.cli(catalog, "project", "add", str(root), "--profile", PROFILE, "--external-id", "p1",
+                      program=program))
 
     @staticmethod
     def _drop_caches() -> bool:
@@ -288,31 +291,45 @@ def med(values: list[float]) -> float:
 # ---------------------------------------------------------------- sections
 
 
-def bench_clean(b: Bench, master: Path, files: int, repeat: int) -> dict[str, list[Child]]:
-    runs: dict[str, list[Child]] = {"ours": [], "rm": []}
+def bench_clean(b: Bench, master: Path, files: int, repeat: int, baseline: str | None = None
+                ) -> dict[str, list[Child]]:
+    """``repeat`` rounds of ``rm -r`` and ours (and the ``baseline`` program, another mediaclean, when given) on
+    fresh copies of ``master``, in an order that rotates from round to round."""
+    runs: dict[str, list[Child]] = {"ours": [], "rm": [], "base": []}
     for n in range(repeat):
         mine, theirs, catalog = b.base / f"ours-{n}", b.base / f"rm-{n}", b.base / f"clean-{n}.sqlite3"
+        other, other_catalog = b.base / f"base-{n}", b.base / f"clean-{n}-base.sqlite3"
         b.copy(master, mine)
         b.copy(master, theirs)
         b.register(catalog, mine)
+        if baseline:
+            b.copy(master, other)
+            b.register(other_catalog, other, baseline)  # its own catalog: an older program refuses a newer schema
         b.settle()
         waited = wait_quiet(b.quiet)
         out = b.out("clean")
-        for who in (("rm", "ours") if n % 2 == 0 else ("ours", "rm")):
+        order = ["rm", "ours", "base"] if baseline else ["rm", "ours"]
+        for who in order[n % len(order):] + order[:n % len(order)]:
             if who == "rm":
                 runs["rm"].append(must(spawn(["rm", "-r", *(str(theirs / d) for d in INTERMEDIATE_DIRS)])))
+            elif who == "base":
+                runs["base"].append(must(b.cli(other_catalog, "clean", "p1", "--yes", "--confirm-large", out=out,
+                                               program=baseline)))
+                check_clean(other, files, out)
             else:
                 runs["ours"].append(must(b.cli(catalog, "clean", "p1", "--yes", "--confirm-large", out=out)))
-        check_clean(mine, files, out)
+                check_clean(mine, files, out)
         if any((theirs / d).exists() for d in INTERMEDIATE_DIRS):
             raise SystemExit(f"rm -r left folders in {theirs}")
         o, r = runs["ours"][-1], runs["rm"][-1]
-        print(f"  clean run {n + 1}: ours {o.wall:7.3f} s  rm -r {r.wall:7.3f} s  (others used {o.others:.2f} / "
-              f"{r.others:.2f} CPU s meanwhile; {load()}" + (f"; waited {waited:.0f} s for a lull" if waited else "")
-              + ")", flush=True)
+        versus = f"  baseline {runs['base'][-1].wall:7.3f} s" if baseline else ""
+        print(f"  clean run {n + 1}: ours {o.wall:7.3f} s  rm -r {r.wall:7.3f} s{versus}  (others used "
+              f"{o.others:.2f} / {r.others:.2f} CPU s meanwhile; {load()}"
+              + (f"; waited {waited:.0f} s for a lull" if waited else "") + ")", flush=True)
         out.unlink()
         shutil.rmtree(mine)
         shutil.rmtree(theirs)
+        shutil.rmtree(other, ignore_errors=True)
         for extra in b.base.glob(f"clean-{n}.sqlite3*"):
             extra.unlink()
     return runs
@@ -427,6 +444,9 @@ def main() -> int:
                         help="only sync before a timed clean, never drop the caches (the trees' inodes stay cached)")
     parser.add_argument("--mediaclean", default=str(Path(sys.executable).with_name("mediaclean")),
                         help="the mediaclean program (default: the one beside this Python)")
+    parser.add_argument("--baseline", default=None, metavar="PROGRAM",
+                        help="also clean with this mediaclean program (e.g. a checkout of an earlier commit) in the "
+                             "same rounds, in rotating order, and print ours / baseline")
     parser.add_argument("--quiet", type=float, default=0.0, metavar="S",
                         help="before each timed clean pair, wait until the machine has been idle for S seconds "
                              "(under 5%% of one CPU; at most 15 minutes)")
@@ -435,6 +455,8 @@ def main() -> int:
     args = parser.parse_args()
     if not os.access(args.mediaclean, os.X_OK):
         parser.error(f"no mediaclean program at {args.mediaclean} (give --mediaclean)")
+    if args.baseline and not os.access(args.baseline, os.X_OK):
+        parser.error(f"no program at {args.baseline} (--baseline)")
     sizes = [int(s) for s in args.growth.split(",") if s.strip()]
 
     parent = Path(args.dir) if args.dir else Path("/var/tmp")
@@ -459,7 +481,7 @@ def main() -> int:
             print(f"workspace: {count:,} files ({args.files:,} intermediate) built in "
                   f"{time.perf_counter() - started:.0f} s", flush=True)
 
-        clean = None if args.skip_clean else bench_clean(b, master, args.files, args.repeat)
+        clean = None if args.skip_clean else bench_clean(b, master, args.files, args.repeat, args.baseline)
         scan = None if args.skip_scan else bench_scan(b, master, args.repeat)
         growth = None if args.skip_growth else bench_growth(b, sizes, args.growth_repeat or args.repeat, masters)
         million = bench_million(b, args.million_files) if args.million else None
@@ -480,6 +502,12 @@ def main() -> int:
               f"  <= {goal:g}x {where}: {verdict(ratio, goal)}")
         pairs = ", ".join(f"{a.wall / c.wall:.2f}" for a, c in zip(o, r, strict=True))
         print(f"{'  ratio of each run (ours / rm)':<34}{pairs}")
+        if clean["base"]:
+            base = clean["base"]
+            pairs = ", ".join(f"{a.wall / c.wall:.2f}" for a, c in zip(o, base, strict=True))
+            print(f"{'  baseline ' + os.path.basename(args.baseline):<34}{med([c.wall for c in base]):8.3f}"
+                  f"{med([c.cpu for c in base]):8.3f}   ours / baseline per run: {pairs}; median "
+                  f"{med([a.wall / c.wall for a, c in zip(o, base, strict=True)]):.2f}")
         print(f"{'  clean peak RSS':<34}{med([c.rss for c in o]) / MB:7.0f} MB"
               f"  ({med([c.rss for c in o]) / args.files:,.0f} bytes/item)")
     if scan:
