@@ -44,7 +44,7 @@ def test_new_catalog_has_the_latest_schema_in_wal_mode(catalog_path):
 
 def test_the_run_journal_has_its_primary_key_as_its_only_index(catalog_path):
     """Every outcome a run settles rewrites its run_items row: a second index on the outcome made starting and
-    journalling 100,000 items ~0.6 s slower (schema 9 drops it); queries by outcome read the run by its key."""
+    settling 100,000 items slower (schema 9 drops it); queries by outcome read the run by its key."""
     cat = Catalog(catalog_path)
     try:
         indexes = [r[1] for r in cat.conn.execute("PRAGMA index_list(run_items)")]
