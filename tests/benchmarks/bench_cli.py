@@ -330,7 +330,7 @@ def bench_clean(b: Bench, master: Path, files: int, repeat: int, baseline: str |
         shutil.rmtree(mine)
         shutil.rmtree(theirs)
         shutil.rmtree(other, ignore_errors=True)
-        for extra in b.base.glob(f"clean-{n}.sqlite3*"):
+        for extra in [*b.base.glob(f"clean-{n}.sqlite3*"), *b.base.glob(f"clean-{n}-base.sqlite3*")]:
             extra.unlink()
     return runs
 
