@@ -201,8 +201,10 @@ def finish_run(catalog: Catalog, result: RunResult, *, cancelled: bool = False, 
         for part in conn.execute(f"SELECT pi.project_id AS p, {_SHARES} {_RUN_ITEMS} AND pi.project_id IS NOT NULL "
                                  f"GROUP BY pi.project_id", (result.run_id,)):
             result.by_project[int(part["p"])] = _share(part)
-    result.failed = _details(catalog, result.run_id, ItemOutcome.FAILED, "error")
-    result.skipped = _details(catalog, result.run_id, ItemOutcome.SKIPPED, "reason")
+    # the first items of each exception, looked up only when the counts say there are some (each lookup reads
+    # the whole run: the journal has no index on the outcome)
+    result.failed = _details(catalog, result.run_id, ItemOutcome.FAILED, "error") if result.failed_count else []
+    result.skipped = _details(catalog, result.run_id, ItemOutcome.SKIPPED, "reason") if result.skipped_count else []
     if cancelled:
         result.status = RunStatus.CANCELLED
     elif result.failed_count or stopped:
