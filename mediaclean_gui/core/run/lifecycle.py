@@ -245,8 +245,7 @@ def _share(row: Any) -> ProjectShare:
 
 def _details(catalog: Catalog, run_id: int, outcome: ItemOutcome, key: str) -> list[dict[str, Any]]:
     rows = catalog.conn.execute(
-        "SELECT pi.target, ri.detail FROM run_items ri JOIN plan_items pi ON pi.id = ri.plan_item_id "
-        "WHERE ri.run_id = ? AND ri.outcome = ? AND pi.selected = 1 ORDER BY pi.seq LIMIT ?",
+        f"SELECT pi.target, ri.detail {_RUN_ITEMS} AND ri.outcome = ? AND pi.selected = 1 ORDER BY pi.seq LIMIT ?",
         (run_id, outcome.value, KEEP_DETAILS)).fetchall()
     return [{"target": display_path(from_db_path(r[0])), key: r[1]} for r in rows]
 
