@@ -33,8 +33,9 @@ OUTCOME_WORDS = {
     "trashed": "moved to the trash",
 }
 
-# developer references that core texts may still carry: "(seed 002 AC-003)", ", seed 004", "(F5, seed 004)",
-# "(audio_files.file_path, …)": each such part goes, the rest of the parenthesis stays
+# developer references that core texts may still carry (a seed document's number with or without an acceptance
+# criterion's, a function's number, a table.column name), in parentheses or after a comma: each such part goes,
+# the rest of the parenthesis stays
 _REFERENCE = re.compile(r"^(?:seed \d{3}(?:/\d{3})?(?: (?:AC-\d{3}(?:/\d+)*|task \d+))?"
                         r"|AC-\d{3}|F[1-9]|[a-z_]+\.[a-z_]+)$")
 _PARENS = re.compile(r"\s*\(([^()]*)\)")
