@@ -9,6 +9,7 @@ finished with aggregates — no item is held in memory for the bookkeeping.
 from __future__ import annotations
 
 import importlib
+import json
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -149,28 +150,43 @@ class ItemRow(NamedTuple):
     project_id: int | None
 
 
+#: One batch of :func:`selected_batches` as a single row: its items as one JSON array of arrays (paths as
+#: hex, since they are OS bytes), in plan order.
+_BATCH_JSON = (
+    "SELECT json_group_array(json_array(id, seq, action, hex(target), hex(root), size, fp_dev, fp_ino, fp_size, "
+    "fp_mtime_ns, fp_kind, project_id)) FROM (SELECT * FROM plan_items WHERE plan_id = ? AND seq > ? "
+    "AND selected = 1 ORDER BY seq LIMIT ?)")
+
+
 def selected_batches(catalog: Catalog, plan_id: int, size: int = 2000) -> Iterator[list[ItemRow]]:
-    """The plan's selected items in plan order, ``size`` at a time, read by cursor (memory stays flat)."""
+    """The plan's selected items in plan order, ``size`` at a time, read a batch at a time (memory stays flat).
+
+    Each batch is one step of SQLite (one JSON row), not one per item: the module releases the GIL at
+    every step, and while the delete threads run, each re-acquisition waits for one of them — reading
+    100,000 rows a row at a time took 5 s beside four busy threads, one row per batch 0.5 s."""
     last = -1
-    roots: dict[bytes, str] = {}
-    cursor = catalog.conn.cursor()
-    cursor.row_factory = None  # plain tuples: no Row object per item
+    roots: dict[str, str] = {}
+    conn = catalog.conn
     while True:
-        rows = cursor.execute(
-            "SELECT id, seq, action, target, root, size, fp_dev, fp_ino, fp_size, fp_mtime_ns, fp_kind, project_id "
-            "FROM plan_items WHERE plan_id = ? AND seq > ? AND selected = 1 ORDER BY seq LIMIT ?",
-            (plan_id, last, size)).fetchall()
+        cell = conn.execute(_BATCH_JSON, (plan_id, last, size)).fetchone()[0]
+        rows = json.loads(cell) if cell else []
         if not rows:
             return
+        rows.sort(key=_seq)  # in plan order already (the subquery's); this only makes sure, at ~n comparisons
         out = []
         for r in rows:
             raw = r[4]
             root = roots.get(raw)
             if root is None:
-                root = roots[raw] = from_db_path(raw)
-            out.append(ItemRow(r[0], r[2], os.fsdecode(r[3]), root, r[5], r[6], r[7], r[8], r[9], r[10], r[11]))
+                root = roots[raw] = from_db_path(bytes.fromhex(raw))
+            out.append(ItemRow(r[0], r[2], os.fsdecode(bytes.fromhex(r[3])), root, r[5], r[6], r[7], r[8], r[9],
+                               r[10], r[11]))
         last = rows[-1][1]
         yield out
+
+
+def _seq(row: list[Any]) -> int:
+    return int(row[1])
 
 
 def finish_run(catalog: Catalog, result: RunResult, *, cancelled: bool = False, stopped: bool = False,
