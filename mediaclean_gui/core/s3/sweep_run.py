@@ -28,6 +28,7 @@ from ..run.lifecycle import (
     finish_interrupted,
     finish_run,
     guard,
+    plan_batches,
     reconcile_interrupted_runs,
     record_outcomes,
     start_run,
@@ -69,24 +70,19 @@ class ObjectRow(NamedTuple):
         return {"etag": self.etag, "size": self.fp_size, "last_modified": self.last_modified}
 
 
-_ROW_SQL = ("SELECT id, seq, target, size, json_extract(fingerprint, '$.etag'), "
-            "json_extract(fingerprint, '$.last_modified'), json_extract(fingerprint, '$.size') FROM plan_items ")
+_COLUMNS = ("id, hex(target), size, json_extract(fingerprint, '$.etag'), json_extract(fingerprint, '$.last_modified'), "
+            "json_extract(fingerprint, '$.size')")
 
 
 def _row(r: Any) -> ObjectRow:
+    """An :class:`ObjectRow` from ``(id, seq, target, size, etag, last_modified, fingerprint size)``."""
     return ObjectRow(r[0], from_db_path(r[2]), r[3], r[4], r[5], r[6])
 
 
 def object_batches(catalog: Catalog, plan_id: int, size: int) -> Iterator[list[ObjectRow]]:
-    """The plan's selected objects in plan order, ``size`` at a time, read by cursor (memory stays flat)."""
-    last = -1
-    while True:
-        rows = catalog.conn.execute(_ROW_SQL + "WHERE plan_id = ? AND seq > ? AND selected = 1 ORDER BY seq LIMIT ?",
-                                    (plan_id, last, size)).fetchall()
-        if not rows:
-            return
-        last = rows[-1][1]
-        yield [_row(r) for r in rows]
+    """The plan's selected objects in plan order, ``size`` at a time (memory stays flat: :func:`plan_batches`)."""
+    for rows in plan_batches(catalog, plan_id, _COLUMNS, size):
+        yield [ObjectRow(r[0], from_db_path(bytes.fromhex(r[1])), r[2], r[3], r[4], r[5]) for r in rows]
 
 
 # ---------------------------------------------------------------- guards

@@ -435,3 +435,32 @@ def test_each_project_of_one_run_gets_its_own_status_and_counts(workspace, catal
     assert f"Cleanup: Deleted {len(mine[p1])} files, freed {result.by_project[p1].freed_bytes / MB:.2f} MB" in lines
     assert f"Cleanup: Deleted {len(mine[p2]) - 1} files, freed {result.by_project[p2].freed_bytes / MB:.2f} MB" \
         in lines
+
+
+def test_plan_batches_read_the_selected_items_exactly_in_plan_order(catalog):
+    """The batch reader (one JSON row per batch) gives back every selected item's values unchanged: OS bytes
+    that are not UTF-8, 64-bit inodes and NULL fingerprints, in plan order, never more than a batch."""
+    from mediaclean_gui.core.catalog import iso
+    from mediaclean_gui.core.run.lifecycle import selected_batches
+
+    root = b"/w/root-\xfe"
+    rows = []
+    for seq in range(23):
+        target = root + b"/scene-%02d-\xff\"\\.mp4" % seq
+        fp = (None, None, None, None, None) if seq == 7 else (2**63 - 1 - seq, 2**63 - 2, seq, 10**18 + seq, "file")
+        rows.append((seq, target, seq * 1000, int(seq % 5 != 3), *fp))
+    with catalog.transaction() as conn:
+        plan_id = conn.execute("INSERT INTO plans(kind, created_at, status) VALUES ('clean', ?, 'ready')",
+                               (iso(),)).lastrowid
+        for seq, target, size, selected, *fp in reversed(rows):  # stored out of order: plan order is seq
+            conn.execute(
+                "INSERT INTO plan_items(plan_id, seq, action, target, root, size, role, rule, fingerprint, selected, "
+                "fp_dev, fp_ino, fp_size, fp_mtime_ns, fp_kind) VALUES (?, ?, 'delete_file', ?, ?, ?, 'cache', "
+                "'test', '{}', ?, ?, ?, ?, ?, ?)", (plan_id, seq, target, root, size, selected, *fp))
+
+    batches = list(selected_batches(catalog, plan_id, 4))
+
+    assert [len(b) for b in batches] == [4, 4, 4, 4, 3]  # 19 of 23 selected
+    got = [(os.fsencode(i.target), os.fsencode(i.root), i.size, i.dev, i.ino, i.fp_size, i.mtime_ns, i.kind)
+           for b in batches for i in b]
+    assert got == [(t, root, size, *fp) for _, t, size, selected, *fp in rows if selected]
