@@ -100,6 +100,9 @@ class ProjectsPanel(QWidget):
         self.tableStack = QStackedWidget()
         self.tableStack.addWidget(self._empty_state(actions))
         self.tableStack.addWidget(table)
+        # the table (empty, its header showing) until the catalog has been read, not the empty state: a user with
+        # projects never sees "add a project" flash by, and the table's first layout is done before the rows come
+        self.tableStack.setCurrentIndex(1)
 
         self.breakdown = BreakdownWidget()
         # the table, the pictures under it: the user drags the boundaries (remembered with the layout)

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 
 from mediaclean_gui.core.demo import create_demo
+from mediaclean_gui.gui import create_main_window
 from mediaclean_gui.gui.models import ProjectsModel
 
 
@@ -84,6 +85,16 @@ def test_empty_catalog_says_what_to_do_and_adding_a_folder_fills_it(tmp_path, qt
     qtbot.waitUntil(lambda: table_names(window) == ["p1"], timeout=10000)
     assert window.tableStack.currentIndex() == 1
     assert table_cell(window, "p1", ProjectsModel.SIZE) != "0 Bytes"  # scanned after adding
+
+
+def test_until_the_catalog_is_read_the_table_shows_and_not_the_empty_state(tmp_path, qtbot):
+    """A user with projects never sees "add a project" flash by while the rows are read: the (empty) table shows
+    until then, the empty state only once the catalog is known to be empty."""
+    window = create_main_window(tmp_path / "empty.sqlite3")
+    qtbot.addWidget(window)
+    assert window.tableStack.currentIndex() == 1  # no event has been handled yet: nothing is read
+    qtbot.waitUntil(lambda: window.projects_loaded, timeout=10000)
+    assert window.tableStack.currentIndex() == 0
 
 
 def test_import_errors_show_in_the_dialog_which_stays_open(tmp_path, qtbot, open_window, workspace, monkeypatch):
