@@ -11,12 +11,20 @@ the GUI thread's long gaps came from two interpreter defaults, not from the wind
   100,000-item plan in memory that is one pause of 100 ms and more. The start-up objects are
   frozen once (``gc.freeze``: never walked again), and full collections are made rarer (they
   still run; most garbage here is freed by reference counting anyway).
+
+And one cost of PySide itself: it makes the Python type of each Qt widget class (with its enums) when it is
+first needed, and the first plain ``QWidget`` that Python is handed (a view's viewport) makes it resolve
+the whole widget hierarchy: 15-30 ms at once, 38 enums of wizards, dialogs and tab bars. Left to itself
+that happened as the projects arrived, on top of their layout (the window's longest stall on opening);
+:func:`resolve_widget_types` pays it in the idle moment after the first paint instead.
 """
 
 from __future__ import annotations
 
 import gc
 import sys
+
+from PySide6.QtWidgets import QAbstractScrollArea
 
 SWITCH_INTERVAL = 0.001
 #: Young-generation collections between two full collections (CPython's default is 10).
@@ -36,3 +44,9 @@ def keep_gui_responsive() -> None:
     gc.freeze()
     gen0, gen1, _ = gc.get_threshold()
     gc.set_threshold(gen0, gen1, GEN2_THRESHOLD)
+
+
+def resolve_widget_types(view: QAbstractScrollArea) -> None:
+    """Make PySide resolve Qt's widget types now (see above): called once the window has painted, while the
+    catalog is read in workers."""
+    view.viewport()
