@@ -287,6 +287,11 @@ class _Runner:
             done: Future[list[Exception_]] = Future()
             done.set_result(self._chunk(files))
             return [done]
+        # in inode order, as GNU rm's fts orders big folders: neighbours in the inode table (and, for files
+        # written one after another, on the disk) are freed together, each thread in its own stretch of it.
+        # 100,000 files synced to ext4 on 4 threads, batches of 2,000 in plan order against the same sorted:
+        # medians 10.2 against 8.6 s, sorted faster in 5 of 6 alternated pairs (tests/benchmarks/README.md)
+        files.sort(key=_inode)
         size = -(-len(files) // self.threads)
         return [self.pool.submit(self._chunk, files[n:n + size]) for n in range(0, len(files), size)]
 
@@ -302,6 +307,11 @@ class _Runner:
             if found is not None:
                 out.append((*found, item.id))
         return out
+
+
+def _inode(located: _Located) -> int:
+    """The inode number the plan saw for a located file (0 where it has no fingerprint)."""
+    return located[3].ino or 0
 
 
 def _expected(item: ItemRow) -> tuple[Any, ...] | None:
