@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
             return
         keep_gui_responsive()  # its one full garbage collection (~70 ms) waits until the window has painted
         self.refresh_projects()
-        QTimer.singleShot(0, lambda: resolve_widget_types(self.projectsTable))  # while the rows are read
+        QTimer.singleShot(0, self, lambda: resolve_widget_types(self.projectsTable))  # while the rows are read
         self.history.refresh()
         self._reconcile_if_needed()
         self.refresh_announcements()
