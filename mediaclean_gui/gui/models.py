@@ -43,9 +43,20 @@ STATUS_COLOURS = {
     NO_FINAL: "#6b6b6b",
     AWAITING: "#6a3fb5",
 }
-#: The status colours as brushes, made once (the first brush also makes PySide build the enums of brushes and
-#: gradients, ~5 ms that the table's first paint with rows should not wait for).
-STATUS_BRUSHES = {status: QBrush(QColor(colour)) for status, colour in STATUS_COLOURS.items()}
+
+
+def brushes(colours: dict[str, str]) -> dict[str, QBrush]:
+    """``{word: brush}`` of ``{word: colour}``: the tables' text colours as brushes, made once at import, not per
+    painted cell (the first brush also makes PySide build the enums of brushes and gradients, ~5 ms that a
+    table's first paint with rows should not wait for)."""
+    return {word: QBrush(QColor(colour)) for word, colour in colours.items()}
+
+
+STATUS_BRUSHES = brushes(STATUS_COLOURS)
+#: The colours of a past run's status (history) and of an item's outcome (a run's items).
+RUN_STATUS_BRUSHES = brushes({"complete": "#2a7a2e", "failed": "#b3261e", "cancelled": "#8a6d00",
+                              "interrupted": "#b3261e", "running": "#1d5fb4"})
+OUTCOME_BRUSHES = brushes({"failed": "#b3261e", "skipped": "#8a6d00", "deleted": "#2a7a2e", "trashed": "#2a7a2e"})
 STATUS_TIPS = {
     "pending": "Not cleaned yet (or the last cleanup was cancelled)",
     "running": "A cleanup is running now",
@@ -344,9 +355,7 @@ class HistoryModel(_RecordTable):
                        f"{local_time(run.get('ended_at')) or 'still running'}"
             return run_sentence(run)
         if role == Qt.ItemDataRole.ForegroundRole and col == 4:
-            colour = {"complete": "#2a7a2e", "failed": "#b3261e", "cancelled": "#8a6d00",
-                      "interrupted": "#b3261e", "running": "#1d5fb4"}.get(run["status"])
-            return QBrush(QColor(colour)) if colour else None
+            return RUN_STATUS_BRUSHES.get(run["status"])
         return None
 
 
@@ -373,7 +382,5 @@ class RunItemsModel(_RecordTable):
             detail = plain(item["detail"])
             return f"{item['target']}\n{outcome_word(item['outcome'])}" + (f": {detail}" if detail else "")
         if role == Qt.ItemDataRole.ForegroundRole and col == 0:
-            colour = {"failed": "#b3261e", "skipped": "#8a6d00", "deleted": "#2a7a2e",
-                      "trashed": "#2a7a2e"}.get(item["outcome"])
-            return QBrush(QColor(colour)) if colour else None
+            return OUTCOME_BRUSHES.get(item["outcome"])
         return None

@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QIcon
+from PySide6.QtGui import QFont, QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
 from ..core.catalog import Catalog, display_path
@@ -37,12 +37,15 @@ from ..core.views import (
     kept_by_ids,
     run_outcomes,
 )
+from .models import RIGHT_ALIGNED, brushes
 from .wording import count_noun, group_label, outcome_word, plain, size_text, total_line
 
 Index = QModelIndex | QPersistentModelIndex
 
 #: Rows fetched per page when a group is expanded or scrolled (plans can hold 100,000+ items).
 PAGE = 500
+#: An item that failed, and one settled already (removed, uploaded, gone) or kept back.
+_ITEM_BRUSHES = brushes({"failed": "#b3261e", "settled": "#6b6b6b"})
 
 
 class _Node:
@@ -491,12 +494,12 @@ class PlanModel(QAbstractItemModel):
             return _outcome_icon(outcome[0])
         if role == Qt.ItemDataRole.ForegroundRole:
             if outcome is not None and outcome[0] == "failed":
-                return QBrush(QColor("#b3261e"))
+                return _ITEM_BRUSHES["failed"]
             done = ("deleted", "trashed", "already_gone", "uploaded")
             if outcome is not None and outcome[0] in done or kept is not None:
-                return QBrush(QColor("#6b6b6b"))
+                return _ITEM_BRUSHES["settled"]
         if role == Qt.ItemDataRole.TextAlignmentRole and col == self.SIZE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return RIGHT_ALIGNED
         return None
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
